@@ -1,0 +1,364 @@
+//! `Body`: the payload of a request or response, shared by every layer.
+//!
+//! A body is empty, a buffer in memory, a stream of chunks produced by a
+//! handler, a byte range of an open file, or (for requests) the bytes still
+//! arriving on the connection. [`Body::size_hint`] gives the exact length when
+//! it is known; the driver turns that into `Content-Length`, and anything of
+//! unknown length goes out chunked (close-delimited to HTTP/1.0 peers).
+
+use std::fmt;
+use std::fs::File;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use tokio::sync::{Notify, mpsc};
+
+/// The error type streaming bodies may yield.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+type BoxStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send + 'static>>;
+
+/// A request or response body.
+pub struct Body {
+    pub(crate) kind: Kind,
+}
+
+pub(crate) enum Kind {
+    Empty,
+    Full(Bytes),
+    Stream(BoxStream),
+    File(FileRange),
+    Incoming(Incoming),
+}
+
+/// A byte range of an open file, streamed by the driver without reading the
+/// whole file into memory.
+#[derive(Debug)]
+pub(crate) struct FileRange {
+    pub(crate) file: File,
+    pub(crate) offset: u64,
+    pub(crate) len: u64,
+}
+
+impl Body {
+    /// A body with no bytes.
+    pub fn empty() -> Self {
+        Body { kind: Kind::Empty }
+    }
+
+    /// A body held in memory.
+    pub fn full(bytes: impl Into<Bytes>) -> Self {
+        let bytes = bytes.into();
+        if bytes.is_empty() {
+            return Body::empty();
+        }
+        Body { kind: Kind::Full(bytes) }
+    }
+
+    /// A body produced chunk by chunk; its length is unknown, so it is sent
+    /// chunked. Each chunk is flushed to the client as it is produced.
+    pub fn stream<S>(stream: S) -> Self
+    where
+        S: Stream<Item = Result<Bytes, BoxError>> + Send + 'static,
+    {
+        Body { kind: Kind::Stream(Box::pin(stream)) }
+    }
+
+    /// `len` bytes of `file` starting at `offset`, streamed from the file.
+    pub fn file(file: File, offset: u64, len: u64) -> Self {
+        Body { kind: Kind::File(FileRange { file, offset, len }) }
+    }
+
+    /// The exact length in bytes, when it is known before sending.
+    pub fn size_hint(&self) -> Option<u64> {
+        match &self.kind {
+            Kind::Empty => Some(0),
+            Kind::Full(b) => Some(b.len() as u64),
+            Kind::Stream(_) => None,
+            Kind::File(f) => Some(f.len),
+            Kind::Incoming(i) => i.len,
+        }
+    }
+
+    /// True when the body is known to hold no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.size_hint() == Some(0)
+    }
+
+    /// The next chunk of the body, or `None` at its end.
+    pub async fn next_chunk(&mut self) -> Option<Result<Bytes, BodyError>> {
+        std::future::poll_fn(|cx| self.poll_chunk(cx)).await
+    }
+
+    /// Reads the whole body into memory, failing with
+    /// [`BodyError::is_too_large`] once more than `limit` bytes arrive.
+    pub async fn collect(mut self, limit: usize) -> Result<Bytes, BodyError> {
+        if let Kind::Full(b) = &self.kind
+            && b.len() <= limit
+        {
+            return Ok(std::mem::replace(&mut self.kind, Kind::Empty).into_full());
+        }
+        if self.size_hint().is_some_and(|n| n > limit as u64) {
+            return Err(BodyError::new(BodyErrorKind::TooLarge));
+        }
+        let mut out = BytesMut::new();
+        while let Some(chunk) = self.next_chunk().await {
+            let chunk = chunk?;
+            if out.len() + chunk.len() > limit {
+                return Err(BodyError::new(BodyErrorKind::TooLarge));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out.freeze())
+    }
+
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
+        match &mut self.kind {
+            Kind::Empty => Poll::Ready(None),
+            Kind::Full(_) => {
+                Poll::Ready(Some(Ok(std::mem::replace(&mut self.kind, Kind::Empty).into_full())))
+            }
+            Kind::Stream(s) => match s.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Err(e))) => {
+                    Poll::Ready(Some(Err(BodyError::new(BodyErrorKind::Stream(e)))))
+                }
+                Poll::Ready(Some(Ok(b))) => Poll::Ready(Some(Ok(b))),
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
+            Kind::File(f) => Poll::Ready(read_file_chunk(f).transpose()),
+            Kind::Incoming(i) => i.poll_chunk(cx),
+        }
+    }
+}
+
+impl Kind {
+    fn into_full(self) -> Bytes {
+        match self {
+            Kind::Full(b) => b,
+            _ => Bytes::new(),
+        }
+    }
+}
+
+/// Reads the next piece of a file range for callers that pull a file body as
+/// a stream (the driver reads files itself, straight into its write buffer).
+fn read_file_chunk(f: &mut FileRange) -> Result<Option<Bytes>, BodyError> {
+    use std::os::unix::fs::FileExt;
+    if f.len == 0 {
+        return Ok(None);
+    }
+    let n = f.len.min(64 * 1024) as usize;
+    let mut buf = vec![0; n];
+    let got = f.file.read_at(&mut buf, f.offset).map_err(BodyError::io)?;
+    if got == 0 {
+        return Err(BodyError::new(BodyErrorKind::Incomplete));
+    }
+    buf.truncate(got);
+    f.offset += got as u64;
+    f.len -= got as u64;
+    Ok(Some(Bytes::from(buf)))
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        Body::full(b)
+    }
+}
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body::full(s)
+    }
+}
+impl From<&'static str> for Body {
+    fn from(s: &'static str) -> Self {
+        Body::full(Bytes::from_static(s.as_bytes()))
+    }
+}
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Self {
+        Body::full(v)
+    }
+}
+impl From<&'static [u8]> for Body {
+    fn from(s: &'static [u8]) -> Self {
+        Body::full(Bytes::from_static(s))
+    }
+}
+impl From<()> for Body {
+    fn from(_: ()) -> Self {
+        Body::empty()
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Body::empty()
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match &self.kind {
+            Kind::Empty => "Empty",
+            Kind::Full(_) => "Full",
+            Kind::Stream(_) => "Stream",
+            Kind::File(_) => "File",
+            Kind::Incoming(_) => "Incoming",
+        };
+        f.debug_struct("Body").field("kind", &name).field("size_hint", &self.size_hint()).finish()
+    }
+}
+
+impl Stream for Body {
+    type Item = Result<Bytes, BodyError>;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_chunk(cx)
+    }
+}
+
+/// Why a body could not be read to its end.
+pub struct BodyError {
+    kind: BodyErrorKind,
+}
+
+#[derive(Debug)]
+pub(crate) enum BodyErrorKind {
+    TooLarge,
+    Incomplete,
+    Timeout,
+    Io(std::io::Error),
+    Protocol(crate::proto::ProtocolError),
+    Stream(BoxError),
+}
+
+impl BodyError {
+    pub(crate) fn new(kind: BodyErrorKind) -> Self {
+        BodyError { kind }
+    }
+    pub(crate) fn io(e: std::io::Error) -> Self {
+        BodyError::new(BodyErrorKind::Io(e))
+    }
+    /// The body was longer than the limit the reader set (answer 413).
+    pub fn is_too_large(&self) -> bool {
+        matches!(self.kind, BodyErrorKind::TooLarge)
+    }
+    /// The peer stopped sending in the middle of the body.
+    pub fn is_incomplete(&self) -> bool {
+        matches!(self.kind, BodyErrorKind::Incomplete)
+    }
+    /// The peer was too slow sending the body.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.kind, BodyErrorKind::Timeout)
+    }
+}
+
+impl fmt::Debug for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.kind.fmt(f)
+    }
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            BodyErrorKind::TooLarge => f.write_str("body larger than the limit"),
+            BodyErrorKind::Incomplete => f.write_str("body ended early"),
+            BodyErrorKind::Timeout => f.write_str("body read timed out"),
+            BodyErrorKind::Io(e) => write!(f, "body I/O error: {e}"),
+            BodyErrorKind::Protocol(e) => write!(f, "malformed body: {e}"),
+            BodyErrorKind::Stream(e) => write!(f, "body stream error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+/// A request body still arriving on its connection. The connection driver
+/// holds the matching [`IncomingSender`] and reads the socket only when the
+/// handler asks for data, so `100 Continue` is sent on the first read.
+pub(crate) struct Incoming {
+    rx: mpsc::Receiver<Result<Bytes, BodyError>>,
+    want: Arc<Want>,
+    len: Option<u64>,
+}
+
+#[derive(Default)]
+struct Want {
+    wanted: AtomicBool,
+    notify: Notify,
+}
+
+/// The driver's end of an [`Incoming`] body.
+pub(crate) struct IncomingSender {
+    tx: mpsc::Sender<Result<Bytes, BodyError>>,
+    want: Arc<Want>,
+}
+
+impl Incoming {
+    /// A connected pair; `len` is the declared Content-Length, if any.
+    pub(crate) fn channel(len: Option<u64>) -> (IncomingSender, Body) {
+        let (tx, rx) = mpsc::channel(1);
+        let want = Arc::new(Want::default());
+        let sender = IncomingSender { tx, want: want.clone() };
+        (sender, Body { kind: Kind::Incoming(Incoming { rx, want, len }) })
+    }
+
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
+        if !self.want.wanted.swap(true, Ordering::AcqRel) {
+            self.want.notify.notify_one();
+        }
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl IncomingSender {
+    /// Resolves once the handler first asks for body data.
+    pub(crate) async fn wanted(&self) {
+        if self.want.wanted.load(Ordering::Acquire) {
+            return;
+        }
+        self.want.notify.notified().await;
+    }
+
+    /// True once the handler has asked for body data.
+    pub(crate) fn is_wanted(&self) -> bool {
+        self.want.wanted.load(Ordering::Acquire)
+    }
+
+    /// Hands a chunk (or an error) to the handler, waiting while it has not
+    /// taken the previous one. `false` when the handler dropped the body.
+    pub(crate) async fn send(&self, item: Result<Bytes, BodyError>) -> bool {
+        self.tx.send(item).await.is_ok()
+    }
+
+    /// True when the handler dropped its body.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn collect_respects_the_limit() {
+        assert_eq!(Body::from("hello").collect(5).await.unwrap(), "hello");
+        assert!(Body::from("hello").collect(4).await.unwrap_err().is_too_large());
+    }
+
+    #[tokio::test]
+    async fn incoming_signals_want_on_first_read() {
+        let (tx, mut body) = Incoming::channel(Some(3));
+        assert!(!tx.is_wanted());
+        let reader = tokio::spawn(async move { body.next_chunk().await.unwrap().unwrap() });
+        tx.wanted().await;
+        assert!(tx.send(Ok(Bytes::from_static(b"abc"))).await);
+        assert_eq!(reader.await.unwrap(), "abc");
+    }
+}

@@ -1,0 +1,543 @@
+//! `Connection`: the server side of one HTTP/1.1 connection as a state
+//! machine, with no I/O.
+//!
+//! Theory of operation (h11's, in Rust terms). Each request/response pair is
+//! a *cycle*. The read side goes `Idle → Body → Done`; the write side goes
+//! `Idle → Body → Done`. When both are `Done` and both peers want to keep
+//! the connection, [`Connection::start_next_cycle`] resets them to `Idle`
+//! and the next buffered request (pipelining) can be read. While the read
+//! side is `Done`, [`Connection::next_event`] returns [`Event::Paused`]:
+//! bytes after a request are never looked at before its response is sent.
+//!
+//! Rules:
+//! 1. Every state change lives in this file; each `match` is exhaustive.
+//! 2. After a [`ProtocolError`] the read side is `Error` forever: the next
+//!    message boundary is unknown, so the connection must close after at
+//!    most one response, which is then marked `Connection: close`.
+//! 3. Framing decisions come from `framing` (requests) and `serialize`
+//!    (responses) only.
+
+use bytes::{Bytes, BytesMut};
+use http::header::{EXPECT, HeaderMap};
+use http::{Method, Version};
+
+use super::chunked::{ChunkedDecoder, Decoded};
+use super::error::{ErrorKind, ProtocolError};
+use super::framing::{RequestBody, request_body, request_keeps_alive};
+use super::head::{HeadParser, ParseStatus, RequestHead};
+use super::limits::Limits;
+use super::serialize::{self, BodyEncoder, RequestContext, ResponseHead};
+
+/// What the peer sent, one piece at a time.
+#[derive(Debug)]
+pub enum Event {
+    /// A request head. Its body (possibly empty) follows as `Data` events
+    /// and one `End`.
+    Head(RequestHead),
+    /// A piece of the request body.
+    Data(Bytes),
+    /// The end of the request body, with any chunked trailers.
+    End(HeaderMap),
+    /// More bytes are needed.
+    NeedData,
+    /// The request is complete; nothing more is read until its response is
+    /// sent and [`Connection::start_next_cycle`] is called.
+    Paused,
+    /// The peer closed the connection cleanly between requests.
+    Closed,
+}
+
+#[derive(Debug)]
+enum ReadState {
+    Idle,
+    Body(BodyDecoder),
+    Done,
+    Closed,
+    Error(ProtocolError),
+}
+
+#[derive(Debug)]
+enum BodyDecoder {
+    Length(u64),
+    Chunked(ChunkedDecoder),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriteState {
+    Idle,
+    Body(BodyEncoder),
+    Done,
+}
+
+/// The response body did not match the length announced in its head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LengthMismatch;
+
+impl std::fmt::Display for LengthMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("response body length differs from its Content-Length")
+    }
+}
+
+impl std::error::Error for LengthMismatch {}
+
+/// One server-side HTTP/1.1 connection.
+#[derive(Debug)]
+pub struct Connection {
+    limits: Limits,
+    buf: BytesMut,
+    parser: HeadParser,
+    read: ReadState,
+    write: WriteState,
+    keep_alive: bool,
+    eof: bool,
+    request: RequestContext,
+    expects_continue: bool,
+}
+
+impl Connection {
+    /// A fresh connection enforcing `limits`.
+    pub fn new(limits: Limits) -> Self {
+        Connection {
+            limits,
+            buf: BytesMut::new(),
+            parser: HeadParser::new(limits),
+            read: ReadState::Idle,
+            write: WriteState::Idle,
+            keep_alive: true,
+            eof: false,
+            request: RequestContext { version: Version::HTTP_11, is_head: false },
+            expects_continue: false,
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Appends received bytes.
+    pub fn receive(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// The receive buffer, for a driver that reads straight into it.
+    pub fn read_buf_mut(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    /// Records that the peer will send nothing more.
+    pub fn receive_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// True when received bytes are waiting to be parsed.
+    pub fn has_buffered_data(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
+    /// Releases the receive buffer's memory when it holds nothing, so an
+    /// idle keep-alive connection costs little.
+    pub fn release_idle_buffer(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = BytesMut::new();
+        }
+    }
+
+    /// The next event from the peer.
+    pub fn next_event(&mut self) -> Result<Event, ProtocolError> {
+        let result = self.step();
+        if let Err(e) = result {
+            self.read = ReadState::Error(e);
+            self.keep_alive = false;
+        }
+        result
+    }
+
+    fn step(&mut self) -> Result<Event, ProtocolError> {
+        match &mut self.read {
+            ReadState::Error(e) => Err(*e),
+            ReadState::Closed => Ok(Event::Closed),
+            ReadState::Done => Ok(Event::Paused),
+            ReadState::Idle => self.read_head(),
+            ReadState::Body(BodyDecoder::Length(0)) => {
+                self.read = ReadState::Done;
+                Ok(Event::End(HeaderMap::new()))
+            }
+            ReadState::Body(BodyDecoder::Length(remaining)) => {
+                if self.buf.is_empty() {
+                    return self.need_data(ErrorKind::IncompleteBody);
+                }
+                let n = (*remaining).min(self.buf.len() as u64);
+                *remaining -= n;
+                Ok(Event::Data(self.buf.split_to(n as usize).freeze()))
+            }
+            ReadState::Body(BodyDecoder::Chunked(decoder)) => match decoder.decode(&mut self.buf)? {
+                Decoded::Data(data) => Ok(Event::Data(data)),
+                Decoded::End(trailers) => {
+                    self.read = ReadState::Done;
+                    Ok(Event::End(trailers))
+                }
+                Decoded::NeedData => self.need_data(ErrorKind::IncompleteBody),
+            },
+        }
+    }
+
+    fn need_data(&self, at_eof: ErrorKind) -> Result<Event, ProtocolError> {
+        if self.eof { Err(at_eof.into()) } else { Ok(Event::NeedData) }
+    }
+
+    fn read_head(&mut self) -> Result<Event, ProtocolError> {
+        let head = match self.parser.parse(&mut self.buf)? {
+            ParseStatus::Complete(head) => head,
+            ParseStatus::Partial if self.eof && self.buf.is_empty() => {
+                self.read = ReadState::Closed;
+                self.keep_alive = false;
+                return Ok(Event::Closed);
+            }
+            ParseStatus::Partial => return self.need_data(ErrorKind::IncompleteHead),
+        };
+        self.request = RequestContext { version: head.version, is_head: head.method == Method::HEAD };
+        self.keep_alive &= request_keeps_alive(head.version, &head.headers);
+        let body = request_body(head.version, &head.headers)?;
+        self.expects_continue = false;
+        if let Some(expect) = head.headers.get(EXPECT) {
+            // RFC 9110 §10.1.1: the only expectation defined is
+            // 100-continue; a server MAY answer any other with 417.
+            if !expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
+                return Err(ErrorKind::ExpectationFailed.into());
+            }
+            // An HTTP/1.0 client cannot understand 100 Continue (RFC 9110
+            // §10.1.1: a server MUST NOT send it to one).
+            self.expects_continue = head.version == Version::HTTP_11 && body != RequestBody::Empty;
+        }
+        self.read = ReadState::Body(match body {
+            RequestBody::Empty => BodyDecoder::Length(0),
+            RequestBody::Length(n) => BodyDecoder::Length(n),
+            RequestBody::Chunked => BodyDecoder::Chunked(ChunkedDecoder::new(&self.limits)),
+        });
+        Ok(Event::Head(head))
+    }
+
+    /// True when the request asked for `100 Continue` and it has not been
+    /// sent; the driver sends it when the handler first reads the body.
+    pub fn expects_continue(&self) -> bool {
+        self.expects_continue
+    }
+
+    /// Writes `100 Continue` if the request expects it (once).
+    pub fn send_continue(&mut self, out: &mut Vec<u8>) {
+        if self.expects_continue && self.write == WriteState::Idle {
+            serialize::write_continue(out);
+        }
+        self.expects_continue = false;
+    }
+
+    /// True when the current request has a body still to read.
+    pub fn request_has_body(&self) -> bool {
+        matches!(self.read, ReadState::Body(BodyDecoder::Chunked(_)) | ReadState::Body(BodyDecoder::Length(1..)))
+    }
+
+    /// The current request's declared Content-Length, when it has one.
+    pub fn request_body_length(&self) -> Option<u64> {
+        match self.read {
+            ReadState::Body(BodyDecoder::Length(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// True when the request's body has been read to its end.
+    pub fn is_request_done(&self) -> bool {
+        matches!(self.read, ReadState::Done)
+    }
+
+    /// Makes this the last response on the connection.
+    pub fn close_after_response(&mut self) {
+        self.keep_alive = false;
+    }
+
+    /// Serializes a response head into `out`.
+    ///
+    /// `date` is an IMF-fixdate (the driver caches it). Adds
+    /// `Connection: close` when the connection will close after this
+    /// response: the request asked for it, the response body is
+    /// close-delimited, an error made the input untrustworthy, or
+    /// [`close_after_response`](Self::close_after_response) was called.
+    pub fn send_head(&mut self, head: &ResponseHead<'_>, date: &[u8], out: &mut Vec<u8>) {
+        if matches!(self.read, ReadState::Error(_) | ReadState::Closed) {
+            self.keep_alive = false;
+        }
+        // A request whose 100-continue we never answered may still send its
+        // body, or may not: the next message boundary is unknown.
+        if self.expects_continue {
+            self.keep_alive = false;
+            self.expects_continue = false;
+        }
+        let (encoder, keep_alive) = serialize::write_head(head, self.request, self.keep_alive, date, out);
+        self.keep_alive = keep_alive;
+        self.write = match encoder {
+            BodyEncoder::Suppressed | BodyEncoder::Length(0) => WriteState::Done,
+            other => WriteState::Body(other),
+        };
+    }
+
+    /// True when the response in progress carries body bytes (false for
+    /// HEAD, 204, 304, and once the body is complete).
+    pub fn body_allowed(&self) -> bool {
+        matches!(self.write, WriteState::Body(_))
+    }
+
+    /// Starts a piece of `len` body bytes: writes the chunk header when
+    /// chunked. The caller then appends exactly `len` bytes to `out` and
+    /// calls [`finish_data`](Self::finish_data). Returns `Ok(false)` when the
+    /// body is suppressed and nothing should be appended.
+    pub fn begin_data(&mut self, len: usize, out: &mut Vec<u8>) -> Result<bool, LengthMismatch> {
+        match &mut self.write {
+            WriteState::Body(BodyEncoder::Length(remaining)) => {
+                if len as u64 > *remaining {
+                    return Err(LengthMismatch);
+                }
+                *remaining -= len as u64;
+                Ok(true)
+            }
+            WriteState::Body(BodyEncoder::Chunked) => {
+                if len > 0 {
+                    serialize::write_chunk_header(len, out);
+                }
+                Ok(true)
+            }
+            WriteState::Body(BodyEncoder::CloseDelimited) => Ok(true),
+            WriteState::Body(BodyEncoder::Suppressed) | WriteState::Idle | WriteState::Done => Ok(false),
+        }
+    }
+
+    /// Ends a piece started with [`begin_data`](Self::begin_data).
+    pub fn finish_data(&mut self, len: usize, out: &mut Vec<u8>) {
+        if len > 0 && self.write == WriteState::Body(BodyEncoder::Chunked) {
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// Writes a piece of the response body.
+    pub fn send_data(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), LengthMismatch> {
+        if self.begin_data(data.len(), out)? {
+            out.extend_from_slice(data);
+            self.finish_data(data.len(), out);
+        }
+        Ok(())
+    }
+
+    /// Ends the response body. Fails when fewer bytes were sent than the
+    /// head announced; the driver must then close the connection.
+    pub fn send_end(&mut self, out: &mut Vec<u8>) -> Result<(), LengthMismatch> {
+        let result = match self.write {
+            WriteState::Body(BodyEncoder::Length(n)) if n > 0 => Err(LengthMismatch),
+            WriteState::Body(BodyEncoder::Chunked) => {
+                out.extend_from_slice(b"0\r\n\r\n");
+                Ok(())
+            }
+            WriteState::Body(BodyEncoder::CloseDelimited) => {
+                self.keep_alive = false;
+                Ok(())
+            }
+            _ => Ok(()),
+        };
+        if result.is_err() {
+            self.keep_alive = false;
+        }
+        self.write = WriteState::Done;
+        result
+    }
+
+    /// True when the connection must close once the current response is out.
+    pub fn wants_close(&self) -> bool {
+        !self.keep_alive
+    }
+
+    /// After a complete response to a complete request on a persistent
+    /// connection, resets both sides for the next request and returns true.
+    /// Otherwise returns false: the driver closes.
+    pub fn start_next_cycle(&mut self) -> bool {
+        let ready = self.keep_alive
+            && matches!(self.read, ReadState::Done)
+            && self.write == WriteState::Done;
+        if ready {
+            self.read = ReadState::Idle;
+            self.write = WriteState::Idle;
+            self.expects_continue = false;
+            self.request = RequestContext { version: Version::HTTP_11, is_head: false };
+        }
+        ready
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::BodyLength;
+    use http::StatusCode;
+
+    const DATE: &[u8] = b"Sun, 06 Nov 1994 08:49:37 GMT";
+
+    fn drain(conn: &mut Connection) -> Vec<String> {
+        let mut events = Vec::new();
+        loop {
+            match conn.next_event() {
+                Ok(Event::Head(h)) => events.push(format!("head {} {}", h.method, h.uri)),
+                Ok(Event::Data(d)) => events.push(format!("data {}", String::from_utf8_lossy(&d))),
+                Ok(Event::End(_)) => events.push("end".into()),
+                Ok(Event::NeedData) => return events,
+                Ok(Event::Paused) => {
+                    events.push("paused".into());
+                    return events;
+                }
+                Ok(Event::Closed) => {
+                    events.push("closed".into());
+                    return events;
+                }
+                Err(e) => {
+                    events.push(format!("error {}", e.kind().slug()));
+                    return events;
+                }
+            }
+        }
+    }
+
+    fn respond(conn: &mut Connection, body: &[u8]) -> String {
+        let headers = HeaderMap::new();
+        let mut out = Vec::new();
+        let head =
+            ResponseHead { status: StatusCode::OK, headers: &headers, body: BodyLength::Known(body.len() as u64) };
+        conn.send_head(&head, DATE, &mut out);
+        conn.send_data(body, &mut out).unwrap();
+        conn.send_end(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn pipelined_requests_pause_until_the_cycle_restarts() {
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(drain(&mut c), ["head GET /a", "end", "paused"]);
+        respond(&mut c, b"a");
+        assert!(c.start_next_cycle());
+        assert_eq!(drain(&mut c), ["head GET /b", "end", "paused"]);
+    }
+
+    #[test]
+    fn content_length_body_then_next_request() {
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhel");
+        assert_eq!(drain(&mut c), ["head POST /", "data hel"]);
+        c.receive(b"loGET");
+        assert_eq!(drain(&mut c), ["data lo", "end", "paused"]);
+        respond(&mut c, b"");
+        assert!(c.start_next_cycle());
+        c.receive(b" / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(drain(&mut c), ["head GET /", "end", "paused"]);
+    }
+
+    #[test]
+    fn eof_between_requests_is_clean_and_mid_body_is_an_error() {
+        let mut c = Connection::new(Limits::default());
+        c.receive_eof();
+        assert_eq!(drain(&mut c), ["closed"]);
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab");
+        c.receive_eof();
+        assert_eq!(drain(&mut c), ["head POST /", "data ab", "error incomplete-body"]);
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"GET / HTT");
+        c.receive_eof();
+        assert_eq!(drain(&mut c), ["error incomplete-head"]);
+    }
+
+    #[test]
+    fn errors_are_sticky_and_force_close() {
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+        assert_eq!(drain(&mut c), ["error conflicting-framing"]);
+        assert_eq!(drain(&mut c), ["error conflicting-framing"]);
+        let out = respond(&mut c, b"");
+        assert!(out.contains("Connection: close\r\n"));
+        assert!(!c.start_next_cycle());
+    }
+
+    #[test]
+    fn connection_close_stops_the_cycle() {
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(drain(&mut c), ["head GET /", "end", "paused"]);
+        let out = respond(&mut c, b"x");
+        assert!(out.contains("Connection: close\r\n"));
+        assert!(!c.start_next_cycle());
+    }
+
+    #[test]
+    fn http10_closes_unless_keep_alive() {
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"GET / HTTP/1.0\r\n\r\n");
+        drain(&mut c);
+        assert!(respond(&mut c, b"x").contains("Connection: close"));
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        drain(&mut c);
+        assert!(respond(&mut c, b"x").contains("Connection: keep-alive"));
+        assert!(c.start_next_cycle());
+    }
+
+    #[test]
+    fn expect_continue() {
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+        assert_eq!(drain(&mut c), ["head POST /"]);
+        assert!(c.expects_continue());
+        let mut out = Vec::new();
+        c.send_continue(&mut out);
+        assert_eq!(out, b"HTTP/1.1 100 Continue\r\n\r\n");
+        assert!(!c.expects_continue());
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"POST / HTTP/1.1\r\nHost: x\r\nExpect: nope\r\nContent-Length: 2\r\n\r\n");
+        assert_eq!(drain(&mut c), ["error expectation-failed"]);
+    }
+
+    #[test]
+    fn unanswered_continue_closes() {
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+        drain(&mut c);
+        assert!(respond(&mut c, b"no").contains("Connection: close"));
+    }
+
+    #[test]
+    fn short_body_is_a_length_mismatch() {
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        drain(&mut c);
+        let headers = HeaderMap::new();
+        let mut out = Vec::new();
+        let head = ResponseHead { status: StatusCode::OK, headers: &headers, body: BodyLength::Known(5) };
+        c.send_head(&head, DATE, &mut out);
+        assert_eq!(c.send_data(b"abcdef", &mut out), Err(LengthMismatch));
+        c.send_data(b"ab", &mut out).unwrap();
+        assert_eq!(c.send_end(&mut out), Err(LengthMismatch));
+        assert!(c.wants_close());
+    }
+
+    #[test]
+    fn chunked_response() {
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        drain(&mut c);
+        let headers = HeaderMap::new();
+        let mut out = Vec::new();
+        let head = ResponseHead { status: StatusCode::OK, headers: &headers, body: BodyLength::Unknown };
+        c.send_head(&head, DATE, &mut out);
+        out.clear();
+        c.send_data(b"hello", &mut out).unwrap();
+        c.send_data(b"", &mut out).unwrap();
+        c.send_end(&mut out).unwrap();
+        assert_eq!(out, b"5\r\nhello\r\n0\r\n\r\n");
+        assert!(c.start_next_cycle());
+    }
+}

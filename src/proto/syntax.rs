@@ -1,0 +1,152 @@
+//! Byte classes of the HTTP/1.1 grammar as 256-entry tables, and the one
+//! field-line parser shared by header and trailer sections.
+//!
+//! Each table quotes the ABNF it encodes (RFC 9110 §5.6.2, §5.5; RFC 9112
+//! §3.2, §5). Lookups are one indexed load per byte.
+
+use http::header::{HeaderName, HeaderValue};
+
+use super::error::{ErrorKind, ProtocolError};
+
+/// Builds a 256-entry table at compile time from a predicate on `b`.
+macro_rules! byte_table {
+    (|$b:ident| $pred:expr) => {{
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let $b = i as u8;
+            t[i] = $pred;
+            i += 1;
+        }
+        t
+    }};
+}
+
+/// ```text
+/// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+///         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA     ; RFC 9110 §5.6.2
+/// ```
+pub(crate) static TCHAR: [bool; 256] = byte_table!(|b| matches!(b,
+    b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.'
+    | b'^' | b'_' | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z'));
+
+/// ```text
+/// field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
+/// field-vchar   = VCHAR / obs-text                          ; RFC 9110 §5.5
+/// ```
+/// This table admits SP and HTAB too; leading and trailing whitespace is
+/// trimmed separately. CR, LF, NUL and other CTLs are never allowed: RFC 9110
+/// §5.5 says a recipient of CR, LF or NUL MUST reject the message or replace
+/// them with SP, and rejecting is the choice that cannot be smuggled through.
+pub(crate) static FIELD_VALUE: [bool; 256] =
+    byte_table!(|b| b == b'\t' || b == b' ' || (b >= 0x21 && b <= 0x7e) || b >= 0x80);
+
+/// Bytes allowed in a request-target: VCHAR (RFC 9112 §3.2 and RFC 3986 use
+/// a subset of it; `http::Uri` checks the finer grammar). No whitespace, no
+/// CTL, no obs-text.
+pub(crate) static TARGET: [bool; 256] = byte_table!(|b| b >= 0x21 && b <= 0x7e);
+
+/// True when every byte of `s` is a tchar and `s` is not empty.
+pub(crate) fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| TCHAR[b as usize])
+}
+
+/// Trims OWS (`*( SP / HTAB )`, RFC 9110 §5.6.3) from both ends.
+pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Parses one field line without its CRLF:
+///
+/// ```text
+/// field-line = field-name ":" OWS field-value OWS         ; RFC 9112 §5
+/// ```
+///
+/// `line` must not start with SP or HTAB: that is obs-fold, which the caller
+/// detects because it knows whether a previous line exists.
+pub(crate) fn parse_field_line(
+    line: &bytes::Bytes,
+) -> Result<(HeaderName, HeaderValue), ProtocolError> {
+    let colon = match memchr::memchr(b':', line) {
+        Some(i) => i,
+        None => return Err(classify_bad_name(line)),
+    };
+    let name = &line[..colon];
+    if !is_token(name) {
+        return Err(classify_bad_name(name));
+    }
+    let raw_value = &line[colon + 1..];
+    if !raw_value.iter().all(|&b| FIELD_VALUE[b as usize]) {
+        return Err(classify_bad_value(raw_value));
+    }
+    let trimmed = trim_ows(raw_value);
+    let start = colon + 1 + (trimmed.as_ptr() as usize - raw_value.as_ptr() as usize);
+    let value = line.slice(start..start + trimmed.len());
+    let name = HeaderName::from_bytes(name).map_err(|_| ErrorKind::BadHeaderName)?;
+    let value = HeaderValue::from_maybe_shared(value).map_err(|_| ErrorKind::BadHeaderValue)?;
+    Ok((name, value))
+}
+
+fn classify_bad_name(name: &[u8]) -> ProtocolError {
+    // RFC 9112 §5.1: no whitespace is allowed between the field name and the
+    // colon; a server MUST reject such a message with 400.
+    if name.last().is_some_and(|b| *b == b' ' || *b == b'\t') {
+        return ErrorKind::SpaceBeforeColon.into();
+    }
+    if name.contains(&b'\r') {
+        return ErrorKind::BareCr.into();
+    }
+    ErrorKind::BadHeaderName.into()
+}
+
+fn classify_bad_value(value: &[u8]) -> ProtocolError {
+    if value.contains(&b'\r') {
+        ErrorKind::BareCr.into()
+    } else {
+        ErrorKind::BadHeaderValue.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn parse(s: &'static [u8]) -> Result<(String, Vec<u8>), ErrorKind> {
+        parse_field_line(&Bytes::from_static(s))
+            .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+            .map_err(|e| e.kind())
+    }
+
+    #[test]
+    fn tables_match_the_abnf() {
+        for b in 0u8..=255 {
+            let tchar = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            assert_eq!(TCHAR[b as usize], tchar, "tchar {b:#x}");
+            let ctl = b < 0x20 || b == 0x7f;
+            assert_eq!(FIELD_VALUE[b as usize], !ctl || b == b'\t', "value {b:#x}");
+        }
+    }
+
+    #[test]
+    fn field_lines() {
+        assert_eq!(parse(b"Host: a"), Ok(("host".into(), b"a".to_vec())));
+        assert_eq!(parse(b"X-A:\t b c \t"), Ok(("x-a".into(), b"b c".to_vec())));
+        assert_eq!(parse(b"X-A:"), Ok(("x-a".into(), b"".to_vec())));
+        assert_eq!(parse(b"X-A: caf\xc3\xa9"), Ok(("x-a".into(), b"caf\xc3\xa9".to_vec())));
+        assert_eq!(parse(b"Host : a"), Err(ErrorKind::SpaceBeforeColon));
+        assert_eq!(parse(b"Host\t: a"), Err(ErrorKind::SpaceBeforeColon));
+        assert_eq!(parse(b"Ho st: a"), Err(ErrorKind::BadHeaderName));
+        assert_eq!(parse(b": a"), Err(ErrorKind::BadHeaderName));
+        assert_eq!(parse(b"no colon"), Err(ErrorKind::BadHeaderName));
+        assert_eq!(parse(b"X: a\0b"), Err(ErrorKind::BadHeaderValue));
+        assert_eq!(parse(b"X: a\rb"), Err(ErrorKind::BareCr));
+        assert_eq!(parse(b"X: a\x7fb"), Err(ErrorKind::BadHeaderValue));
+    }
+}

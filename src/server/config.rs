@@ -1,0 +1,71 @@
+//! Server configuration: protocol limits, timeouts, and connection caps.
+
+use std::time::Duration;
+
+use crate::proto::Limits;
+
+/// How long the server waits for each phase of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the first byte of a request head to its end (slowloris). On
+    /// expiry: 408 and close. Also bounds how long a new connection may stay
+    /// silent. Default 10 s (actix 5 s, hyper 30 s).
+    pub head_read: Duration,
+    /// How long a kept-alive connection may sit idle between requests.
+    /// Expiry closes silently. Default 5 s (actix 5 s).
+    pub keep_alive: Duration,
+    /// Longest pause while reading a request body. Default 30 s (darkhttpd).
+    pub body_read: Duration,
+    /// Longest a single write may make no progress. Default 30 s.
+    pub write: Duration,
+    /// On shutdown, how long in-flight requests may take to finish.
+    /// Default 10 s.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            head_read: Duration::from_secs(10),
+            keep_alive: Duration::from_secs(5),
+            body_read: Duration::from_secs(30),
+            write: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything that tunes how the server treats connections.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Parser size budgets.
+    pub limits: Limits,
+    /// Per-phase timeouts.
+    pub timeouts: Timeouts,
+    /// Most connections open at once; further clients wait in the listen
+    /// backlog (back-pressure, not errors). Default 10,000.
+    pub max_connections: usize,
+    /// Most pipelined responses encoded before the write buffer is flushed.
+    /// Default 16 (hyper, actix).
+    pub max_pipelined: usize,
+    /// Largest request body the server accepts; a larger Content-Length is
+    /// answered 413 without calling the handler. Default 2 MiB.
+    pub max_body_bytes: u64,
+    /// How many bytes of a request body the handler did not read are read and
+    /// discarded to keep the connection; beyond it the connection closes.
+    /// Default 256 KiB.
+    pub drain_budget: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            limits: Limits::default(),
+            timeouts: Timeouts::default(),
+            max_connections: 10_000,
+            max_pipelined: 16,
+            max_body_bytes: 2 * 1024 * 1024,
+            drain_budget: 256 * 1024,
+        }
+    }
+}

@@ -1,0 +1,598 @@
+//! One connection's task: read → proto → handler → write, until close.
+//!
+//! The loop, per request:
+//! 1. Wait for a complete head. Before blocking on a read, flush any
+//!    responses already encoded (pipelining: responses to requests that
+//!    arrived together leave together, up to `max_pipelined`). A connection
+//!    with nothing buffered holds no read buffer while it waits.
+//! 2. Call the handler. When the request has a body, the handler reads it
+//!    through a channel that this task feeds from the socket on demand
+//!    (`100 Continue` goes out on the first read).
+//! 3. Encode the response through proto; file bodies are read straight
+//!    into the write buffer, streams are flushed chunk by chunk.
+//! 4. Drain what the handler left of the request body (up to a budget),
+//!    then start the next cycle, or close.
+//!
+//! Protocol errors get one response (`Connection: close`) and a lingering
+//! close, so the client can read the response before the socket goes away.
+
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_core::Stream;
+use http::{HeaderValue, StatusCode, header};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::{Instant, timeout, timeout_at};
+
+use super::config::ServerConfig;
+use super::date::with_date;
+use super::panic::{CatchUnwind, message};
+use crate::body::{BodyError, BodyErrorKind, FileRange, Incoming, IncomingSender, Kind};
+use crate::proto::{BodyLength, Connection, ErrorKind, Event, ProtocolError, RequestHead, ResponseHead};
+use crate::{Body, Handler, Request, Response};
+
+/// Bytes requested from the kernel per read.
+const READ_CHUNK: usize = 8 * 1024;
+/// Write-buffer size at which encoded responses are flushed.
+const FLUSH_AT: usize = 64 * 1024;
+/// Largest in-memory body copied into the write buffer (larger ones are
+/// written from their own buffer, vectored with the head).
+const COPY_BODY_MAX: usize = 16 * 1024;
+/// Piece size for streaming files.
+const FILE_CHUNK: usize = 128 * 1024;
+/// How long to wait for the peer to finish sending after an error
+/// response, so that closing does not reset the connection before the
+/// response is read.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Why a connection ends early. Only for control flow and debug logs.
+#[derive(Debug)]
+enum Stop {
+    Io(io::Error),
+    Timeout,
+    Done,
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Self {
+        Stop::Io(e)
+    }
+}
+
+struct Driver<H> {
+    stream: TcpStream,
+    peer: SocketAddr,
+    conn: Connection,
+    out: Vec<u8>,
+    handler: Arc<H>,
+    config: Arc<ServerConfig>,
+    stop: watch::Receiver<bool>,
+    /// Responses encoded in `out` since the last flush.
+    batched: usize,
+    /// Requests answered on this connection.
+    served: u64,
+}
+
+pub(crate) async fn serve_connection<H: Handler>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    handler: Arc<H>,
+    config: Arc<ServerConfig>,
+    stop: watch::Receiver<bool>,
+) {
+    let mut driver = Driver {
+        conn: Connection::new(config.limits),
+        stream,
+        peer,
+        out: Vec::new(),
+        handler,
+        config,
+        stop,
+        batched: 0,
+        served: 0,
+    };
+    match driver.run().await {
+        Ok(()) | Err(Stop::Done) => {}
+        Err(Stop::Timeout) => tracing::debug!(peer = %driver.peer, "connection timed out"),
+        Err(Stop::Io(e)) => tracing::debug!(peer = %driver.peer, "connection error: {e}"),
+    }
+}
+
+impl<H: Handler> Driver<H> {
+    async fn run(&mut self) -> Result<(), Stop> {
+        loop {
+            let head = match self.next_head().await? {
+                Some(head) => head,
+                None => return self.flush().await.map_err(Stop::from),
+            };
+            self.serve_request(head).await?;
+            self.served += 1;
+            if !self.conn.start_next_cycle() {
+                self.flush().await?;
+                return self.close_gracefully().await;
+            }
+            self.batched += 1;
+            let more_buffered = self.conn.has_buffered_data();
+            if !more_buffered || self.batched >= self.config.max_pipelined || self.out.len() >= FLUSH_AT {
+                self.flush().await?;
+            }
+        }
+    }
+
+    /// Step 1: the next request head, or `None` when the peer closed (or
+    /// went idle past its timeout, or the server is shutting down) cleanly.
+    async fn next_head(&mut self) -> Result<Option<RequestHead>, Stop> {
+        let mut head_deadline: Option<Instant> = None;
+        loop {
+            match self.conn.next_event() {
+                Ok(Event::Head(head)) => return Ok(Some(head)),
+                Ok(Event::NeedData) => {}
+                Ok(Event::Closed) => return Ok(None),
+                Ok(Event::Data(_) | Event::End(_) | Event::Paused) => {
+                    debug_assert!(false, "body event while waiting for a head");
+                    return Err(Stop::Done);
+                }
+                Err(e) => return self.reject(e).await.map(|()| None),
+            }
+            self.flush().await?;
+            let idle = !self.conn.has_buffered_data();
+            if idle {
+                if *self.stop.borrow() {
+                    return Ok(None);
+                }
+                // Idle: hold no buffers while waiting (10,000 idle
+                // connections should cost little memory).
+                self.conn.release_idle_buffer();
+                self.out = Vec::new();
+                let wait = if self.served == 0 {
+                    self.config.timeouts.head_read
+                } else {
+                    self.config.timeouts.keep_alive
+                };
+                let readable = tokio::select! {
+                    r = timeout(wait, self.stream.readable()) => r,
+                    _ = self.stop.changed() => return Ok(None),
+                };
+                match readable {
+                    Ok(r) => r?,
+                    Err(_) => return Ok(None),
+                }
+            }
+            // Slowloris: the whole head must arrive within head_read of its
+            // first byte.
+            let deadline =
+                *head_deadline.get_or_insert_with(|| Instant::now() + self.config.timeouts.head_read);
+            match timeout_at(deadline, self.read_some()).await {
+                Ok(Ok(0)) => self.conn.receive_eof(),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => return Err(e.into()),
+                Err(_) => {
+                    if self.conn.has_buffered_data() {
+                        self.reject(ProtocolError::new(ErrorKind::HeadTimeout)).await?;
+                    }
+                    return Err(Stop::Timeout);
+                }
+            }
+        }
+    }
+
+    /// Reads once into the connection's buffer. Cancel-safe.
+    async fn read_some(&mut self) -> io::Result<usize> {
+        read_into(&self.stream, &mut self.conn).await
+    }
+
+    /// Steps 2–4 for one request.
+    async fn serve_request(&mut self, head: RequestHead) -> Result<(), Stop> {
+        let body_len = self.conn.request_body_length();
+        if body_len.is_some_and(|n| n > self.config.max_body_bytes) {
+            // Too large to accept: answer without reading, then close.
+            return self.reject(ProtocolError::new(ErrorKind::BodyTooLarge)).await;
+        }
+        let has_body = self.conn.request_has_body();
+        let (sender, body) = if has_body {
+            let (tx, body) = Incoming::channel(body_len);
+            (Some(tx), body)
+        } else {
+            // Consume the empty body's End now.
+            let _ = self.conn.next_event();
+            (None, Body::empty())
+        };
+        let mut request = Request::new(body);
+        *request.method_mut() = head.method;
+        *request.uri_mut() = head.uri;
+        *request.version_mut() = head.version;
+        *request.headers_mut() = head.headers;
+
+        let response = match sender {
+            None => self.call(request).await,
+            Some(tx) => self.call_with_body(request, tx).await?,
+        };
+        self.write_response(response).await?;
+        if !self.conn.is_request_done() {
+            self.drain_body().await?;
+        }
+        Ok(())
+    }
+
+    async fn call(&self, request: Request) -> Response {
+        let handler = self.handler.clone();
+        let future = CatchUnwind::new(Box::pin(async move { handler.call(request).await }));
+        self.settle(future.await)
+    }
+
+    fn settle(&self, result: Result<Response, Box<dyn std::any::Any + Send>>) -> Response {
+        match result {
+            Ok(response) => response,
+            Err(payload) => {
+                tracing::error!(peer = %self.peer, "handler panicked: {}", message(&*payload));
+                let mut response = crate::response::status(StatusCode::INTERNAL_SERVER_ERROR);
+                response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+                response
+            }
+        }
+    }
+
+    /// Runs the handler while feeding it the request body on demand.
+    async fn call_with_body(&mut self, request: Request, tx: IncomingSender) -> Result<Response, Stop> {
+        let handler = self.handler.clone();
+        let mut future = std::pin::pin!(CatchUnwind::new(Box::pin(async move { handler.call(request).await })));
+        let mut tx = Some(tx);
+        let mut received: u64 = 0;
+        loop {
+            let Some(sender) = tx.as_ref() else {
+                return Ok(self.settle(future.await));
+            };
+            tokio::select! {
+                biased;
+                result = &mut future => return Ok(self.settle(result)),
+                fed = feed_body(&mut self.stream, &mut self.conn, &mut self.out, sender, &self.config, &mut received) => {
+                    match fed {
+                        Feed::More => {}
+                        Feed::Finished => tx = None,
+                        Feed::Failed(stop) => {
+                            // The handler sees the error on its body; the
+                            // connection closes after its response.
+                            self.conn.close_after_response();
+                            tx = None;
+                            if let Some(stop) = stop {
+                                return Err(stop);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Step 3: head and body into the write buffer, flushing as needed.
+    async fn write_response(&mut self, response: Response) -> Result<(), Stop> {
+        let (mut parts, body) = response.into_parts();
+        if parts.status.is_informational() {
+            // Interim responses are the driver's business (100 Continue);
+            // a handler returning one has a bug.
+            tracing::error!(status = %parts.status, "handler returned an interim status");
+            parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+        }
+        if *self.stop.borrow() {
+            self.conn.close_after_response();
+        }
+        let length = match body.size_hint() {
+            Some(n) => BodyLength::Known(n),
+            None => BodyLength::Unknown,
+        };
+        let head = ResponseHead { status: parts.status, headers: &parts.headers, body: length };
+        let (conn, out) = (&mut self.conn, &mut self.out);
+        with_date(|date| conn.send_head(&head, date, out));
+        if self.conn.body_allowed() {
+            match body.kind {
+                Kind::Empty => {}
+                Kind::Full(bytes) => self.write_full(bytes).await?,
+                Kind::File(range) => self.write_file(range).await?,
+                Kind::Stream(_) | Kind::Incoming(_) => self.write_stream(body).await?,
+            }
+        }
+        if self.conn.send_end(&mut self.out).is_err() {
+            tracing::error!("response body shorter than its length; closing");
+            self.flush().await?;
+            return Err(Stop::Done);
+        }
+        Ok(())
+    }
+
+    async fn write_full(&mut self, bytes: Bytes) -> Result<(), Stop> {
+        if bytes.len() <= COPY_BODY_MAX {
+            self.send_data(&bytes)?;
+            return Ok(());
+        }
+        if !self.conn.begin_data(bytes.len(), &mut self.out).map_err(length_error)? {
+            return Ok(());
+        }
+        self.write_vectored(&bytes).await?;
+        self.conn.finish_data(bytes.len(), &mut self.out);
+        Ok(())
+    }
+
+    /// Reads the file range straight into the write buffer, piece by piece;
+    /// memory stays bounded whatever the file size.
+    async fn write_file(&mut self, mut range: FileRange) -> Result<(), Stop> {
+        use std::os::unix::fs::FileExt;
+        while range.len > 0 {
+            let piece = range.len.min(FILE_CHUNK as u64) as usize;
+            if !self.conn.begin_data(piece, &mut self.out).map_err(length_error)? {
+                return Ok(());
+            }
+            let start = self.out.len();
+            self.out.resize(start + piece, 0);
+            let mut filled = 0;
+            while filled < piece {
+                match range.file.read_at(&mut self.out[start + filled..start + piece], range.offset + filled as u64) {
+                    Ok(0) => {
+                        // The file shrank under us: the promised length cannot
+                        // be delivered, so the connection must close.
+                        self.out.truncate(start + filled);
+                        tracing::warn!("file shrank while being sent; closing");
+                        self.flush().await?;
+                        return Err(Stop::Done);
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        self.out.truncate(start);
+                        tracing::warn!("file read failed: {e}; closing");
+                        self.flush().await?;
+                        return Err(Stop::Done);
+                    }
+                }
+            }
+            self.conn.finish_data(piece, &mut self.out);
+            range.offset += piece as u64;
+            range.len -= piece as u64;
+            if self.out.len() >= FLUSH_AT {
+                self.flush().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Streams: every chunk is flushed as it is produced (SSE, long polls).
+    async fn write_stream(&mut self, mut body: Body) -> Result<(), Stop> {
+        let mut body = std::pin::Pin::new(&mut body);
+        loop {
+            self.flush().await?;
+            let next = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await;
+            match next {
+                Some(Ok(chunk)) => {
+                    if !chunk.is_empty() {
+                        self.send_data(&chunk)?;
+                    }
+                }
+                Some(Err(e)) => {
+                    // The message cannot be completed; closing tells the
+                    // client it is truncated (no final chunk).
+                    tracing::warn!("response body stream failed: {e}; closing");
+                    return Err(Stop::Done);
+                }
+                None => return Ok(()),
+            }
+        }
+    }
+
+    fn send_data(&mut self, data: &[u8]) -> Result<(), Stop> {
+        self.conn.send_data(data, &mut self.out).map_err(length_error)
+    }
+
+    /// Step 4: reads and discards the unread rest of the request body, up to
+    /// the drain budget; beyond it, or if the request is not worth it, the
+    /// connection closes.
+    async fn drain_body(&mut self) -> Result<(), Stop> {
+        if self.conn.wants_close() {
+            return Ok(());
+        }
+        let mut drained: u64 = 0;
+        loop {
+            match self.conn.next_event() {
+                Ok(Event::Data(d)) => {
+                    drained += d.len() as u64;
+                    if drained > self.config.drain_budget {
+                        self.conn.close_after_response();
+                        return Ok(());
+                    }
+                }
+                Ok(Event::End(_)) => return Ok(()),
+                Ok(Event::NeedData) => {
+                    self.flush().await?;
+                    match timeout(self.config.timeouts.body_read, self.read_some()).await {
+                        Ok(Ok(0)) => self.conn.receive_eof(),
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => return Err(e.into()),
+                        Err(_) => return Err(Stop::Timeout),
+                    }
+                }
+                Ok(_) | Err(_) => {
+                    self.conn.close_after_response();
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Answers a protocol error (when it has a status), then closes.
+    async fn reject(&mut self, error: ProtocolError) -> Result<(), Stop> {
+        tracing::debug!(peer = %self.peer, "bad request: {error}");
+        self.conn.close_after_response();
+        if let Some(status) = error.status() {
+            let response = crate::response::status(status);
+            let (parts, body) = response.into_parts();
+            let length = BodyLength::Known(body.size_hint().unwrap_or(0));
+            let head = ResponseHead { status, headers: &parts.headers, body: length };
+            let (conn, out) = (&mut self.conn, &mut self.out);
+            with_date(|date| conn.send_head(&head, date, out));
+            if let Kind::Full(bytes) = body.kind {
+                self.send_data(&bytes)?;
+            }
+            let _ = self.conn.send_end(&mut self.out);
+        }
+        self.flush().await?;
+        self.close_gracefully().await?;
+        Err(Stop::Done)
+    }
+
+    /// Half-closes, then reads and discards for a short while, so the peer
+    /// sees the response instead of a reset (lingering close, actix LINGER).
+    async fn close_gracefully(&mut self) -> Result<(), Stop> {
+        let _ = self.stream.shutdown().await;
+        let deadline = Instant::now() + LINGER;
+        let mut discarded = 0usize;
+        while discarded < 1024 * 1024 {
+            let buf = self.conn.read_buf_mut();
+            buf.clear();
+            match timeout_at(deadline, self.read_some()).await {
+                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+                Ok(Ok(n)) => discarded += n,
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        self.batched = 0;
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let result = match timeout(self.config.timeouts.write, self.stream.write_all(&self.out)).await {
+            Ok(r) => r,
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
+        };
+        self.out.clear();
+        if self.out.capacity() > 4 * FLUSH_AT {
+            self.out = Vec::new();
+        }
+        result
+    }
+
+    /// Writes the buffered head followed by `body` with as few syscalls as
+    /// possible.
+    async fn write_vectored(&mut self, body: &[u8]) -> io::Result<()> {
+        let write = async {
+            let mut bufs = [IoSlice::new(&self.out), IoSlice::new(body)];
+            let mut slices: &mut [IoSlice<'_>] = &mut bufs;
+            IoSlice::advance_slices(&mut slices, 0);
+            while !slices.is_empty() {
+                let n = self.stream.write_vectored(slices).await?;
+                if n == 0 {
+                    return Err(io::Error::from(io::ErrorKind::WriteZero));
+                }
+                IoSlice::advance_slices(&mut slices, n);
+            }
+            Ok(())
+        };
+        let result = match timeout(self.config.timeouts.write, write).await {
+            Ok(r) => r,
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
+        };
+        self.out.clear();
+        self.batched = 0;
+        result
+    }
+}
+
+/// Reads once from `stream` into the connection's buffer, growing it only
+/// when nearly full. Cancel-safe: nothing is lost if the future is dropped.
+async fn read_into(stream: &TcpStream, conn: &mut Connection) -> io::Result<usize> {
+    loop {
+        stream.readable().await?;
+        let buf = conn.read_buf_mut();
+        if buf.capacity() - buf.len() < 1024 {
+            buf.reserve(READ_CHUNK);
+        }
+        match stream.try_read_buf(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn length_error(_: crate::proto::LengthMismatch) -> Stop {
+    tracing::error!("response body longer than its length; closing");
+    Stop::Done
+}
+
+enum Feed {
+    More,
+    Finished,
+    /// The body cannot be completed; `Some` when the connection is unusable
+    /// at once.
+    Failed(Option<Stop>),
+}
+
+/// Moves one piece of request body from the socket to the handler. Waits
+/// for the handler's first read (and sends `100 Continue` then).
+async fn feed_body(
+    stream: &mut TcpStream,
+    conn: &mut Connection,
+    out: &mut Vec<u8>,
+    tx: &IncomingSender,
+    config: &ServerConfig,
+    received: &mut u64,
+) -> Feed {
+    if !tx.is_wanted() {
+        tx.wanted().await;
+    }
+    if tx.is_closed() {
+        return Feed::Finished;
+    }
+    if conn.expects_continue() {
+        // RFC 9110 §10.1.1: 100 Continue once the handler wants the body.
+        conn.send_continue(out);
+        let written = timeout(config.timeouts.write, stream.write_all(out)).await;
+        out.clear();
+        if !matches!(written, Ok(Ok(()))) {
+            return Feed::Failed(Some(Stop::Done));
+        }
+    }
+    match conn.next_event() {
+        Ok(Event::Data(data)) => {
+            *received += data.len() as u64;
+            if *received > config.max_body_bytes {
+                let _ = tx.send(Err(BodyError::new(BodyErrorKind::TooLarge))).await;
+                return Feed::Failed(None);
+            }
+            if tx.send(Ok(data)).await { Feed::More } else { Feed::Finished }
+        }
+        Ok(Event::End(_)) => Feed::Finished,
+        Ok(Event::NeedData) => {
+            let read = read_into(stream, conn);
+            match timeout(config.timeouts.body_read, read).await {
+                Ok(Ok(0)) => {
+                    conn.receive_eof();
+                    Feed::More
+                }
+                Ok(Ok(_)) => Feed::More,
+                Ok(Err(e)) => {
+                    let _ = tx.send(Err(BodyError::new(BodyErrorKind::Incomplete))).await;
+                    Feed::Failed(Some(Stop::Io(e)))
+                }
+                Err(_) => {
+                    let _ = tx.send(Err(BodyError::new(BodyErrorKind::Timeout))).await;
+                    Feed::Failed(None)
+                }
+            }
+        }
+        Ok(Event::Head(_) | Event::Paused | Event::Closed) => Feed::Finished,
+        Err(e) => {
+            let kind = if e.kind() == ErrorKind::IncompleteBody {
+                BodyErrorKind::Incomplete
+            } else {
+                BodyErrorKind::Protocol(e)
+            };
+            let _ = tx.send(Err(BodyError::new(kind))).await;
+            Feed::Failed(None)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! Creating listening sockets: address parsing, `SO_REUSEADDR`, backlog.
+
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+
+use rustix::net::{AddressFamily, SocketType, ipproto, sockopt};
+
+use crate::Error;
+
+/// Listen backlog; the kernel caps it at `net.core.somaxconn`.
+const BACKLOG: i32 = 1024;
+
+/// Resolves `addr` (`"127.0.0.1:8080"`, `"[::1]:0"`, `"localhost:8080"`).
+pub(crate) fn resolve(addr: &str) -> Result<Vec<SocketAddr>, Error> {
+    let addrs: Vec<SocketAddr> = addr
+        .to_socket_addrs()
+        .map_err(|e| Error::address(addr, Some(e)))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(Error::address(addr, None));
+    }
+    Ok(addrs)
+}
+
+/// Binds a non-blocking listener with `SO_REUSEADDR` (so a restart does not
+/// wait out TIME_WAIT).
+pub(crate) fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
+    let family = if addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
+    let fail = |e: std::io::Error| Error::bind(addr, e);
+    let fd = rustix::net::socket_with(
+        family,
+        SocketType::STREAM,
+        rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK,
+        Some(ipproto::TCP),
+    )
+    .map_err(|e| fail(e.into()))?;
+    sockopt::set_socket_reuseaddr(&fd, true).map_err(|e| fail(e.into()))?;
+    if addr.is_ipv6() {
+        // Listen on IPv6 only, so `[::]` and `0.0.0.0` can be bound side by side.
+        sockopt::set_ipv6_v6only(&fd, true).map_err(|e| fail(e.into()))?;
+    }
+    rustix::net::bind(&fd, &addr).map_err(|e| fail(e.into()))?;
+    rustix::net::listen(&fd, BACKLOG).map_err(|e| fail(e.into()))?;
+    Ok(TcpListener::from(fd))
+}
