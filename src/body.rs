@@ -56,7 +56,9 @@ impl Body {
         if bytes.is_empty() {
             return Body::empty();
         }
-        Body { kind: Kind::Full(bytes) }
+        Body {
+            kind: Kind::Full(bytes),
+        }
     }
 
     /// A body produced chunk by chunk; its length is unknown, so it is sent
@@ -65,12 +67,16 @@ impl Body {
     where
         S: Stream<Item = Result<Bytes, BoxError>> + Send + 'static,
     {
-        Body { kind: Kind::Stream(Box::pin(stream)) }
+        Body {
+            kind: Kind::Stream(Box::pin(stream)),
+        }
     }
 
     /// `len` bytes of `file` starting at `offset`, streamed from the file.
     pub fn file(file: File, offset: u64, len: u64) -> Self {
-        Body { kind: Kind::File(FileRange { file, offset, len }) }
+        Body {
+            kind: Kind::File(FileRange { file, offset, len }),
+        }
     }
 
     /// The exact length in bytes, when it is known before sending.
@@ -119,9 +125,9 @@ impl Body {
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
         match &mut self.kind {
             Kind::Empty => Poll::Ready(None),
-            Kind::Full(_) => {
-                Poll::Ready(Some(Ok(std::mem::replace(&mut self.kind, Kind::Empty).into_full())))
-            }
+            Kind::Full(_) => Poll::Ready(Some(Ok(
+                std::mem::replace(&mut self.kind, Kind::Empty).into_full()
+            ))),
             Kind::Stream(s) => match s.as_mut().poll_next(cx) {
                 Poll::Ready(Some(Err(e))) => {
                     Poll::Ready(Some(Err(BodyError::new(BodyErrorKind::Stream(e)))))
@@ -210,7 +216,10 @@ impl fmt::Debug for Body {
             Kind::File(_) => "File",
             Kind::Incoming(_) => "Incoming",
         };
-        f.debug_struct("Body").field("kind", &name).field("size_hint", &self.size_hint()).finish()
+        f.debug_struct("Body")
+            .field("kind", &name)
+            .field("size_hint", &self.size_hint())
+            .finish()
     }
 }
 
@@ -304,8 +313,16 @@ impl Incoming {
     pub(crate) fn channel(len: Option<u64>) -> (IncomingSender, Body) {
         let (tx, rx) = mpsc::channel(1);
         let want = Arc::new(Want::default());
-        let sender = IncomingSender { tx, want: want.clone() };
-        (sender, Body { kind: Kind::Incoming(Incoming { rx, want, len }) })
+        let sender = IncomingSender {
+            tx,
+            want: want.clone(),
+        };
+        (
+            sender,
+            Body {
+                kind: Kind::Incoming(Incoming { rx, want, len }),
+            },
+        )
     }
 
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
@@ -349,7 +366,13 @@ mod tests {
     #[tokio::test]
     async fn collect_respects_the_limit() {
         assert_eq!(Body::from("hello").collect(5).await.unwrap(), "hello");
-        assert!(Body::from("hello").collect(4).await.unwrap_err().is_too_large());
+        assert!(
+            Body::from("hello")
+                .collect(4)
+                .await
+                .unwrap_err()
+                .is_too_large()
+        );
     }
 
     #[tokio::test]

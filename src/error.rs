@@ -25,13 +25,19 @@ enum Kind {
 
 impl Error {
     pub(crate) fn address(addr: &str, cause: Option<io::Error>) -> Self {
-        Error { kind: Kind::Address(addr.to_owned(), cause) }
+        Error {
+            kind: Kind::Address(addr.to_owned(), cause),
+        }
     }
     pub(crate) fn bind(addr: SocketAddr, cause: io::Error) -> Self {
-        Error { kind: Kind::Bind(addr, cause) }
+        Error {
+            kind: Kind::Bind(addr, cause),
+        }
     }
     pub(crate) fn io(cause: io::Error) -> Self {
-        Error { kind: Kind::Io(cause) }
+        Error {
+            kind: Kind::Io(cause),
+        }
     }
 
     /// True when the error came from binding a listening socket.
@@ -56,7 +62,9 @@ impl Error {
             };
         };
         match e.kind() {
-            io::ErrorKind::AddrInUse => Some("another process listens there; stop it or pick another --port"),
+            io::ErrorKind::AddrInUse => {
+                Some("another process listens there; stop it or pick another --port")
+            }
             io::ErrorKind::PermissionDenied => {
                 Some("ports below 1024 need privileges; use a port such as 8080")
             }

@@ -106,7 +106,10 @@ impl Connection {
             write: WriteState::Idle,
             keep_alive: true,
             eof: false,
-            request: RequestContext { version: Version::HTTP_11, is_head: false },
+            request: RequestContext {
+                version: Version::HTTP_11,
+                is_head: false,
+            },
             expects_continue: false,
         }
     }
@@ -172,19 +175,25 @@ impl Connection {
                 *remaining -= n;
                 Ok(Event::Data(self.buf.split_to(n as usize).freeze()))
             }
-            ReadState::Body(BodyDecoder::Chunked(decoder)) => match decoder.decode(&mut self.buf)? {
-                Decoded::Data(data) => Ok(Event::Data(data)),
-                Decoded::End(trailers) => {
-                    self.read = ReadState::Done;
-                    Ok(Event::End(trailers))
+            ReadState::Body(BodyDecoder::Chunked(decoder)) => {
+                match decoder.decode(&mut self.buf)? {
+                    Decoded::Data(data) => Ok(Event::Data(data)),
+                    Decoded::End(trailers) => {
+                        self.read = ReadState::Done;
+                        Ok(Event::End(trailers))
+                    }
+                    Decoded::NeedData => self.need_data(ErrorKind::IncompleteBody),
                 }
-                Decoded::NeedData => self.need_data(ErrorKind::IncompleteBody),
-            },
+            }
         }
     }
 
     fn need_data(&self, at_eof: ErrorKind) -> Result<Event, ProtocolError> {
-        if self.eof { Err(at_eof.into()) } else { Ok(Event::NeedData) }
+        if self.eof {
+            Err(at_eof.into())
+        } else {
+            Ok(Event::NeedData)
+        }
     }
 
     fn read_head(&mut self) -> Result<Event, ProtocolError> {
@@ -197,7 +206,10 @@ impl Connection {
             }
             ParseStatus::Partial => return self.need_data(ErrorKind::IncompleteHead),
         };
-        self.request = RequestContext { version: head.version, is_head: head.method == Method::HEAD };
+        self.request = RequestContext {
+            version: head.version,
+            is_head: head.method == Method::HEAD,
+        };
         self.keep_alive &= request_keeps_alive(head.version, &head.headers);
         let body = request_body(head.version, &head.headers)?;
         self.expects_continue = false;
@@ -235,7 +247,10 @@ impl Connection {
 
     /// True when the current request has a body still to read.
     pub fn request_has_body(&self) -> bool {
-        matches!(self.read, ReadState::Body(BodyDecoder::Chunked(_)) | ReadState::Body(BodyDecoder::Length(1..)))
+        matches!(
+            self.read,
+            ReadState::Body(BodyDecoder::Chunked(_)) | ReadState::Body(BodyDecoder::Length(1..))
+        )
     }
 
     /// The current request's declared Content-Length, when it has one.
@@ -273,7 +288,8 @@ impl Connection {
             self.keep_alive = false;
             self.expects_continue = false;
         }
-        let (encoder, keep_alive) = serialize::write_head(head, self.request, self.keep_alive, date, out);
+        let (encoder, keep_alive) =
+            serialize::write_head(head, self.request, self.keep_alive, date, out);
         self.keep_alive = keep_alive;
         self.write = match encoder {
             BodyEncoder::Suppressed | BodyEncoder::Length(0) => WriteState::Done,
@@ -307,7 +323,9 @@ impl Connection {
                 Ok(true)
             }
             WriteState::Body(BodyEncoder::CloseDelimited) => Ok(true),
-            WriteState::Body(BodyEncoder::Suppressed) | WriteState::Idle | WriteState::Done => Ok(false),
+            WriteState::Body(BodyEncoder::Suppressed) | WriteState::Idle | WriteState::Done => {
+                Ok(false)
+            }
         }
     }
 
@@ -365,7 +383,10 @@ impl Connection {
             self.read = ReadState::Idle;
             self.write = WriteState::Idle;
             self.expects_continue = false;
-            self.request = RequestContext { version: Version::HTTP_11, is_head: false };
+            self.request = RequestContext {
+                version: Version::HTTP_11,
+                is_head: false,
+            };
         }
         ready
     }
@@ -406,8 +427,11 @@ mod tests {
     fn respond(conn: &mut Connection, body: &[u8]) -> String {
         let headers = HeaderMap::new();
         let mut out = Vec::new();
-        let head =
-            ResponseHead { status: StatusCode::OK, headers: &headers, body: BodyLength::Known(body.len() as u64) };
+        let head = ResponseHead {
+            status: StatusCode::OK,
+            headers: &headers,
+            body: BodyLength::Known(body.len() as u64),
+        };
         conn.send_head(&head, DATE, &mut out);
         conn.send_data(body, &mut out).unwrap();
         conn.send_end(&mut out).unwrap();
@@ -445,7 +469,10 @@ mod tests {
         let mut c = Connection::new(Limits::default());
         c.receive(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab");
         c.receive_eof();
-        assert_eq!(drain(&mut c), ["head POST /", "data ab", "error incomplete-body"]);
+        assert_eq!(
+            drain(&mut c),
+            ["head POST /", "data ab", "error incomplete-body"]
+        );
         let mut c = Connection::new(Limits::default());
         c.receive(b"GET / HTT");
         c.receive_eof();
@@ -489,7 +516,9 @@ mod tests {
     #[test]
     fn expect_continue() {
         let mut c = Connection::new(Limits::default());
-        c.receive(b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+        c.receive(
+            b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n",
+        );
         assert_eq!(drain(&mut c), ["head POST /"]);
         assert!(c.expects_continue());
         let mut out = Vec::new();
@@ -504,7 +533,9 @@ mod tests {
     #[test]
     fn unanswered_continue_closes() {
         let mut c = Connection::new(Limits::default());
-        c.receive(b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+        c.receive(
+            b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n",
+        );
         drain(&mut c);
         assert!(respond(&mut c, b"no").contains("Connection: close"));
     }
@@ -516,7 +547,11 @@ mod tests {
         drain(&mut c);
         let headers = HeaderMap::new();
         let mut out = Vec::new();
-        let head = ResponseHead { status: StatusCode::OK, headers: &headers, body: BodyLength::Known(5) };
+        let head = ResponseHead {
+            status: StatusCode::OK,
+            headers: &headers,
+            body: BodyLength::Known(5),
+        };
         c.send_head(&head, DATE, &mut out);
         assert_eq!(c.send_data(b"abcdef", &mut out), Err(LengthMismatch));
         c.send_data(b"ab", &mut out).unwrap();
@@ -531,7 +566,11 @@ mod tests {
         drain(&mut c);
         let headers = HeaderMap::new();
         let mut out = Vec::new();
-        let head = ResponseHead { status: StatusCode::OK, headers: &headers, body: BodyLength::Unknown };
+        let head = ResponseHead {
+            status: StatusCode::OK,
+            headers: &headers,
+            body: BodyLength::Unknown,
+        };
         c.send_head(&head, DATE, &mut out);
         out.clear();
         c.send_data(b"hello", &mut out).unwrap();

@@ -161,13 +161,28 @@ impl ProtocolError {
             BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             HeadTimeout => StatusCode::REQUEST_TIMEOUT,
             IncompleteBody | BodyTimeout => return None,
-            BadRequestLine | BadMethod | BadTarget | BadVersion | BadHeaderName
-            | SpaceBeforeColon | BadHeaderValue | ObsFold | BareCr | BareLf | MissingHost
-            | DuplicateHost | BadHost | BadContentLength | ConflictingFraming
-            | ChunkedNotFinal | TransferEncodingInHttp10 | BadTransferEncoding | BadChunk
-            | ChunkSizeOverflow | ChunkExtensionsTooLarge | IncompleteHead => {
-                StatusCode::BAD_REQUEST
-            }
+            BadRequestLine
+            | BadMethod
+            | BadTarget
+            | BadVersion
+            | BadHeaderName
+            | SpaceBeforeColon
+            | BadHeaderValue
+            | ObsFold
+            | BareCr
+            | BareLf
+            | MissingHost
+            | DuplicateHost
+            | BadHost
+            | BadContentLength
+            | ConflictingFraming
+            | ChunkedNotFinal
+            | TransferEncodingInHttp10
+            | BadTransferEncoding
+            | BadChunk
+            | ChunkSizeOverflow
+            | ChunkExtensionsTooLarge
+            | IncompleteHead => StatusCode::BAD_REQUEST,
         })
     }
 }

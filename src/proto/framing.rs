@@ -77,7 +77,10 @@ fn transfer_codings<'a>(
             }
             // A coding may carry parameters (`gzip;q=1`); its name is the
             // token before them. chunked takes no parameters.
-            let name_end = element.iter().position(|&b| b == b';').unwrap_or(element.len());
+            let name_end = element
+                .iter()
+                .position(|&b| b == b';')
+                .unwrap_or(element.len());
             let name = trim_ows(&element[..name_end]);
             if !is_token(name) {
                 return Err(ErrorKind::BadTransferEncoding.into());
@@ -166,7 +169,10 @@ pub(crate) fn request_keeps_alive(version: Version, headers: &HeaderMap) -> bool
 mod tests {
     use super::*;
 
-    fn framing(version: Version, fields: &[(&'static str, &'static str)]) -> Result<RequestBody, ErrorKind> {
+    fn framing(
+        version: Version,
+        fields: &[(&'static str, &'static str)],
+    ) -> Result<RequestBody, ErrorKind> {
         let mut headers = HeaderMap::new();
         for (name, value) in fields {
             headers.append(*name, HeaderValue::from_static(value));
@@ -187,20 +193,44 @@ mod tests {
     fn content_length_rules() {
         assert_eq!(v11(&[("content-length", "5")]), Ok(RequestBody::Length(5)));
         assert_eq!(v11(&[("content-length", "0")]), Ok(RequestBody::Empty));
-        assert_eq!(v11(&[("content-length", "007")]), Ok(RequestBody::Length(7)));
-        assert_eq!(v11(&[("content-length", "5, 5")]), Ok(RequestBody::Length(5)));
+        assert_eq!(
+            v11(&[("content-length", "007")]),
+            Ok(RequestBody::Length(7))
+        );
+        assert_eq!(
+            v11(&[("content-length", "5, 5")]),
+            Ok(RequestBody::Length(5))
+        );
         assert_eq!(
             v11(&[("content-length", "5"), ("content-length", "5")]),
             Ok(RequestBody::Length(5))
         );
-        for bad in ["+5", "-5", " ", "", "5a", "0x5", "5 5", "1.0", "5,", "99999999999999999999"] {
-            assert_eq!(v11(&[("content-length", bad)]), Err(ErrorKind::BadContentLength), "{bad:?}");
+        for bad in [
+            "+5",
+            "-5",
+            " ",
+            "",
+            "5a",
+            "0x5",
+            "5 5",
+            "1.0",
+            "5,",
+            "99999999999999999999",
+        ] {
+            assert_eq!(
+                v11(&[("content-length", bad)]),
+                Err(ErrorKind::BadContentLength),
+                "{bad:?}"
+            );
         }
         assert_eq!(
             v11(&[("content-length", "5"), ("content-length", "6")]),
             Err(ErrorKind::BadContentLength)
         );
-        assert_eq!(v11(&[("content-length", "5, 6")]), Err(ErrorKind::BadContentLength));
+        assert_eq!(
+            v11(&[("content-length", "5, 6")]),
+            Err(ErrorKind::BadContentLength)
+        );
         assert_eq!(
             v11(&[("content-length", "18446744073709551615")]),
             Ok(RequestBody::Length(u64::MAX))
@@ -209,22 +239,64 @@ mod tests {
 
     #[test]
     fn transfer_encoding_rules() {
-        assert_eq!(v11(&[("transfer-encoding", "chunked")]), Ok(RequestBody::Chunked));
-        assert_eq!(v11(&[("transfer-encoding", "Chunked")]), Ok(RequestBody::Chunked));
-        assert_eq!(v11(&[("transfer-encoding", " chunked ")]), Ok(RequestBody::Chunked));
+        assert_eq!(
+            v11(&[("transfer-encoding", "chunked")]),
+            Ok(RequestBody::Chunked)
+        );
+        assert_eq!(
+            v11(&[("transfer-encoding", "Chunked")]),
+            Ok(RequestBody::Chunked)
+        );
+        assert_eq!(
+            v11(&[("transfer-encoding", " chunked ")]),
+            Ok(RequestBody::Chunked)
+        );
         let cases: &[(&[(&'static str, &'static str)], ErrorKind)] = &[
-            (&[("transfer-encoding", "chunked"), ("content-length", "5")], ErrorKind::ConflictingFraming),
-            (&[("transfer-encoding", "chunked, gzip")], ErrorKind::ChunkedNotFinal),
-            (&[("transfer-encoding", "chunked, chunked")], ErrorKind::ChunkedNotFinal),
-            (&[("transfer-encoding", "chunked"), ("transfer-encoding", "chunked")], ErrorKind::ChunkedNotFinal),
-            (&[("transfer-encoding", "gzip, chunked")], ErrorKind::UnsupportedTransferCoding),
+            (
+                &[("transfer-encoding", "chunked"), ("content-length", "5")],
+                ErrorKind::ConflictingFraming,
+            ),
+            (
+                &[("transfer-encoding", "chunked, gzip")],
+                ErrorKind::ChunkedNotFinal,
+            ),
+            (
+                &[("transfer-encoding", "chunked, chunked")],
+                ErrorKind::ChunkedNotFinal,
+            ),
+            (
+                &[
+                    ("transfer-encoding", "chunked"),
+                    ("transfer-encoding", "chunked"),
+                ],
+                ErrorKind::ChunkedNotFinal,
+            ),
+            (
+                &[("transfer-encoding", "gzip, chunked")],
+                ErrorKind::UnsupportedTransferCoding,
+            ),
             (&[("transfer-encoding", "gzip")], ErrorKind::ChunkedNotFinal),
-            (&[("transfer-encoding", "identity")], ErrorKind::ChunkedNotFinal),
-            (&[("transfer-encoding", "xchunked")], ErrorKind::ChunkedNotFinal),
-            (&[("transfer-encoding", "chunked;a=b")], ErrorKind::ChunkedNotFinal),
+            (
+                &[("transfer-encoding", "identity")],
+                ErrorKind::ChunkedNotFinal,
+            ),
+            (
+                &[("transfer-encoding", "xchunked")],
+                ErrorKind::ChunkedNotFinal,
+            ),
+            (
+                &[("transfer-encoding", "chunked;a=b")],
+                ErrorKind::ChunkedNotFinal,
+            ),
             (&[("transfer-encoding", "")], ErrorKind::BadTransferEncoding),
-            (&[("transfer-encoding", "chun ked")], ErrorKind::BadTransferEncoding),
-            (&[("transfer-encoding", "\"chunked\"")], ErrorKind::BadTransferEncoding),
+            (
+                &[("transfer-encoding", "chun ked")],
+                ErrorKind::BadTransferEncoding,
+            ),
+            (
+                &[("transfer-encoding", "\"chunked\"")],
+                ErrorKind::BadTransferEncoding,
+            ),
         ];
         for (fields, kind) in cases {
             assert_eq!(v11(fields), Err(*kind), "{fields:?}");

@@ -66,7 +66,13 @@ pub struct HeadParser {
 impl HeadParser {
     /// A parser enforcing `limits`.
     pub fn new(limits: Limits) -> Self {
-        HeadParser { limits, scanned: 0, line_start: 0, request_line_end: None, lines: 0 }
+        HeadParser {
+            limits,
+            scanned: 0,
+            line_start: 0,
+            request_line_end: None,
+            lines: 0,
+        }
     }
 
     /// Forgets any partial scan, ready for the next head.
@@ -162,7 +168,11 @@ impl HeadParser {
 }
 
 /// Steps 4–6 on a head known to be complete and CRLF-terminated.
-fn parse_complete(head: &Bytes, line_end: usize, limits: &Limits) -> Result<RequestHead, ProtocolError> {
+fn parse_complete(
+    head: &Bytes,
+    line_end: usize,
+    limits: &Limits,
+) -> Result<RequestHead, ProtocolError> {
     let (method, uri, version) = parse_request_line(head, line_end, limits)?;
     let mut headers = HeaderMap::with_capacity(12);
     let mut hosts = 0usize;
@@ -204,7 +214,12 @@ fn parse_complete(head: &Bytes, line_end: usize, limits: &Limits) -> Result<Requ
         }
         _ => return Err(ErrorKind::DuplicateHost.into()),
     }
-    Ok(RequestHead { method, uri, version, headers })
+    Ok(RequestHead {
+        method,
+        uri,
+        version,
+        headers,
+    })
 }
 
 fn parse_request_line(
@@ -235,7 +250,10 @@ fn parse_request_line(
     }
     let method = Method::from_bytes(method).map_err(|_| ErrorKind::BadMethod)?;
     let target_start = sp1 + 1;
-    let uri = parse_target(&method, head.slice(target_start..target_start + target.len()))?;
+    let uri = parse_target(
+        &method,
+        head.slice(target_start..target_start + target.len()),
+    )?;
     Ok((method, uri, version))
 }
 
@@ -294,7 +312,9 @@ fn is_valid_host(host: &[u8]) -> bool {
             Some(close) => {
                 let literal = &host[1..close];
                 if literal.is_empty()
-                    || !literal.iter().all(|b| b.is_ascii_hexdigit() || b":.vV-_~!$&'()*+,;=".contains(b))
+                    || !literal
+                        .iter()
+                        .all(|b| b.is_ascii_hexdigit() || b":.vV-_~!$&'()*+,;=".contains(b))
                 {
                     return false;
                 }
@@ -309,7 +329,9 @@ fn is_valid_host(host: &[u8]) -> bool {
         }
     };
     let name_ok = name.first() == Some(&b'[')
-        || name.iter().all(|b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(b));
+        || name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(b));
     let port_ok = match port {
         [] => true,
         [b':', digits @ ..] => digits.iter().all(u8::is_ascii_digit),
@@ -327,7 +349,11 @@ mod tests {
     fn tr(input: &[u8]) -> Result<RequestHead, ErrorKind> {
         let whole = parse_all(input, input.len());
         let bytewise = parse_all(input, 1);
-        assert_eq!(summary(&whole), summary(&bytewise), "split changed the result");
+        assert_eq!(
+            summary(&whole),
+            summary(&bytewise),
+            "split changed the result"
+        );
         let mut buf = BytesMut::from(input);
         buf.extend_from_slice(b"TRAILING");
         let mut p = HeadParser::new(Limits::default());
@@ -384,7 +410,10 @@ mod tests {
     #[test]
     fn leading_empty_lines_are_skipped() {
         assert!(tr(b"\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n").is_ok());
-        assert_eq!(err(b"\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"), ErrorKind::BareLf);
+        assert_eq!(
+            err(b"\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ErrorKind::BareLf
+        );
     }
 
     #[test]
@@ -395,25 +424,67 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert_eq!(tr(b"GET / HTTP/1.2\r\nHost: x\r\n\r\n").unwrap().version, Version::HTTP_11);
-        assert_eq!(err(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n"), ErrorKind::UnsupportedVersion);
-        assert_eq!(err(b"GET / HTTP/0.9\r\n\r\n"), ErrorKind::UnsupportedVersion);
-        assert_eq!(err(b"GET / http/1.1\r\nHost: x\r\n\r\n"), ErrorKind::BadVersion);
-        assert_eq!(err(b"GET / HTTP/1.1 \r\nHost: x\r\n\r\n"), ErrorKind::BadVersion);
-        assert_eq!(err(b"GET / HTTP/1.10\r\nHost: x\r\n\r\n"), ErrorKind::BadVersion);
+        assert_eq!(
+            tr(b"GET / HTTP/1.2\r\nHost: x\r\n\r\n").unwrap().version,
+            Version::HTTP_11
+        );
+        assert_eq!(
+            err(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n"),
+            ErrorKind::UnsupportedVersion
+        );
+        assert_eq!(
+            err(b"GET / HTTP/0.9\r\n\r\n"),
+            ErrorKind::UnsupportedVersion
+        );
+        assert_eq!(
+            err(b"GET / http/1.1\r\nHost: x\r\n\r\n"),
+            ErrorKind::BadVersion
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1 \r\nHost: x\r\n\r\n"),
+            ErrorKind::BadVersion
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.10\r\nHost: x\r\n\r\n"),
+            ErrorKind::BadVersion
+        );
         assert_eq!(err(b"GET /\r\n\r\n"), ErrorKind::BadRequestLine);
     }
 
     #[test]
     fn request_line_syntax() {
-        assert_eq!(err(b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n"), ErrorKind::BadRequestLine);
-        assert_eq!(err(b"G(T / HTTP/1.1\r\nHost: x\r\n\r\n"), ErrorKind::BadMethod);
-        assert_eq!(err(b"GET /a\x7fb HTTP/1.1\r\nHost: x\r\n\r\n"), ErrorKind::BadTarget);
-        assert_eq!(err(b"GET /\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n"), ErrorKind::BadTarget);
-        assert_eq!(err(b"GET /a\rb HTTP/1.1\r\nHost: x\r\n\r\n"), ErrorKind::BadTarget);
-        assert_eq!(err(b"GET\t/ HTTP/1.1\r\nHost: x\r\n\r\n"), ErrorKind::BadRequestLine);
+        assert_eq!(
+            err(b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ErrorKind::BadRequestLine
+        );
+        assert_eq!(
+            err(b"G(T / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ErrorKind::BadMethod
+        );
+        assert_eq!(
+            err(b"GET /a\x7fb HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ErrorKind::BadTarget
+        );
+        assert_eq!(
+            err(b"GET /\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ErrorKind::BadTarget
+        );
+        assert_eq!(
+            err(b"GET /a\rb HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ErrorKind::BadTarget
+        );
+        assert_eq!(
+            err(b"GET\t/ HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ErrorKind::BadRequestLine
+        );
         // A lowercase method is a valid token (methods are case-sensitive).
-        assert_eq!(tr(b"get / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap().method.as_str(), "get");
+        assert_eq!(
+            tr(b"get / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap()
+                .method
+                .as_str(),
+            "get"
+        );
     }
 
     #[test]
@@ -422,38 +493,99 @@ mod tests {
         assert_eq!(h.uri.host(), Some("example.com"));
         assert_eq!(h.uri.path(), "/a");
         assert!(tr(b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n").is_ok());
-        assert_eq!(err(b"GET * HTTP/1.1\r\nHost: x\r\n\r\n"), ErrorKind::BadTarget);
+        assert_eq!(
+            err(b"GET * HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ErrorKind::BadTarget
+        );
         let h = tr(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n").unwrap();
         assert_eq!(h.uri.port_u16(), Some(443));
-        assert_eq!(err(b"CONNECT / HTTP/1.1\r\nHost: x\r\n\r\n"), ErrorKind::BadTarget);
-        assert_eq!(err(b"GET example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n"), ErrorKind::BadTarget);
-        assert_eq!(err(b"GET a/b HTTP/1.1\r\nHost: x\r\n\r\n"), ErrorKind::BadTarget);
+        assert_eq!(
+            err(b"CONNECT / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ErrorKind::BadTarget
+        );
+        assert_eq!(
+            err(b"GET example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ErrorKind::BadTarget
+        );
+        assert_eq!(
+            err(b"GET a/b HTTP/1.1\r\nHost: x\r\n\r\n"),
+            ErrorKind::BadTarget
+        );
     }
 
     #[test]
     fn header_syntax() {
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: x\r\nA : b\r\n\r\n"), ErrorKind::SpaceBeforeColon);
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: x\r\nA: b\r\n c\r\n\r\n"), ErrorKind::ObsFold);
-        assert_eq!(err(b"GET / HTTP/1.1\r\n Host: x\r\n\r\n"), ErrorKind::ObsFold);
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: x\r\nA: b\0\r\n\r\n"), ErrorKind::BadHeaderValue);
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: x\r\nA: b\rc\r\n\r\n"), ErrorKind::BareCr);
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: x\r\nA: b\nc: d\r\n\r\n"), ErrorKind::BareLf);
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: x\r\nA : b\r\n\r\n"),
+            ErrorKind::SpaceBeforeColon
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: x\r\nA: b\r\n c\r\n\r\n"),
+            ErrorKind::ObsFold
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\n Host: x\r\n\r\n"),
+            ErrorKind::ObsFold
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: x\r\nA: b\0\r\n\r\n"),
+            ErrorKind::BadHeaderValue
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: x\r\nA: b\rc\r\n\r\n"),
+            ErrorKind::BareCr
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: x\r\nA: b\nc: d\r\n\r\n"),
+            ErrorKind::BareLf
+        );
         assert_eq!(err(b"GET / HTTP/1.1\nHost: x\n\n"), ErrorKind::BareLf);
         assert_eq!(err(b"GET / HTTP/1.1\r\nHost: x\r\n\n"), ErrorKind::BareLf);
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: x\r\nA\r\n\r\n"), ErrorKind::BadHeaderName);
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: x\r\n[a]: b\r\n\r\n"), ErrorKind::BadHeaderName);
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: x\r\nA\r\n\r\n"),
+            ErrorKind::BadHeaderName
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: x\r\n[a]: b\r\n\r\n"),
+            ErrorKind::BadHeaderName
+        );
     }
 
     #[test]
     fn host_rules() {
         assert_eq!(err(b"GET / HTTP/1.1\r\n\r\n"), ErrorKind::MissingHost);
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"), ErrorKind::DuplicateHost);
-        assert_eq!(err(b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"), ErrorKind::DuplicateHost);
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), ErrorKind::BadHost);
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n"), ErrorKind::BadHost);
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n"), ErrorKind::BadHost);
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n"), ErrorKind::BadHost);
-        for ok in ["", "a", "a:80", "127.0.0.1:8080", "[::1]:8080", "xn--bcher-kva.example"] {
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"),
+            ErrorKind::DuplicateHost
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n"),
+            ErrorKind::DuplicateHost
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n"),
+            ErrorKind::BadHost
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n"),
+            ErrorKind::BadHost
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n"),
+            ErrorKind::BadHost
+        );
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n"),
+            ErrorKind::BadHost
+        );
+        for ok in [
+            "",
+            "a",
+            "a:80",
+            "127.0.0.1:8080",
+            "[::1]:8080",
+            "xn--bcher-kva.example",
+        ] {
             let req = format!("GET / HTTP/1.1\r\nHost: {ok}\r\n\r\n");
             assert!(tr(req.as_bytes()).is_ok(), "{ok}");
         }
@@ -465,7 +597,10 @@ mod tests {
         assert_eq!(err(long_target.as_bytes()), ErrorKind::TargetTooLong);
         let huge_target = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(20000));
         assert_eq!(err(huge_target.as_bytes()), ErrorKind::TargetTooLong);
-        let big_head = format!("GET / HTTP/1.1\r\nHost: x\r\nA: {}\r\n\r\n", "a".repeat(17000));
+        let big_head = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nA: {}\r\n\r\n",
+            "a".repeat(17000)
+        );
         assert_eq!(err(big_head.as_bytes()), ErrorKind::HeadTooLarge);
         let many: String = (0..101).map(|i| format!("A{i}: b\r\n")).collect();
         let many = format!("GET / HTTP/1.1\r\nHost: x\r\n{many}\r\n");

@@ -153,7 +153,9 @@ pub fn write_chunk_header(len: usize, out: &mut Vec<u8>) {
 
 fn header_has_token(headers: &HeaderMap, token: &[u8]) -> bool {
     headers.get_all(CONNECTION).iter().any(|v| {
-        v.as_bytes().split(|&b| b == b',').any(|t| super::syntax::trim_ows(t).eq_ignore_ascii_case(token))
+        v.as_bytes()
+            .split(|&b| b == b',')
+            .any(|t| super::syntax::trim_ows(t).eq_ignore_ascii_case(token))
     })
 }
 
@@ -175,15 +177,31 @@ mod tests {
         for (n, v) in headers {
             map.append(*n, HeaderValue::from_static(v));
         }
-        let h = ResponseHead { status: StatusCode::from_u16(status).unwrap(), headers: &map, body };
+        let h = ResponseHead {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: &map,
+            body,
+        };
         let mut out = Vec::new();
-        let (enc, ka) = write_head(&h, RequestContext { version, is_head }, true, DATE_VALUE, &mut out);
+        let (enc, ka) = write_head(
+            &h,
+            RequestContext { version, is_head },
+            true,
+            DATE_VALUE,
+            &mut out,
+        );
         (String::from_utf8(out).unwrap(), enc, ka)
     }
 
     #[test]
     fn known_length() {
-        let (s, enc, ka) = head(200, &[("content-type", "text/plain")], BodyLength::Known(5), Version::HTTP_11, false);
+        let (s, enc, ka) = head(
+            200,
+            &[("content-type", "text/plain")],
+            BodyLength::Known(5),
+            Version::HTTP_11,
+            false,
+        );
         assert_eq!(
             s,
             "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nServer: berth\r\n\
@@ -207,12 +225,19 @@ mod tests {
     fn handler_framing_headers_are_replaced() {
         let (s, _, _) = head(
             200,
-            &[("content-length", "99"), ("transfer-encoding", "gzip"), ("connection", "upgrade")],
+            &[
+                ("content-length", "99"),
+                ("transfer-encoding", "gzip"),
+                ("connection", "upgrade"),
+            ],
             BodyLength::Known(3),
             Version::HTTP_11,
             false,
         );
-        assert_eq!(s.matches("ontent-Length").count() + s.matches("content-length").count(), 1);
+        assert_eq!(
+            s.matches("ontent-Length").count() + s.matches("content-length").count(),
+            1
+        );
         assert!(s.contains("Content-Length: 3\r\n"));
         assert!(!s.to_lowercase().contains("transfer-encoding") && !s.contains("upgrade"));
     }
@@ -228,13 +253,25 @@ mod tests {
         let (s, enc, _) = head(200, &[], BodyLength::Known(10), Version::HTTP_11, true);
         assert!(s.contains("Content-Length: 10\r\n"));
         assert_eq!(enc, BodyEncoder::Suppressed);
-        let (s, _, _) = head(200, &[("content-length", "42")], BodyLength::Known(0), Version::HTTP_11, true);
+        let (s, _, _) = head(
+            200,
+            &[("content-length", "42")],
+            BodyLength::Known(0),
+            Version::HTTP_11,
+            true,
+        );
         assert!(s.contains("content-length: 42\r\n") && !s.contains("Content-Length: 0"));
     }
 
     #[test]
     fn connection_headers() {
-        let (s, _, ka) = head(200, &[("connection", "close")], BodyLength::Known(0), Version::HTTP_11, false);
+        let (s, _, ka) = head(
+            200,
+            &[("connection", "close")],
+            BodyLength::Known(0),
+            Version::HTTP_11,
+            false,
+        );
         assert!(s.contains("Connection: close\r\n") && !ka);
         let (s, _, ka) = head(200, &[], BodyLength::Known(0), Version::HTTP_10, false);
         assert!(s.contains("Connection: keep-alive\r\n") && ka);

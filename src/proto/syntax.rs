@@ -139,7 +139,10 @@ mod tests {
         assert_eq!(parse(b"Host: a"), Ok(("host".into(), b"a".to_vec())));
         assert_eq!(parse(b"X-A:\t b c \t"), Ok(("x-a".into(), b"b c".to_vec())));
         assert_eq!(parse(b"X-A:"), Ok(("x-a".into(), b"".to_vec())));
-        assert_eq!(parse(b"X-A: caf\xc3\xa9"), Ok(("x-a".into(), b"caf\xc3\xa9".to_vec())));
+        assert_eq!(
+            parse(b"X-A: caf\xc3\xa9"),
+            Ok(("x-a".into(), b"caf\xc3\xa9".to_vec()))
+        );
         assert_eq!(parse(b"Host : a"), Err(ErrorKind::SpaceBeforeColon));
         assert_eq!(parse(b"Host\t: a"), Err(ErrorKind::SpaceBeforeColon));
         assert_eq!(parse(b"Ho st: a"), Err(ErrorKind::BadHeaderName));

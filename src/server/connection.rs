@@ -33,7 +33,9 @@ use super::config::ServerConfig;
 use super::date::with_date;
 use super::panic::{CatchUnwind, message};
 use crate::body::{BodyError, BodyErrorKind, FileRange, Incoming, IncomingSender, Kind};
-use crate::proto::{BodyLength, Connection, ErrorKind, Event, ProtocolError, RequestHead, ResponseHead};
+use crate::proto::{
+    BodyLength, Connection, ErrorKind, Event, ProtocolError, RequestHead, ResponseHead,
+};
 use crate::{Body, Handler, Request, Response};
 
 /// Bytes requested from the kernel per read.
@@ -118,7 +120,10 @@ impl<H: Handler> Driver<H> {
             }
             self.batched += 1;
             let more_buffered = self.conn.has_buffered_data();
-            if !more_buffered || self.batched >= self.config.max_pipelined || self.out.len() >= FLUSH_AT {
+            if !more_buffered
+                || self.batched >= self.config.max_pipelined
+                || self.out.len() >= FLUSH_AT
+            {
                 self.flush().await?;
             }
         }
@@ -165,15 +170,16 @@ impl<H: Handler> Driver<H> {
             }
             // Slowloris: the whole head must arrive within head_read of its
             // first byte.
-            let deadline =
-                *head_deadline.get_or_insert_with(|| Instant::now() + self.config.timeouts.head_read);
+            let deadline = *head_deadline
+                .get_or_insert_with(|| Instant::now() + self.config.timeouts.head_read);
             match timeout_at(deadline, self.read_some()).await {
                 Ok(Ok(0)) => self.conn.receive_eof(),
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => return Err(e.into()),
                 Err(_) => {
                     if self.conn.has_buffered_data() {
-                        self.reject(ProtocolError::new(ErrorKind::HeadTimeout)).await?;
+                        self.reject(ProtocolError::new(ErrorKind::HeadTimeout))
+                            .await?;
                     }
                     return Err(Stop::Timeout);
                 }
@@ -191,7 +197,9 @@ impl<H: Handler> Driver<H> {
         let body_len = self.conn.request_body_length();
         if body_len.is_some_and(|n| n > self.config.max_body_bytes) {
             // Too large to accept: answer without reading, then close.
-            return self.reject(ProtocolError::new(ErrorKind::BodyTooLarge)).await;
+            return self
+                .reject(ProtocolError::new(ErrorKind::BodyTooLarge))
+                .await;
         }
         let has_body = self.conn.request_has_body();
         let (sender, body) = if has_body {
@@ -231,16 +239,24 @@ impl<H: Handler> Driver<H> {
             Err(payload) => {
                 tracing::error!(peer = %self.peer, "handler panicked: {}", message(&*payload));
                 let mut response = crate::response::status(StatusCode::INTERNAL_SERVER_ERROR);
-                response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
                 response
             }
         }
     }
 
     /// Runs the handler while feeding it the request body on demand.
-    async fn call_with_body(&mut self, request: Request, tx: IncomingSender) -> Result<Response, Stop> {
+    async fn call_with_body(
+        &mut self,
+        request: Request,
+        tx: IncomingSender,
+    ) -> Result<Response, Stop> {
         let handler = self.handler.clone();
-        let mut future = std::pin::pin!(CatchUnwind::new(Box::pin(async move { handler.call(request).await })));
+        let mut future = std::pin::pin!(CatchUnwind::new(Box::pin(async move {
+            handler.call(request).await
+        })));
         let mut tx = Some(tx);
         let mut received: u64 = 0;
         loop {
@@ -285,7 +301,11 @@ impl<H: Handler> Driver<H> {
             Some(n) => BodyLength::Known(n),
             None => BodyLength::Unknown,
         };
-        let head = ResponseHead { status: parts.status, headers: &parts.headers, body: length };
+        let head = ResponseHead {
+            status: parts.status,
+            headers: &parts.headers,
+            body: length,
+        };
         let (conn, out) = (&mut self.conn, &mut self.out);
         with_date(|date| conn.send_head(&head, date, out));
         if self.conn.body_allowed() {
@@ -309,7 +329,11 @@ impl<H: Handler> Driver<H> {
             self.send_data(&bytes)?;
             return Ok(());
         }
-        if !self.conn.begin_data(bytes.len(), &mut self.out).map_err(length_error)? {
+        if !self
+            .conn
+            .begin_data(bytes.len(), &mut self.out)
+            .map_err(length_error)?
+        {
             return Ok(());
         }
         self.write_vectored(&bytes).await?;
@@ -323,14 +347,21 @@ impl<H: Handler> Driver<H> {
         use std::os::unix::fs::FileExt;
         while range.len > 0 {
             let piece = range.len.min(FILE_CHUNK as u64) as usize;
-            if !self.conn.begin_data(piece, &mut self.out).map_err(length_error)? {
+            if !self
+                .conn
+                .begin_data(piece, &mut self.out)
+                .map_err(length_error)?
+            {
                 return Ok(());
             }
             let start = self.out.len();
             self.out.resize(start + piece, 0);
             let mut filled = 0;
             while filled < piece {
-                match range.file.read_at(&mut self.out[start + filled..start + piece], range.offset + filled as u64) {
+                match range.file.read_at(
+                    &mut self.out[start + filled..start + piece],
+                    range.offset + filled as u64,
+                ) {
                     Ok(0) => {
                         // The file shrank under us: the promised length cannot
                         // be delivered, so the connection must close.
@@ -383,7 +414,9 @@ impl<H: Handler> Driver<H> {
     }
 
     fn send_data(&mut self, data: &[u8]) -> Result<(), Stop> {
-        self.conn.send_data(data, &mut self.out).map_err(length_error)
+        self.conn
+            .send_data(data, &mut self.out)
+            .map_err(length_error)
     }
 
     /// Step 4: reads and discards the unread rest of the request body, up to
@@ -429,7 +462,11 @@ impl<H: Handler> Driver<H> {
             let response = crate::response::status(status);
             let (parts, body) = response.into_parts();
             let length = BodyLength::Known(body.size_hint().unwrap_or(0));
-            let head = ResponseHead { status, headers: &parts.headers, body: length };
+            let head = ResponseHead {
+                status,
+                headers: &parts.headers,
+                body: length,
+            };
             let (conn, out) = (&mut self.conn, &mut self.out);
             with_date(|date| conn.send_head(&head, date, out));
             if let Kind::Full(bytes) = body.kind {
@@ -464,10 +501,11 @@ impl<H: Handler> Driver<H> {
         if self.out.is_empty() {
             return Ok(());
         }
-        let result = match timeout(self.config.timeouts.write, self.stream.write_all(&self.out)).await {
-            Ok(r) => r,
-            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
-        };
+        let result =
+            match timeout(self.config.timeouts.write, self.stream.write_all(&self.out)).await {
+                Ok(r) => r,
+                Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
+            };
         self.out.clear();
         if self.out.capacity() > 4 * FLUSH_AT {
             self.out = Vec::new();
@@ -563,7 +601,11 @@ async fn feed_body(
                 let _ = tx.send(Err(BodyError::new(BodyErrorKind::TooLarge))).await;
                 return Feed::Failed(None);
             }
-            if tx.send(Ok(data)).await { Feed::More } else { Feed::Finished }
+            if tx.send(Ok(data)).await {
+                Feed::More
+            } else {
+                Feed::Finished
+            }
         }
         Ok(Event::End(_)) => Feed::Finished,
         Ok(Event::NeedData) => {
@@ -575,7 +617,9 @@ async fn feed_body(
                 }
                 Ok(Ok(_)) => Feed::More,
                 Ok(Err(e)) => {
-                    let _ = tx.send(Err(BodyError::new(BodyErrorKind::Incomplete))).await;
+                    let _ = tx
+                        .send(Err(BodyError::new(BodyErrorKind::Incomplete)))
+                        .await;
                     Feed::Failed(Some(Stop::Io(e)))
                 }
                 Err(_) => {

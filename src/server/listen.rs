@@ -24,7 +24,11 @@ pub(crate) fn resolve(addr: &str) -> Result<Vec<SocketAddr>, Error> {
 /// Binds a non-blocking listener with `SO_REUSEADDR` (so a restart does not
 /// wait out TIME_WAIT).
 pub(crate) fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
-    let family = if addr.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
+    let family = if addr.is_ipv4() {
+        AddressFamily::INET
+    } else {
+        AddressFamily::INET6
+    };
     let fail = |e: std::io::Error| Error::bind(addr, e);
     let fd = rustix::net::socket_with(
         family,

@@ -47,7 +47,10 @@ impl Server {
     /// at once.
     pub fn bind(addr: &str) -> Server {
         Server::from_result(listen::resolve(addr).and_then(|addrs| {
-            addrs.into_iter().map(listen::bind).collect::<Result<Vec<_>, _>>()
+            addrs
+                .into_iter()
+                .map(listen::bind)
+                .collect::<Result<Vec<_>, _>>()
         }))
     }
 
@@ -62,7 +65,11 @@ impl Server {
     }
 
     fn from_result(listeners: Result<Vec<std::net::TcpListener>, Error>) -> Server {
-        Server { listeners, config: ServerConfig::default(), shutdown: None }
+        Server {
+            listeners,
+            config: ServerConfig::default(),
+            shutdown: None,
+        }
     }
 
     /// Replaces the configuration.
@@ -82,7 +89,10 @@ impl Server {
     /// Stops accepting when `signal` completes, lets in-flight requests
     /// finish within [`Timeouts::shutdown_grace`], closes idle connections,
     /// and then makes [`serve`](Self::serve) return.
-    pub fn with_graceful_shutdown(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Server {
+    pub fn with_graceful_shutdown(
+        mut self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Server {
         self.shutdown = Some(Box::pin(signal));
         self
     }
@@ -101,7 +111,13 @@ impl Server {
             listener.set_nonblocking(true).map_err(Error::io)?;
             let listener = TcpListener::from_std(listener).map_err(Error::io)?;
             let (handler, config, permits) = (handler.clone(), config.clone(), permits.clone());
-            accept_loops.spawn(accept_loop(listener, handler, config, permits, stop_rx.clone()));
+            accept_loops.spawn(accept_loop(
+                listener,
+                handler,
+                config,
+                permits,
+                stop_rx.clone(),
+            ));
         }
         match self.shutdown {
             Some(signal) => {
@@ -117,7 +133,8 @@ impl Server {
         // Every live connection holds one permit: when all are back, every
         // connection has finished.
         let all = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
-        let drained = tokio::time::timeout(config.timeouts.shutdown_grace, permits.acquire_many(all)).await;
+        let drained =
+            tokio::time::timeout(config.timeouts.shutdown_grace, permits.acquire_many(all)).await;
         if drained.is_err() {
             tracing::warn!("shutdown grace period over; closing remaining connections");
         }
