@@ -1,0 +1,46 @@
+//! The benchmark server: `GET /plaintext` answers `Hello, World!`; every
+//! other path is served from ROOT. Accepts the binary's arguments:
+//! `cargo run --release --example plaintext -- ROOT --bind ADDR --port PORT`.
+
+use std::net::SocketAddr;
+
+use berth::{Handler, Request, Response, ServeDir, Server};
+use bytes::Bytes;
+use http::{HeaderValue, header};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let mut root = String::from("./public");
+    let (mut bind, mut port) = (String::from("127.0.0.1"), String::from("8080"));
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--bind" | "-b" => bind = args.next().ok_or("--bind needs a value")?,
+            "--port" | "-p" => port = args.next().ok_or("--port needs a value")?,
+            _ => root = arg,
+        }
+    }
+    let addr: SocketAddr = format!("{bind}:{port}").parse()?;
+    let files = ServeDir::new(&root);
+    let app = move |req: Request| {
+        let files = if req.uri().path() == "/plaintext" { None } else { Some(files.call(req)) };
+        async move {
+            match files {
+                Some(response) => response.await,
+                None => plaintext(),
+            }
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let server = Server::try_bind(addr)?;
+        println!("plaintext: listening on http://{addr}");
+        server.serve(app).await
+    })?;
+    Ok(())
+}
+
+fn plaintext() -> Response {
+    let mut res = Response::new(Bytes::from_static(b"Hello, World!").into());
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    res
+}
