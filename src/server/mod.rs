@@ -2,7 +2,7 @@
 //!
 //! This layer owns every socket and timer. It turns bytes into requests with
 //! [`crate::proto`], calls a [`Handler`], and writes the responses back; it
-//! never knows what the handler does (router, files...).
+//! never knows what the handler does.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), berth::Error> {

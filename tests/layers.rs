@@ -1,0 +1,45 @@
+//! The layer boundaries of DESIGN.md, checked: `proto` does no I/O and reads
+//! no clock; `server` never knows the app layer.
+
+use std::fs;
+use std::path::Path;
+
+fn sources(dir: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    for entry in fs::read_dir(&root).expect("source dir") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let text = fs::read_to_string(&path).expect("source file");
+            out.push((path.display().to_string(), text));
+        }
+    }
+    assert!(!out.is_empty(), "no sources in {dir}");
+    out
+}
+
+fn assert_absent(dir: &str, forbidden: &[&str]) {
+    for (path, text) in sources(dir) {
+        for word in forbidden {
+            assert!(!text.contains(word), "{path} mentions `{word}`, which its layer must not use");
+        }
+    }
+}
+
+#[test]
+fn proto_is_sans_io() {
+    assert_absent(
+        "src/proto",
+        &["tokio", "std::net", "std::fs", "std::io::Read", "Instant", "SystemTime", "crate::server", "crate::body"],
+    );
+}
+
+#[test]
+fn server_does_not_know_the_app_layer() {
+    assert_absent("src/server", &["serve_dir", "ServeDir", "router", "Router"]);
+}
+
+#[test]
+fn app_layer_never_sees_a_socket() {
+    assert_absent("src/serve_dir", &["TcpStream", "crate::server", "crate::proto"]);
+}
