@@ -22,7 +22,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr: SocketAddr = format!("{bind}:{port}").parse()?;
     let files = ServeDir::new(&root);
     let app = move |req: Request| {
-        let files = if req.uri().path() == "/plaintext" { None } else { Some(files.call(req)) };
+        let files = if req.uri().path() == "/plaintext" {
+            None
+        } else {
+            Some(files.call(req))
+        };
         async move {
             match files {
                 Some(response) => response.await,
@@ -30,7 +34,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut builder = if workers == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = builder.enable_all().build()?;
     runtime.block_on(async move {
         let server = Server::try_bind(addr)?;
         println!("plaintext: listening on http://{addr}");
@@ -41,6 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 fn plaintext() -> Response {
     let mut res = Response::new(Bytes::from_static(b"Hello, World!").into());
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     res
 }

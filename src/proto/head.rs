@@ -42,6 +42,8 @@ pub struct RequestHead {
 
 /// The result of looking for a head.
 #[derive(Debug)]
+// Moved once per request; boxing the head would cost an allocation instead.
+#[allow(clippy::large_enum_variant)]
 pub enum ParseStatus {
     /// A whole head was found and split off the buffer.
     Complete(RequestHead),

@@ -16,8 +16,10 @@
 //! Protocol errors get one response (`Connection: close`) and a lingering
 //! close, so the client can read the response before the socket goes away.
 
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -228,9 +230,18 @@ impl<H: Handler> Driver<H> {
     }
 
     async fn call(&self, request: Request) -> Response {
-        let handler = self.handler.clone();
-        let future = CatchUnwind::new(Box::pin(async move { handler.call(request).await }));
+        let future = self.start_handler(request);
         self.settle(future.await)
+    }
+
+    /// Starts the handler; a panic while it builds its future, or while the
+    /// future runs, comes out of the returned future as `Err`.
+    fn start_handler(&self, request: Request) -> CatchUnwind<dyn Future<Output = Response> + Send> {
+        let future = match catch_unwind(AssertUnwindSafe(|| self.handler.call(request))) {
+            Ok(future) => future,
+            Err(payload) => Box::pin(async move { std::panic::resume_unwind(payload) }),
+        };
+        CatchUnwind::new(future)
     }
 
     fn settle(&self, result: Result<Response, Box<dyn std::any::Any + Send>>) -> Response {

@@ -111,22 +111,28 @@ impl Config {
         let root_is_default = args.root.is_none();
         let root = args.root.unwrap_or_else(|| PathBuf::from(DEFAULT_ROOT));
         let addr = resolve_bind(&args.bind, args.port)?;
-        let mut server = ServerConfig::default();
-        server.timeouts = Timeouts {
-            head_read: args.head_timeout,
-            keep_alive: args.keepalive_timeout,
-            body_read: args.body_timeout,
-            write: args.write_timeout,
-            shutdown_grace: args.shutdown_grace,
-        };
         if args.max_connections == 0 {
             return Err(ConfigError("--max-connections must be at least 1".into()));
         }
-        server.max_connections = args.max_connections;
-        server.limits.max_head_bytes = args.max_head_bytes;
-        server.limits.max_headers = args.max_headers;
-        server.limits.max_target_bytes = args.max_target_bytes;
-        server.max_body_bytes = args.max_body_bytes;
+        let defaults = ServerConfig::default();
+        let server = ServerConfig {
+            limits: berth::proto::Limits {
+                max_head_bytes: args.max_head_bytes,
+                max_headers: args.max_headers,
+                max_target_bytes: args.max_target_bytes,
+                ..defaults.limits
+            },
+            timeouts: Timeouts {
+                head_read: args.head_timeout,
+                keep_alive: args.keepalive_timeout,
+                body_read: args.body_timeout,
+                write: args.write_timeout,
+                shutdown_grace: args.shutdown_grace,
+            },
+            max_connections: args.max_connections,
+            max_body_bytes: args.max_body_bytes,
+            ..defaults
+        };
         for (name, d) in [
             ("--head-timeout", args.head_timeout),
             ("--keepalive-timeout", args.keepalive_timeout),
@@ -159,14 +165,17 @@ fn resolve_bind(bind: &str, port: u16) -> Result<SocketAddr, ConfigError> {
         return Ok(SocketAddr::new(ip, port));
     }
     let hint = "give an IP address such as 127.0.0.1, 0.0.0.0 or ::1";
-    if bind.eq_ignore_ascii_case("localhost") {
-        if let Some(addr) = (bind, port)
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-        {
-            return Ok(addr);
-        }
+    let localhost = bind.eq_ignore_ascii_case("localhost");
+    if let Some(addr) = localhost
+        .then(|| {
+            (bind, port)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+        })
+        .flatten()
+    {
+        return Ok(addr);
     }
     Err(ConfigError(format!(
         "invalid --bind address {bind:?}: not an IP address ({hint})"
