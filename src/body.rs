@@ -72,6 +72,33 @@ impl Body {
         }
     }
 
+    /// A streaming body fed through the returned [`BodySender`], for
+    /// responses produced a piece at a time by other code (Server-Sent
+    /// Events, long polls, progress output). At most `buffer` chunks wait
+    /// unsent (at least one); each is flushed to the client as it is taken.
+    /// The body ends when the sender is dropped.
+    ///
+    /// ```
+    /// use berth::prelude::*;
+    ///
+    /// async fn countdown(_req: Request) -> Response {
+    ///     let (tx, body) = Body::channel(1);
+    ///     tokio::spawn(async move {
+    ///         for n in (1..=3).rev() {
+    ///             if tx.send(format!("{n}\n")).await.is_err() {
+    ///                 return; // the client went away
+    ///             }
+    ///         }
+    ///     });
+    ///     Response::new(body)
+    /// }
+    /// # let _ = Router::new().get("/countdown", countdown);
+    /// ```
+    pub fn channel(buffer: usize) -> (BodySender, Body) {
+        let (tx, rx) = mpsc::channel(buffer.max(1));
+        (BodySender { tx }, Body::stream(ChannelStream { rx }))
+    }
+
     /// `len` bytes of `file` starting at `offset`, streamed from the file.
     pub fn file(file: File, offset: u64, len: u64) -> Self {
         Body {
@@ -249,6 +276,9 @@ impl BodyError {
     pub(crate) fn new(kind: BodyErrorKind) -> Self {
         BodyError { kind }
     }
+    pub(crate) fn kind(&self) -> &BodyErrorKind {
+        &self.kind
+    }
     pub(crate) fn io(e: std::io::Error) -> Self {
         BodyError::new(BodyErrorKind::Io(e))
     }
@@ -286,6 +316,64 @@ impl fmt::Display for BodyError {
 }
 
 impl std::error::Error for BodyError {}
+
+/// The sending half of a [`Body::channel`].
+#[derive(Debug)]
+pub struct BodySender {
+    tx: mpsc::Sender<Result<Bytes, BoxError>>,
+}
+
+impl BodySender {
+    /// Queues one chunk of the body, waiting while the buffer is full.
+    /// Fails when the body was dropped (the client disconnected, or the
+    /// response was abandoned); there is then no point producing more.
+    pub fn send(
+        &self,
+        chunk: impl Into<Bytes>,
+    ) -> impl std::future::Future<Output = Result<(), BodyClosed>> + Send + '_ {
+        let chunk = chunk.into();
+        async move { self.tx.send(Ok(chunk)).await.map_err(|_| BodyClosed) }
+    }
+
+    /// Ends the body with an error instead of normally: the response is
+    /// cut short (a chunked response gets no final chunk and the connection
+    /// closes), so the client can tell it is incomplete.
+    pub fn abort(self, error: impl Into<BoxError>) -> impl std::future::Future<Output = ()> + Send {
+        let error = error.into();
+        async move {
+            let _ = self.tx.send(Err(error)).await;
+        }
+    }
+
+    /// True when the body was dropped and further chunks would be lost.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+}
+
+/// The body a [`BodySender`] feeds is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyClosed;
+
+impl fmt::Display for BodyClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the body's receiver is gone")
+    }
+}
+
+impl std::error::Error for BodyClosed {}
+
+/// The receiving half of a [`Body::channel`], as a stream.
+struct ChannelStream {
+    rx: mpsc::Receiver<Result<Bytes, BoxError>>,
+}
+
+impl Stream for ChannelStream {
+    type Item = Result<Bytes, BoxError>;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().rx.poll_recv(cx)
+    }
+}
 
 /// A request body still arriving on its connection. The connection driver
 /// holds the matching [`IncomingSender`] and reads the socket only when the

@@ -3,7 +3,7 @@
 //! ```text
 //! bin/berth (CLI, config, logging)
 //!    │
-//! app: serve_dir ...             (knows Request/Response/Body/Handler)
+//! app: router · serve_dir         (knows Request/Response/Body/Handler)
 //!    │
 //! types: request · response · body · handler
 //!    ▲
@@ -12,14 +12,34 @@
 //! proto (sans-I/O HTTP/1.1: bytes in → events out; responses in → bytes out)
 //! ```
 //!
+//! A program answers HTTP with a [`Handler`]: an async function from
+//! [`Request`] to anything [`IntoResponse`], or a value such as a
+//! [`Router`] or a [`ServeDir`]. `use berth::prelude::*` brings in the
+//! types and the extension traits ([`RequestExt`], [`ResponseExt`]) that
+//! give `http`'s request and response their helpers.
+//!
 //! ```no_run
-//! use berth::{Request, Response, Server};
+//! use berth::prelude::*;
 //!
 //! # async fn run() -> Result<(), berth::Error> {
-//! let hello = |_req: Request| async { berth::response::text("Hello, World!") };
-//! Server::bind("127.0.0.1:8080").serve(hello).await
+//! let app = Router::new()
+//!     .get("/", |_req| async { Response::html("<h1>Welcome Home</h1>") })
+//!     .get("/users/{id}", |req: Request| async move {
+//!         Response::text(format!("user {}", req.param("id").unwrap_or("")))
+//!     })
+//!     .post("/echo", |req: Request| async move {
+//!         let body = req.bytes(1 << 20).await?;
+//!         Ok::<_, Rejection>(Response::bytes(body))
+//!     })
+//!     .fallback(ServeDir::new("./public"));
+//! Server::bind("127.0.0.1:8080").serve(app).await
 //! # }
 //! ```
+//!
+//! # Features
+//!
+//! - `json` (on by default): [`ResponseExt::json`], [`RequestExt::json`]
+//!   and `Serialize` for [`QueryMap`], through `serde` and `serde_json`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
@@ -30,13 +50,32 @@ pub mod handler;
 pub mod proto;
 pub mod request;
 pub mod response;
+pub mod router;
 pub mod serve_dir;
 pub mod server;
 
-pub use body::{Body, BodyError};
+pub use body::{Body, BodyClosed, BodyError, BodySender};
 pub use error::Error;
-pub use handler::Handler;
-pub use request::Request;
-pub use response::Response;
+pub use handler::{Handler, IntoResponse};
+pub use request::{PathParams, PeerAddr, QueryMap, Rejection, Request, RequestExt};
+pub use response::{Redirect, Response, ResponseExt};
+pub use router::Router;
 pub use serve_dir::ServeDir;
 pub use server::{Server, ServerConfig, Timeouts};
+
+/// The `http` crate, whose request, response, header and status types
+/// berth uses.
+pub use http;
+
+/// The `bytes` crate, whose `Bytes` carries body data.
+pub use bytes;
+
+/// What most programs need, in one import: `use berth::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Body, Handler, IntoResponse, Redirect, Rejection, Request, RequestExt, Response,
+        ResponseExt, Router, ServeDir, Server,
+    };
+    pub use bytes::Bytes;
+    pub use http::{Method, StatusCode};
+}

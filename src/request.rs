@@ -1,6 +1,930 @@
-//! `Request`: the `http` crate's request with a berth [`Body`].
+//! `Request`: the `http` crate's request with a berth [`Body`], and the
+//! [`RequestExt`] helpers handlers read it with: path parameters, the query
+//! as a multi-map, the decoded path, the peer address, headers by name, and
+//! the body as bytes, text, a form or JSON, each under a size limit.
+//!
+//! Nothing here panics on client input. Everything a client can get wrong
+//! becomes a [`Rejection`], which is itself a response (400, 408, 413, 415 or
+//! 422 with a one-line plain-text reason), so a handler can answer it with
+//! `?` or [`IntoResponse::into_response`].
 
-use crate::Body;
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::StatusCode;
+use http::header::{self, AsHeaderName, HeaderValue};
+
+use crate::body::{BodyError, BodyErrorKind};
+use crate::handler::IntoResponse;
+use crate::{Body, Response};
 
 /// An HTTP request as handlers see it.
 pub type Request = http::Request<Body>;
+
+/// The address of the client that sent a request, stored in its
+/// extensions by the server. Read it with [`RequestExt::peer_addr`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PeerAddr(pub SocketAddr);
+
+/// Path parameters captured by the [`Router`](crate::Router): the values of
+/// a route's `{name}` and `{*name}` segments, percent-decoded, in the order
+/// they appear in the route. Read them with [`RequestExt::param`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathParams {
+    pairs: Vec<(Arc<str>, String)>,
+}
+
+static NO_PARAMS: PathParams = PathParams { pairs: Vec::new() };
+
+impl PathParams {
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        PathParams {
+            pairs: Vec::with_capacity(n),
+        }
+    }
+
+    pub(crate) fn push(&mut self, name: Arc<str>, value: String) {
+        self.pairs.push((name, value));
+    }
+
+    /// The value of parameter `name`, if the route has one.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `(name, value)` pairs in route order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(n, v)| (&**n, v.as_str()))
+    }
+
+    /// How many parameters there are.
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// True when the route had no parameters (or no route matched).
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+}
+
+impl<N: Into<Arc<str>>, V: Into<String>> FromIterator<(N, V)> for PathParams {
+    /// Builds parameters by hand, e.g. to test a handler without a router.
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
+        PathParams {
+            pairs: iter
+                .into_iter()
+                .map(|(n, v)| (n.into(), v.into()))
+                .collect(),
+        }
+    }
+}
+
+/// Name/value pairs from a query string or an urlencoded form: a multi-map
+/// that keeps every value of a repeated name, in the order they came.
+///
+/// ```
+/// use berth::QueryMap;
+///
+/// let q = QueryMap::parse("filter=red&filter=blue&q=big+box");
+/// assert_eq!(q.get("filter"), Some("red"));
+/// assert_eq!(q.get_all("filter").collect::<Vec<_>>(), ["red", "blue"]);
+/// assert_eq!(q.get("q"), Some("big box"));
+/// assert_eq!(q.get("missing"), None);
+/// ```
+///
+/// With the `json` feature it serializes as an object of arrays,
+/// `{"filter":["red","blue"],"q":["big box"]}`, names in order of first
+/// appearance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryMap {
+    pairs: Vec<(String, String)>,
+}
+
+impl QueryMap {
+    /// Parses `application/x-www-form-urlencoded` text leniently, as
+    /// browsers do (WHATWG URL §5.1, via `form_urlencoded`): `+` is a space,
+    /// a `%` not followed by two hex digits is kept as it is, and bytes that
+    /// decode to invalid UTF-8 become U+FFFD. Never fails.
+    pub fn parse(input: &str) -> QueryMap {
+        QueryMap {
+            pairs: form_urlencoded::parse(input.as_bytes())
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .collect(),
+        }
+    }
+
+    /// Parses `application/x-www-form-urlencoded` bytes strictly: the same
+    /// splitting as [`parse`](Self::parse), but a `%` must start a valid
+    /// escape and every name and value must decode to UTF-8, or the result
+    /// is a 400 [`Rejection`].
+    pub fn try_parse(input: &[u8]) -> Result<QueryMap, Rejection> {
+        parse_strict(input).ok_or(Rejection::new(RejectionKind::MalformedQuery))
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> {
+        self.pairs
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// True when `name` appears at least once.
+    pub fn contains(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(n, _)| n == name)
+    }
+
+    /// Every `(name, value)` pair, in order, repeated names included.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// The distinct names, in order of first appearance.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        let mut seen = HashSet::new();
+        self.pairs
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .filter(move |n| seen.insert(*n))
+    }
+
+    /// How many pairs there are (a repeated name counts each time).
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// True when there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    /// Names with all their values, in order of first appearance.
+    #[cfg(feature = "json")]
+    fn grouped(&self) -> Vec<(&str, Vec<&str>)> {
+        let mut index: std::collections::HashMap<&str, usize> = Default::default();
+        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (n, v) in &self.pairs {
+            let i = *index.entry(n.as_str()).or_insert_with(|| {
+                groups.push((n.as_str(), Vec::new()));
+                groups.len() - 1
+            });
+            groups[i].1.push(v.as_str());
+        }
+        groups
+    }
+}
+
+impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for QueryMap {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
+        QueryMap {
+            pairs: iter
+                .into_iter()
+                .map(|(n, v)| (n.into(), v.into()))
+                .collect(),
+        }
+    }
+}
+
+impl IntoIterator for QueryMap {
+    type Item = (String, String);
+    type IntoIter = std::vec::IntoIter<(String, String)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.pairs.into_iter()
+    }
+}
+
+#[cfg(feature = "json")]
+impl serde::Serialize for QueryMap {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let groups = self.grouped();
+        let mut map = serializer.serialize_map(Some(groups.len()))?;
+        for (name, values) in &groups {
+            map.serialize_entry(name, values)?;
+        }
+        map.end()
+    }
+}
+
+/// Strict `application/x-www-form-urlencoded` parsing; `None` on a bad
+/// escape or invalid UTF-8. Splits exactly as `form_urlencoded::parse`
+/// does: on `&`, skipping empty pieces, then on the first `=`.
+fn parse_strict(input: &[u8]) -> Option<QueryMap> {
+    let mut pairs = Vec::new();
+    for piece in input.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+        let (name, value) = match piece.iter().position(|&b| b == b'=') {
+            Some(i) => (&piece[..i], &piece[i + 1..]),
+            None => (piece, &[][..]),
+        };
+        let name = decode_strict(name, true)?.into_owned();
+        let value = decode_strict(value, true)?.into_owned();
+        pairs.push((name, value));
+    }
+    Some(QueryMap { pairs })
+}
+
+/// Percent-decodes `raw` (and `+` to space when `plus_as_space`), failing
+/// on a `%` without two hex digits after it or on invalid UTF-8. Borrows
+/// when there is nothing to decode.
+pub(crate) fn decode_strict(raw: &[u8], plus_as_space: bool) -> Option<Cow<'_, str>> {
+    let needs_work = raw
+        .iter()
+        .any(|&b| b == b'%' || (plus_as_space && b == b'+'));
+    if !needs_work {
+        return std::str::from_utf8(raw).ok().map(Cow::Borrowed);
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        match b {
+            b'%' => {
+                let high = hex_value(*raw.get(i + 1)?)?;
+                let low = hex_value(*raw.get(i + 2)?)?;
+                out.push(high << 4 | low);
+                i += 3;
+            }
+            b'+' if plus_as_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok().map(Cow::Owned)
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Why a request could not be read as the handler asked: the body was too
+/// large, cut short, too slow, of the wrong type or malformed, or the path
+/// or query was badly encoded.
+///
+/// It is a response: [`status`](Self::status) says which, and the body is a
+/// one-line plain-text reason (its wording is not a stable API). Handlers
+/// returning `Result<_, Rejection>` can use `?`:
+///
+/// ```
+/// use berth::prelude::*;
+///
+/// async fn echo(req: Request) -> Result<Response, Rejection> {
+///     let text = req.text(1 << 20).await?;
+///     Ok(Response::text(text))
+/// }
+/// # let _ = Router::new().post("/echo", echo);
+/// ```
+pub struct Rejection {
+    kind: RejectionKind,
+}
+
+#[derive(Debug)]
+enum RejectionKind {
+    TooLarge,
+    Incomplete,
+    Timeout,
+    MalformedBody,
+    /// The body could not be read for a reason that is not the client's
+    /// (an I/O or stream error from a body built in the program).
+    Unreadable,
+    NotUtf8,
+    UnsupportedCharset,
+    WrongType(&'static str),
+    MalformedForm,
+    #[cfg(feature = "json")]
+    MalformedJson(String),
+    #[cfg(feature = "json")]
+    UnexpectedJson(String),
+    MalformedQuery,
+    MalformedPath,
+}
+
+impl Rejection {
+    fn new(kind: RejectionKind) -> Self {
+        Rejection { kind }
+    }
+
+    pub(crate) fn malformed_path() -> Self {
+        Rejection::new(RejectionKind::MalformedPath)
+    }
+
+    /// The status this rejection answers with: 413 (body over the limit),
+    /// 408 (body too slow), 415 (wrong `Content-Type` or charset), 422 (JSON
+    /// of the wrong shape), 500 (a program-made body failed), otherwise 400.
+    pub fn status(&self) -> StatusCode {
+        match self.kind {
+            RejectionKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            RejectionKind::Timeout => StatusCode::REQUEST_TIMEOUT,
+            RejectionKind::UnsupportedCharset | RejectionKind::WrongType(_) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            #[cfg(feature = "json")]
+            RejectionKind::UnexpectedJson(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            RejectionKind::Unreadable => StatusCode::INTERNAL_SERVER_ERROR,
+            RejectionKind::Incomplete
+            | RejectionKind::MalformedBody
+            | RejectionKind::NotUtf8
+            | RejectionKind::MalformedForm
+            | RejectionKind::MalformedQuery
+            | RejectionKind::MalformedPath => StatusCode::BAD_REQUEST,
+            #[cfg(feature = "json")]
+            RejectionKind::MalformedJson(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl From<BodyError> for Rejection {
+    fn from(e: BodyError) -> Self {
+        let kind = match e.kind() {
+            BodyErrorKind::TooLarge => RejectionKind::TooLarge,
+            BodyErrorKind::Incomplete => RejectionKind::Incomplete,
+            BodyErrorKind::Timeout => RejectionKind::Timeout,
+            BodyErrorKind::Protocol(_) => RejectionKind::MalformedBody,
+            BodyErrorKind::Io(_) | BodyErrorKind::Stream(_) => RejectionKind::Unreadable,
+        };
+        Rejection::new(kind)
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            RejectionKind::TooLarge => f.write_str("request body is too large"),
+            RejectionKind::Incomplete => f.write_str("request body ended early"),
+            RejectionKind::Timeout => f.write_str("request body was sent too slowly"),
+            RejectionKind::MalformedBody => f.write_str("request body is malformed"),
+            RejectionKind::Unreadable => f.write_str("request body could not be read"),
+            RejectionKind::NotUtf8 => f.write_str("request body is not valid UTF-8"),
+            RejectionKind::UnsupportedCharset => {
+                f.write_str("request body charset is not supported; send UTF-8")
+            }
+            RejectionKind::WrongType(expected) => write!(f, "expected Content-Type: {expected}"),
+            RejectionKind::MalformedForm => {
+                f.write_str("form data is not valid percent-encoded UTF-8")
+            }
+            #[cfg(feature = "json")]
+            RejectionKind::MalformedJson(e) => write!(f, "invalid JSON: {e}"),
+            #[cfg(feature = "json")]
+            RejectionKind::UnexpectedJson(e) => write!(f, "unexpected JSON: {e}"),
+            RejectionKind::MalformedQuery => {
+                f.write_str("query string is not valid percent-encoded UTF-8")
+            }
+            RejectionKind::MalformedPath => f.write_str("path is not valid percent-encoded UTF-8"),
+        }
+    }
+}
+
+impl fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rejection")
+            .field("status", &self.status().as_u16())
+            .field("reason", &self.to_string())
+            .finish()
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        let mut res = Response::new(Body::from(format!("{self}\n")));
+        *res.status_mut() = self.status();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        res
+    }
+}
+
+impl IntoResponse for BodyError {
+    /// The [`Rejection`] for this error, as a response.
+    fn into_response(self) -> Response {
+        Rejection::from(self).into_response()
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Request {}
+}
+
+/// Helpers on [`Request`]: what the router matched, the query, headers, the
+/// peer, and the body read whole under a limit.
+///
+/// Bring it into scope with `use berth::prelude::*` (or
+/// `use berth::RequestExt`). The trait is sealed: it is implemented for
+/// [`Request`] only, so methods can be added without breaking anyone.
+///
+/// The body readers take the request by value and accept at most `limit`
+/// bytes; over it they fail with 413 without reading the rest (the server
+/// then drains it or closes the connection). `100 Continue` goes out when
+/// one of them starts reading, not before.
+pub trait RequestExt: sealed::Sealed {
+    /// The value of path parameter `name` (a `{name}` or `{*name}` segment
+    /// of the route that matched), percent-decoded.
+    ///
+    /// Decoded values may hold anything, `/` (from `%2F`) and `..`
+    /// included: never join one into a filesystem path unchecked (use
+    /// [`resolve_path`](crate::serve_dir::resolve_path), or
+    /// [`ServeDir`](crate::ServeDir)).
+    ///
+    /// ```
+    /// use berth::prelude::*;
+    ///
+    /// let app = Router::new().get("/users/{id}", |req: Request| async move {
+    ///     Response::text(format!("user {}", req.param("id").unwrap_or("")))
+    /// });
+    /// # let _ = app;
+    /// ```
+    fn param(&self, name: &str) -> Option<&str>;
+
+    /// All path parameters (empty when no route with parameters matched).
+    fn params(&self) -> &PathParams;
+
+    /// The query string as a multi-map, parsed leniently (see
+    /// [`QueryMap::parse`]: bad escapes are kept, invalid UTF-8 becomes
+    /// U+FFFD); empty when there is no query. Use
+    /// [`try_query`](Self::try_query) to answer bad encoding with 400.
+    ///
+    /// ```
+    /// use berth::prelude::*;
+    ///
+    /// let req = berth::http::Request::get("/search?filter=red&filter=blue&q=pizza")
+    ///     .body(Body::empty())
+    ///     .unwrap();
+    /// let query = req.query();
+    /// assert_eq!(query.get("q"), Some("pizza"));
+    /// assert_eq!(query.get_all("filter").collect::<Vec<_>>(), ["red", "blue"]);
+    /// ```
+    fn query(&self) -> QueryMap;
+
+    /// The query string as a multi-map, parsed strictly (see
+    /// [`QueryMap::try_parse`]): a bad `%` escape or invalid UTF-8 is a 400
+    /// [`Rejection`].
+    fn try_query(&self) -> Result<QueryMap, Rejection>;
+
+    /// The path, percent-decoded once. Borrowed when there was nothing to
+    /// decode. A bad `%` escape or invalid UTF-8 is a 400 [`Rejection`].
+    /// An encoded slash (`%2F`) decodes to `/`, so this is for display and
+    /// lookups, not for splitting into segments (the router splits first,
+    /// then decodes each segment).
+    fn path_decoded(&self) -> Result<Cow<'_, str>, Rejection>;
+
+    /// The client's address, when the server recorded it (a [`PeerAddr`]
+    /// extension; absent on requests built by hand).
+    fn peer_addr(&self) -> Option<SocketAddr>;
+
+    /// The first value of header `name` (names are case-insensitive), or
+    /// `None` when absent or not visible ASCII. Use `headers().get_all` for
+    /// every value.
+    fn header<K: AsHeaderName>(&self, name: K) -> Option<&str>;
+
+    /// The whole body, at most `limit` bytes.
+    fn bytes(self, limit: usize) -> impl Future<Output = Result<Bytes, Rejection>> + Send;
+
+    /// The whole body as UTF-8 text, at most `limit` bytes. A
+    /// `Content-Type` charset other than UTF-8 (or its subset US-ASCII) is
+    /// 415; bytes that are not UTF-8 are 400. Any media type is accepted.
+    fn text(self, limit: usize) -> impl Future<Output = Result<String, Rejection>> + Send;
+
+    /// The body as an `application/x-www-form-urlencoded` form, at most
+    /// `limit` bytes: 415 for any other `Content-Type`, 400 when the data is
+    /// not valid percent-encoded UTF-8 (see [`QueryMap::try_parse`]).
+    fn form(self, limit: usize) -> impl Future<Output = Result<QueryMap, Rejection>> + Send;
+
+    /// The body as JSON deserialized into `T`, at most `limit` bytes: 415
+    /// unless `Content-Type` is `application/json` or `application/*+json`,
+    /// 400 for malformed JSON, 422 for JSON that does not fit `T`.
+    ///
+    /// ```
+    /// use berth::prelude::*;
+    /// use std::collections::BTreeMap;
+    ///
+    /// async fn sum(req: Request) -> Result<String, Rejection> {
+    ///     let numbers: BTreeMap<String, i64> = req.json(64 * 1024).await?;
+    ///     Ok(numbers.values().sum::<i64>().to_string())
+    /// }
+    /// # let _ = Router::new().post("/sum", sum);
+    /// ```
+    #[cfg(feature = "json")]
+    fn json<T: serde::de::DeserializeOwned>(
+        self,
+        limit: usize,
+    ) -> impl Future<Output = Result<T, Rejection>> + Send;
+}
+
+impl RequestExt for Request {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params().get(name)
+    }
+
+    fn params(&self) -> &PathParams {
+        self.extensions().get::<PathParams>().unwrap_or(&NO_PARAMS)
+    }
+
+    fn query(&self) -> QueryMap {
+        self.uri().query().map(QueryMap::parse).unwrap_or_default()
+    }
+
+    fn try_query(&self) -> Result<QueryMap, Rejection> {
+        match self.uri().query() {
+            Some(q) => QueryMap::try_parse(q.as_bytes()),
+            None => Ok(QueryMap::default()),
+        }
+    }
+
+    fn path_decoded(&self) -> Result<Cow<'_, str>, Rejection> {
+        decode_strict(self.uri().path().as_bytes(), false).ok_or_else(Rejection::malformed_path)
+    }
+
+    fn peer_addr(&self) -> Option<SocketAddr> {
+        self.extensions().get::<PeerAddr>().map(|p| p.0)
+    }
+
+    fn header<K: AsHeaderName>(&self, name: K) -> Option<&str> {
+        self.headers().get(name)?.to_str().ok()
+    }
+
+    fn bytes(self, limit: usize) -> impl Future<Output = Result<Bytes, Rejection>> + Send {
+        let body = self.into_body();
+        async move { Ok(body.collect(limit).await?) }
+    }
+
+    fn text(self, limit: usize) -> impl Future<Output = Result<String, Rejection>> + Send {
+        let charset_ok = media_type(&self).is_none_or(|m| charset_is_utf8(&m));
+        let body = self.into_body();
+        async move {
+            if !charset_ok {
+                return Err(Rejection::new(RejectionKind::UnsupportedCharset));
+            }
+            let bytes = body.collect(limit).await?;
+            String::from_utf8(Vec::from(bytes)).map_err(|_| Rejection::new(RejectionKind::NotUtf8))
+        }
+    }
+
+    fn form(self, limit: usize) -> impl Future<Output = Result<QueryMap, Rejection>> + Send {
+        const FORM: &str = "application/x-www-form-urlencoded";
+        let type_ok = media_type(&self).is_some_and(|m| m.essence_is(FORM));
+        let body = self.into_body();
+        async move {
+            if !type_ok {
+                return Err(Rejection::new(RejectionKind::WrongType(FORM)));
+            }
+            let bytes = body.collect(limit).await?;
+            parse_strict(&bytes).ok_or(Rejection::new(RejectionKind::MalformedForm))
+        }
+    }
+
+    #[cfg(feature = "json")]
+    fn json<T: serde::de::DeserializeOwned>(
+        self,
+        limit: usize,
+    ) -> impl Future<Output = Result<T, Rejection>> + Send {
+        let type_ok = media_type(&self).is_some_and(|m| m.is_json());
+        let body = self.into_body();
+        async move {
+            if !type_ok {
+                return Err(Rejection::new(RejectionKind::WrongType("application/json")));
+            }
+            let bytes = body.collect(limit).await?;
+            serde_json::from_slice(&bytes).map_err(|e| {
+                let kind = if e.is_data() {
+                    RejectionKind::UnexpectedJson(e.to_string())
+                } else {
+                    RejectionKind::MalformedJson(e.to_string())
+                };
+                Rejection::new(kind)
+            })
+        }
+    }
+}
+
+/// A `Content-Type` value split into its essence (`type/subtype`) and
+/// parameters (RFC 9110 §8.3.1).
+struct MediaType<'a> {
+    essence: &'a str,
+    params: &'a str,
+}
+
+impl MediaType<'_> {
+    fn essence_is(&self, expected: &str) -> bool {
+        self.essence.eq_ignore_ascii_case(expected)
+    }
+
+    /// `application/json` or any `application/*+json` (RFC 6839 §3.1).
+    #[cfg(feature = "json")]
+    fn is_json(&self) -> bool {
+        let essence = self.essence.to_ascii_lowercase();
+        essence == "application/json"
+            || (essence.starts_with("application/") && essence.ends_with("+json"))
+    }
+
+    /// The value of parameter `name`, unquoted.
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params.split(';').find_map(|p| {
+            let (n, v) = p.split_once('=')?;
+            n.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().trim_matches('"'))
+        })
+    }
+}
+
+/// The request's media type; `None` when there is no usable
+/// `Content-Type`.
+fn media_type(req: &Request) -> Option<MediaType<'_>> {
+    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let (essence, params) = value.split_once(';').unwrap_or((value, ""));
+    Some(MediaType {
+        essence: essence.trim(),
+        params,
+    })
+}
+
+fn charset_is_utf8(m: &MediaType<'_>) -> bool {
+    m.param("charset").is_none_or(|c| {
+        c.eq_ignore_ascii_case("utf-8")
+            || c.eq_ignore_ascii_case("utf8")
+            || c.eq_ignore_ascii_case("us-ascii")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_body(content_type: Option<&str>, body: impl Into<Body>) -> Request {
+        let mut builder = http::Request::builder().method("POST").uri("/");
+        if let Some(ct) = content_type {
+            builder = builder.header(header::CONTENT_TYPE, ct);
+        }
+        builder.body(body.into()).unwrap()
+    }
+
+    fn uri(uri: &str) -> Request {
+        http::Request::builder()
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    #[test]
+    fn query_keeps_repeated_names_in_order() {
+        let req = uri("/s?filter=red&q=a+b&filter=blue&empty=&bare&&=v");
+        let q = req.query();
+        assert_eq!(q.get("filter"), Some("red"));
+        assert_eq!(q.get_all("filter").collect::<Vec<_>>(), ["red", "blue"]);
+        assert_eq!(q.get("q"), Some("a b"));
+        assert_eq!(q.get("empty"), Some(""));
+        assert_eq!(q.get("bare"), Some(""));
+        assert_eq!(q.get(""), Some("v"));
+        assert!(q.contains("bare") && !q.contains("nope"));
+        assert_eq!(q.len(), 6);
+        assert_eq!(
+            q.keys().collect::<Vec<_>>(),
+            ["filter", "q", "empty", "bare", ""]
+        );
+        assert_eq!(q.iter().next(), Some(("filter", "red")));
+        assert!(uri("/").query().is_empty());
+        assert!(uri("/?").query().is_empty());
+    }
+
+    #[test]
+    fn query_bad_encoding_is_lenient_or_400() {
+        let req = uri("/?a=%zz&b=%FF&c=%2&d=%E2%9C%93");
+        let q = req.query();
+        assert_eq!(q.get("a"), Some("%zz"));
+        assert_eq!(q.get("b"), Some("\u{FFFD}"));
+        assert_eq!(q.get("c"), Some("%2"));
+        assert_eq!(q.get("d"), Some("✓"));
+        let rejection = req.try_query().unwrap_err();
+        assert_eq!(rejection.status(), StatusCode::BAD_REQUEST);
+        assert!(uri("/?b=%FF").try_query().is_err());
+        assert!(uri("/?c=%2").try_query().is_err());
+        let strict = uri("/?d=%E2%9C%93&e=1+2%2B3").try_query().unwrap();
+        assert_eq!(strict.get("d"), Some("✓"));
+        assert_eq!(strict.get("e"), Some("1 2+3"));
+    }
+
+    proptest::proptest! {
+        /// Where the strict parser accepts, it agrees with form_urlencoded.
+        #[test]
+        fn strict_and_lenient_agree_on_valid_input(input in "[a-c=&+%0-9A-Fz\u{e9}]{0,24}") {
+            if let Ok(strict) = QueryMap::try_parse(input.as_bytes()) {
+                proptest::prop_assert_eq!(strict, QueryMap::parse(&input));
+            }
+        }
+    }
+
+    #[test]
+    fn path_decoded_is_strict() {
+        assert_eq!(uri("/a%20b/c").path_decoded().unwrap(), "/a b/c");
+        assert!(matches!(
+            uri("/plain").path_decoded().unwrap(),
+            Cow::Borrowed("/plain")
+        ));
+        assert_eq!(
+            uri("/%zz").path_decoded().unwrap_err().status(),
+            StatusCode::BAD_REQUEST
+        );
+        assert!(uri("/%C3").path_decoded().is_err());
+    }
+
+    #[test]
+    fn headers_peer_and_params() {
+        let mut req = http::Request::builder()
+            .uri("/")
+            .header("X-Token", "abc")
+            .header("x-bin", &b"\xff"[..])
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(req.header("x-token"), Some("abc"));
+        assert_eq!(req.header("X-TOKEN"), Some("abc"));
+        assert_eq!(req.header(header::ACCEPT), None);
+        assert_eq!(req.header("x-bin"), None);
+        assert_eq!(req.peer_addr(), None);
+        assert!(req.params().is_empty());
+        let addr: SocketAddr = "192.0.2.1:4000".parse().unwrap();
+        req.extensions_mut().insert(PeerAddr(addr));
+        req.extensions_mut()
+            .insert([("id", "7")].into_iter().collect::<PathParams>());
+        assert_eq!(req.peer_addr(), Some(addr));
+        assert_eq!(req.param("id"), Some("7"));
+        assert_eq!(req.param("other"), None);
+    }
+
+    #[tokio::test]
+    async fn bytes_and_text_respect_the_limit() {
+        assert_eq!(with_body(None, "hello").bytes(5).await.unwrap(), "hello");
+        let e = with_body(None, "hello").bytes(4).await.unwrap_err();
+        assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            with_body(Some("text/plain"), "héllo")
+                .text(6)
+                .await
+                .unwrap(),
+            "héllo"
+        );
+        let e = with_body(None, "héllo").text(5).await.unwrap_err();
+        assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[tokio::test]
+    async fn text_wants_utf8() {
+        let e = with_body(None, &b"caf\xe9"[..]).text(64).await.unwrap_err();
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        let e = with_body(Some("text/plain; charset=iso-8859-1"), "x")
+            .text(64)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let ok = with_body(Some("text/plain; charset=\"UTF-8\""), "x")
+            .text(64)
+            .await;
+        assert_eq!(ok.unwrap(), "x");
+    }
+
+    #[tokio::test]
+    async fn form_checks_type_and_encoding() {
+        const FORM: &str = "application/x-www-form-urlencoded";
+        let form = with_body(Some(FORM), "a=1&a=2&b=x+y%21")
+            .form(64)
+            .await
+            .unwrap();
+        assert_eq!(form.get_all("a").collect::<Vec<_>>(), ["1", "2"]);
+        assert_eq!(form.get("b"), Some("x y!"));
+        let ok = with_body(
+            Some("Application/X-WWW-Form-Urlencoded; charset=utf-8"),
+            "a=1",
+        );
+        assert_eq!(ok.form(64).await.unwrap().get("a"), Some("1"));
+
+        for ct in [None, Some("text/plain"), Some("multipart/form-data")] {
+            let e = with_body(ct, "a=1").form(64).await.unwrap_err();
+            assert_eq!(e.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct:?}");
+            assert!(e.to_string().contains(FORM));
+        }
+        for bad in [&b"a=%FF"[..], b"a=%zz", b"a=\xff", b"%"] {
+            let e = with_body(Some(FORM), bad).form(64).await.unwrap_err();
+            assert_eq!(e.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+        }
+        let e = with_body(Some(FORM), "a=123456").form(4).await.unwrap_err();
+        assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[cfg(feature = "json")]
+    #[tokio::test]
+    async fn json_checks_type_syntax_and_shape() {
+        use std::collections::BTreeMap;
+        type Map = BTreeMap<String, u32>;
+        let ok: Map = with_body(Some("application/json"), r#"{"a":1}"#)
+            .json(64)
+            .await
+            .unwrap();
+        assert_eq!(ok["a"], 1);
+        let ok: Map = with_body(Some("application/problem+json; charset=utf-8"), "{}")
+            .json(64)
+            .await
+            .unwrap();
+        assert!(ok.is_empty());
+        let cases = [
+            (Some("text/plain"), "{}", StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            (None, "{}", StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            (Some("application/json"), "{", StatusCode::BAD_REQUEST),
+            (Some("application/json"), "", StatusCode::BAD_REQUEST),
+            (
+                Some("application/json"),
+                r#"{"a":"x"}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                Some("application/json"),
+                r#"{"a":100000000000}"#,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                Some("application/json"),
+                r#"{"a": 1, "b": 2, "c": 3}"#,
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+        ];
+        for (ct, body, status) in cases {
+            let e = with_body(ct, body).json::<Map>(20).await.unwrap_err();
+            assert_eq!(e.status(), status, "{ct:?} {body}");
+        }
+    }
+
+    #[cfg(feature = "json")]
+    #[test]
+    fn query_map_serializes_as_arrays() {
+        let q = QueryMap::parse("q=pizza&sort=price&q=pasta");
+        assert_eq!(
+            serde_json::to_string(&q).unwrap(),
+            r#"{"q":["pizza","pasta"],"sort":["price"]}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn rejections_are_short_plain_text_responses() {
+        let e = with_body(None, "hello").bytes(1).await.unwrap_err();
+        let res = e.into_response();
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "text/plain; charset=utf-8"
+        );
+        let text = res.into_body().collect(1024).await.unwrap();
+        assert_eq!(text, "request body is too large\n");
+    }
+
+    #[tokio::test]
+    async fn body_errors_map_to_statuses() {
+        let (sender, body) = crate::body::Incoming::channel(Some(10));
+        let req = http::Request::new(body);
+        let reader = tokio::spawn(async move { req.bytes(100).await });
+        sender.wanted().await;
+        sender
+            .send(Err(BodyError::new(BodyErrorKind::Incomplete)))
+            .await;
+        assert_eq!(
+            reader.await.unwrap().unwrap_err().status(),
+            StatusCode::BAD_REQUEST
+        );
+        for (kind, status) in [
+            (BodyErrorKind::Timeout, StatusCode::REQUEST_TIMEOUT),
+            (BodyErrorKind::TooLarge, StatusCode::PAYLOAD_TOO_LARGE),
+            (
+                BodyErrorKind::Stream("x".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        ] {
+            assert_eq!(BodyError::new(kind).into_response().status(), status);
+        }
+    }
+}

@@ -21,7 +21,10 @@ fn sources(dir: &str) -> Vec<(String, String)> {
 fn assert_absent(dir: &str, forbidden: &[&str]) {
     for (path, text) in sources(dir) {
         for word in forbidden {
-            assert!(!text.contains(word), "{path} mentions `{word}`, which its layer must not use");
+            assert!(
+                !text.contains(word),
+                "{path} mentions `{word}`, which its layer must not use"
+            );
         }
     }
 }
@@ -30,7 +33,16 @@ fn assert_absent(dir: &str, forbidden: &[&str]) {
 fn proto_is_sans_io() {
     assert_absent(
         "src/proto",
-        &["tokio", "std::net", "std::fs", "std::io::Read", "Instant", "SystemTime", "crate::server", "crate::body"],
+        &[
+            "tokio",
+            "std::net",
+            "std::fs",
+            "std::io::Read",
+            "Instant",
+            "SystemTime",
+            "crate::server",
+            "crate::body",
+        ],
     );
 }
 
@@ -41,5 +53,8 @@ fn server_does_not_know_the_app_layer() {
 
 #[test]
 fn app_layer_never_sees_a_socket() {
-    assert_absent("src/serve_dir", &["TcpStream", "crate::server", "crate::proto"]);
+    assert_absent(
+        "src/serve_dir",
+        &["TcpStream", "crate::server", "crate::proto"],
+    );
 }

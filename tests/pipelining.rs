@@ -4,7 +4,10 @@
 mod support;
 
 use berth::ServerConfig;
-use support::{HELLO_TXT, INDEX_HTML, SUB_INDEX_HTML, get, start, start_with, target_only};
+use support::{
+    BIG_LEN, HELLO_TXT, INDEX_HTML, SUB_INDEX_HTML, big_content, get, start, start_with,
+    target_only,
+};
 
 #[test]
 fn three_requests_in_one_write_answered_in_order() {
@@ -119,4 +122,23 @@ fn pipelined_requests_split_across_writes_answered_in_order() {
     c.send(b);
     let r = c.read_response();
     assert_eq!(r.body_str(), SUB_INDEX_HTML);
+}
+
+#[test]
+fn pipelined_large_files_arrive_intact_in_order() {
+    let server = start();
+    let mut c = server.connect();
+    let mut bytes = Vec::new();
+    for _ in 0..4 {
+        bytes.extend(get("/big.bin"));
+        bytes.extend(get("/hello.txt"));
+    }
+    c.send(bytes);
+    let big = big_content();
+    for _ in 0..4 {
+        let r = c.read_response();
+        assert_eq!(r.body.len(), BIG_LEN);
+        assert!(r.body == big, "1 MiB body differs");
+        assert_eq!(c.read_response().body_str(), HELLO_TXT);
+    }
 }

@@ -127,11 +127,13 @@ impl HeadParser {
             let lf = self.scanned + found;
             // RFC 9112 §2.2: berth recognizes CRLF only; a bare LF is an
             // error, applied in the head and chunked framing alike.
-            if lf == 0 || buf[lf - 1] != b'\r' {
-                return Err(ErrorKind::BareLf.into());
-            }
+            // The size limit is checked before the line end's syntax, so
+            // the verdict does not depend on how the bytes were split.
             if lf + 1 > self.limits.max_head_bytes {
                 return Err(self.oversize_kind(buf).into());
+            }
+            if lf == 0 || buf[lf - 1] != b'\r' {
+                return Err(ErrorKind::BareLf.into());
             }
             let line_end = lf - 1;
             self.scanned = lf + 1;
@@ -151,9 +153,16 @@ impl HeadParser {
         Ok(None)
     }
 
-    /// 414 when the request line alone carries an over-long target, else 431.
+    /// 414 when the request line carries an over-long target, else 431.
+    /// Only the first `max_head_bytes + 1` bytes are looked at: that is all
+    /// a byte-by-byte feed has seen when it trips the limit, so the verdict
+    /// is the same however the input was split.
     fn oversize_kind(&self, buf: &[u8]) -> ErrorKind {
-        let line = &buf[..self.request_line_end.unwrap_or(buf.len())];
+        let window = &buf[..buf.len().min(self.limits.max_head_bytes + 1)];
+        let line = match self.request_line_end {
+            Some(end) if end < window.len() => &window[..end],
+            _ => window,
+        };
         let target_len = match memchr::memchr(b' ', line) {
             Some(sp) => {
                 let rest = &line[sp + 1..];
@@ -295,6 +304,12 @@ fn parse_target(method: &Method, target: Bytes) -> Result<Uri, ProtocolError> {
         return Err(ErrorKind::BadTarget.into());
     }
     let uri = Uri::from_maybe_shared(target).map_err(|_| ErrorKind::BadTarget)?;
+    // RFC 9110 §4.2.4: userinfo in an http(s) URI is deprecated, and a
+    // recipient SHOULD treat its presence as an error (it is a phishing and
+    // cache-confusion vector).
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(ErrorKind::BadTarget.into());
+    }
     if *method == Method::CONNECT {
         if uri.scheme().is_some() || uri.authority().is_none() || uri.port().is_none() {
             return Err(ErrorKind::BadTarget.into());

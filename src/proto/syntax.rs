@@ -41,10 +41,13 @@ pub(crate) static TCHAR: [bool; 256] = byte_table!(|b| matches!(b,
 pub(crate) static FIELD_VALUE: [bool; 256] =
     byte_table!(|b| b == b'\t' || b == b' ' || (b >= 0x21 && b <= 0x7e) || b >= 0x80);
 
-/// Bytes allowed in a request-target: VCHAR (RFC 9112 §3.2 and RFC 3986 use
-/// a subset of it; `http::Uri` checks the finer grammar). No whitespace, no
-/// CTL, no obs-text.
-pub(crate) static TARGET: [bool; 256] = byte_table!(|b| b >= 0x21 && b <= 0x7e);
+/// Bytes allowed in a request-target: VCHAR (RFC 9112 §3.2; `http::Uri`
+/// checks the finer RFC 3986 grammar) except `#`, which starts a fragment
+/// that must never be sent (RFC 9112 §3.2.1 has no fragment), and `\`,
+/// which RFC 3986 forbids and some filesystems treat as a separator. No
+/// whitespace, no CTL, no obs-text.
+pub(crate) static TARGET: [bool; 256] =
+    byte_table!(|b| b >= 0x21 && b <= 0x7e && b != b'#' && b != b'\\');
 
 /// True when every byte of `s` is a tchar and `s` is not empty.
 pub(crate) fn is_token(s: &[u8]) -> bool {

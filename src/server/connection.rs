@@ -38,6 +38,7 @@ use crate::body::{BodyError, BodyErrorKind, FileRange, Incoming, IncomingSender,
 use crate::proto::{
     BodyLength, Connection, ErrorKind, Event, ProtocolError, RequestHead, ResponseHead,
 };
+use crate::request::PeerAddr;
 use crate::{Body, Handler, Request, Response};
 
 /// Bytes requested from the kernel per read.
@@ -147,13 +148,13 @@ impl<H: Handler> Driver<H> {
                 Err(e) => return self.reject(e).await.map(|()| None),
             }
             self.flush().await?;
-            let idle = !self.conn.has_buffered_data();
-            if idle {
+            let read = if !self.conn.has_buffered_data() {
+                // Idle between requests: hold no buffers while waiting
+                // (10,000 idle connections should cost little memory); the
+                // read buffer is allocated again once the socket is readable.
                 if *self.stop.borrow() {
                     return Ok(None);
                 }
-                // Idle: hold no buffers while waiting (10,000 idle
-                // connections should cost little memory).
                 self.conn.release_idle_buffer();
                 self.out = Vec::new();
                 let wait = if self.served == 0 {
@@ -161,30 +162,31 @@ impl<H: Handler> Driver<H> {
                 } else {
                     self.config.timeouts.keep_alive
                 };
-                let readable = tokio::select! {
-                    r = timeout(wait, self.stream.readable()) => r,
+                tokio::select! {
+                    read = timeout(wait, read_into(&self.stream, &mut self.conn)) => match read {
+                        Ok(read) => read,
+                        Err(_) => return Ok(None),
+                    },
                     _ = self.stop.changed() => return Ok(None),
-                };
-                match readable {
-                    Ok(r) => r?,
-                    Err(_) => return Ok(None),
                 }
-            }
-            // Slowloris: the whole head must arrive within head_read of its
-            // first byte.
-            let deadline = *head_deadline
-                .get_or_insert_with(|| Instant::now() + self.config.timeouts.head_read);
-            match timeout_at(deadline, self.read_some()).await {
-                Ok(Ok(0)) => self.conn.receive_eof(),
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => return Err(e.into()),
-                Err(_) => {
-                    if self.conn.has_buffered_data() {
+            } else {
+                // Slowloris: the whole head must arrive within head_read of
+                // its first byte.
+                let deadline = *head_deadline
+                    .get_or_insert_with(|| Instant::now() + self.config.timeouts.head_read);
+                match timeout_at(deadline, self.read_some()).await {
+                    Ok(read) => read,
+                    Err(_) => {
                         self.reject(ProtocolError::new(ErrorKind::HeadTimeout))
                             .await?;
+                        return Err(Stop::Timeout);
                     }
-                    return Err(Stop::Timeout);
                 }
+            };
+            match read {
+                Ok(0) => self.conn.receive_eof(),
+                Ok(_) => {}
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -217,6 +219,7 @@ impl<H: Handler> Driver<H> {
         *request.uri_mut() = head.uri;
         *request.version_mut() = head.version;
         *request.headers_mut() = head.headers;
+        request.extensions_mut().insert(PeerAddr(self.peer));
 
         let response = match sender {
             None => self.call(request).await,

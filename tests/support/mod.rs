@@ -432,7 +432,12 @@ impl Client {
                 String::from_utf8_lossy(&chunk[..n])
             ),
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset => true,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 false
             }
             Err(e) => panic!("read failed: {e}"),

@@ -1,0 +1,4 @@
+//! Fuzz target: see `check_resolve_path` in `fuzz/src/invariants.rs`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| berth_fuzz::check_resolve_path(data));

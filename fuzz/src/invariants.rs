@@ -1,0 +1,274 @@
+//! The properties berth's fuzz targets check, as plain functions over the
+//! fuzzer's bytes. Each panics when its property fails, which libFuzzer
+//! reports as a crash. `tests/fuzz_regressions.rs` includes this very file
+//! (`#[path]`), so committed crashers replay against the same checks.
+//!
+//! Splitting targets read their input as a [`Plan`]: the first byte says
+//! how many cuts to make (bits 0–1), whether the peer closes after the last
+//! byte (bit 2, `check_connection` only) and whether to use tiny limits
+//! (bit 3); the next bytes give each cut's position as a fraction of the
+//! payload; the rest is the payload. Each payload is then fed whole, one
+//! byte at a time, and in the planned pieces, and all three runs must agree
+//! (DESIGN.md §2: same bytes, same split-independent events).
+//!
+//! Only the public API is used: `proto` and `serve_dir::resolve_path`.
+
+use std::path::Component;
+
+use berth::proto::{
+    BodyLength, ChunkedDecoder, Connection, Decoded, Event, HeadParser, Limits, ParseStatus,
+    ResponseHead,
+};
+use berth::serve_dir::resolve_path;
+use bytes::BytesMut;
+use http::{HeaderMap, StatusCode};
+
+/// A payload and how to cut it, read from the fuzzer's bytes.
+struct Plan<'a> {
+    payload: &'a [u8],
+    cuts: Vec<usize>,
+    eof: bool,
+    limits: Limits,
+}
+
+impl<'a> Plan<'a> {
+    fn read(data: &'a [u8]) -> Plan<'a> {
+        let (control, rest) = data.split_first().map_or((0, data), |(c, r)| (*c, r));
+        let count = usize::from(control & 3).min(rest.len());
+        let (positions, payload) = rest.split_at(count);
+        let mut cuts: Vec<usize> = positions
+            .iter()
+            .map(|&p| usize::from(p) * payload.len() / 255)
+            .collect();
+        cuts.sort_unstable();
+        let limits = if control & 8 != 0 {
+            Limits {
+                max_head_bytes: 64,
+                max_target_bytes: 16,
+                max_headers: 4,
+                max_chunk_ext_bytes: 8,
+                max_trailer_bytes: 24,
+            }
+        } else {
+            Limits::default()
+        };
+        Plan {
+            payload,
+            cuts,
+            eof: control & 4 != 0,
+            limits,
+        }
+    }
+
+    /// The three ways to feed the payload: whole, bytewise, planned.
+    fn feeds(&self) -> [(&'static str, Vec<&'a [u8]>); 3] {
+        let mut planned = Vec::new();
+        let mut start = 0;
+        for &cut in &self.cuts {
+            planned.push(&self.payload[start..cut]);
+            start = cut;
+        }
+        planned.push(&self.payload[start..]);
+        [
+            ("whole", vec![self.payload]),
+            ("bytewise", self.payload.chunks(1).collect()),
+            ("planned", planned),
+        ]
+    }
+
+    /// Runs `outcome` on each feed and asserts they all agree.
+    fn assert_split_independent(&self, outcome: impl Fn(&[&[u8]]) -> String) {
+        let [(_, whole), rest @ ..] = self.feeds();
+        let expected = outcome(&whole);
+        for (how, pieces) in rest {
+            let got = outcome(&pieces);
+            assert_eq!(expected, got, "fed {how} (cuts {:?})", self.cuts);
+        }
+    }
+}
+
+/// `HeadParser`: never panics; the same head (and the same number of bytes
+/// consumed), the same error, or `Partial`, however the input is split.
+pub fn check_parse_head(data: &[u8]) {
+    let plan = Plan::read(data);
+    plan.assert_split_independent(|pieces| {
+        let mut parser = HeadParser::new(plan.limits);
+        let mut buf = BytesMut::new();
+        let mut fed = 0;
+        for piece in pieces {
+            buf.extend_from_slice(piece);
+            fed += piece.len();
+            match parser.parse(&mut buf) {
+                Ok(ParseStatus::Complete(head)) => {
+                    return format!("{head:?} after {}", fed - buf.len());
+                }
+                Ok(ParseStatus::Partial) => {}
+                Err(e) => return format!("error {:?}", e.kind()),
+            }
+        }
+        "partial".into()
+    });
+}
+
+/// `ChunkedDecoder`: never panics, never returns empty data, never consumes
+/// bytes past the end of the body, errors are sticky, and the body, the
+/// trailers and the end are the same however the input is split.
+pub fn check_chunked(data: &[u8]) {
+    let plan = Plan::read(data);
+    plan.assert_split_independent(|pieces| {
+        let mut decoder = ChunkedDecoder::new(&plan.limits);
+        let mut buf = BytesMut::new();
+        let mut body = Vec::new();
+        let mut fed = 0;
+        for piece in pieces {
+            buf.extend_from_slice(piece);
+            fed += piece.len();
+            loop {
+                match decoder.decode(&mut buf) {
+                    Ok(Decoded::Data(d)) => {
+                        assert!(!d.is_empty(), "empty Data");
+                        body.extend_from_slice(&d);
+                    }
+                    Ok(Decoded::NeedData) => break,
+                    Ok(Decoded::End(trailers)) => {
+                        return format!(
+                            "body {body:?} trailers {trailers:?} after {}",
+                            fed - buf.len()
+                        );
+                    }
+                    Err(e) => {
+                        assert_eq!(decoder.decode(&mut buf), Err(e), "error not sticky");
+                        return format!("body {body:?} error {:?}", e.kind());
+                    }
+                }
+            }
+        }
+        format!("body {body:?} incomplete")
+    });
+}
+
+/// `Connection`: never panics, and the event list (data merged, responses
+/// sent as a minimal driver would) is the same however the input is split;
+/// an error ends the list, must be sticky, and must close the connection.
+pub fn check_connection(data: &[u8]) {
+    let plan = Plan::read(data);
+    plan.assert_split_independent(|pieces| drive(plan.limits, pieces, plan.eof).join("\n"));
+}
+
+fn drive(limits: Limits, pieces: &[&[u8]], eof: bool) -> Vec<String> {
+    // Each event either consumes input, ends a cycle, or ends the run;
+    // anything beyond this bound is a livelock.
+    let bound = 16 * (pieces.len() + pieces.iter().map(|p| p.len()).sum::<usize>()) + 64;
+    let mut conn = Connection::new(limits);
+    let mut pieces = pieces.iter();
+    let mut events: Vec<String> = Vec::new();
+    let mut data: Vec<u8> = Vec::new();
+    let mut eof_sent = false;
+    for _ in 0..bound {
+        let event = conn.next_event();
+        if !matches!(event, Ok(Event::Data(_) | Event::NeedData)) && !data.is_empty() {
+            events.push(format!("data {:?}", std::mem::take(&mut data)));
+        }
+        match event {
+            Ok(Event::Head(head)) => events.push(format!("{head:?}")),
+            Ok(Event::Data(d)) => {
+                assert!(!d.is_empty(), "empty Data event");
+                data.extend_from_slice(&d);
+            }
+            Ok(Event::End(trailers)) => events.push(format!("end {trailers:?}")),
+            Ok(Event::NeedData) => match pieces.next() {
+                Some(piece) => conn.receive(piece),
+                None if eof && !eof_sent => {
+                    conn.receive_eof();
+                    eof_sent = true;
+                }
+                None => {
+                    if !data.is_empty() {
+                        events.push(format!("data {data:?}"));
+                    }
+                    events.push("need-data".into());
+                    return events;
+                }
+            },
+            Ok(Event::Paused) => {
+                events.push("paused".into());
+                respond(&mut conn, StatusCode::OK);
+                if !conn.start_next_cycle() {
+                    events.push("closed-by-server".into());
+                    return events;
+                }
+            }
+            Ok(Event::Closed) => {
+                events.push("closed".into());
+                return events;
+            }
+            Err(e) => {
+                events.push(format!("error {:?}", e.kind()));
+                assert_eq!(conn.next_event().err(), Some(e), "error not sticky");
+                if let Some(status) = e.status() {
+                    let out = respond(&mut conn, status);
+                    let out = String::from_utf8_lossy(&out);
+                    assert!(out.contains("\r\nConnection: close\r\n"), "{out}");
+                }
+                assert!(!conn.start_next_cycle(), "new cycle after an error");
+                return events;
+            }
+        }
+    }
+    panic!("no end after {bound} events: {events:?}");
+}
+
+fn respond(conn: &mut Connection, status: StatusCode) -> Vec<u8> {
+    let headers = HeaderMap::new();
+    let head = ResponseHead {
+        status,
+        headers: &headers,
+        body: BodyLength::Known(0),
+    };
+    let mut out = Vec::new();
+    conn.send_head(&head, b"Sun, 06 Nov 1994 08:49:37 GMT", &mut out);
+    assert!(
+        conn.send_end(&mut out).is_ok(),
+        "empty body cannot be short"
+    );
+    out
+}
+
+/// `resolve_path`: never panics; an accepted path has only non-empty
+/// segments that are neither `.` nor `..` and hold no `/`, `\` or NUL; its
+/// `relative()` path is relative with only normal components; and its URL
+/// form starts with one `/` and resolves back to the same path.
+pub fn check_resolve_path(data: &[u8]) {
+    let Ok(url_path) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(safe) = resolve_path(url_path) else {
+        return;
+    };
+    let relative = safe.relative();
+    let joined = relative.to_str().expect("resolved paths are UTF-8");
+    if !joined.is_empty() {
+        for segment in joined.split('/') {
+            assert!(!matches!(segment, "" | "." | ".."), "segment {segment:?}");
+            assert!(!segment.contains(['/', '\\', '\0']), "segment {segment:?}");
+        }
+    }
+    assert_eq!(
+        joined.split('/').filter(|s| !s.is_empty()).count(),
+        safe.segments().count()
+    );
+    assert!(relative.is_relative(), "{relative:?} is absolute");
+    assert!(
+        relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_))),
+        "{relative:?}"
+    );
+    let url = safe.to_url_path();
+    assert!(url.starts_with('/') && !url.starts_with("//"), "{url:?}");
+    assert_eq!(
+        resolve_path(&url).as_ref(),
+        Ok(&safe),
+        "round trip through {url:?}"
+    );
+}

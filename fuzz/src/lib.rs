@@ -1,0 +1,7 @@
+//! Support for berth's fuzz targets: the invariants live in
+//! `invariants.rs`, which `tests/fuzz_regressions.rs` includes too, so a
+//! crasher is replayed against exactly the checks that found it.
+
+mod invariants;
+
+pub use invariants::{check_chunked, check_connection, check_parse_head, check_resolve_path};

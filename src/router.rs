@@ -1,0 +1,829 @@
+//! `Router`: picks a handler by method and path, captures path parameters,
+//! and answers what no route covers (404, 405 with `Allow`, automatic
+//! `OPTIONS`, trailing-slash redirects).
+//!
+//! # Routes
+//!
+//! A route is a path pattern of `/`-separated segments:
+//!
+//! - a literal segment (`users`) matches itself;
+//! - `{name}` matches any one non-empty segment and captures it;
+//! - `{*name}`, only as the last segment, matches the non-empty rest of
+//!   the path, slashes included, and captures it.
+//!
+//! `/` is the route of the root; `/a/` (trailing slash) and `/a` are
+//! different routes. A malformed pattern (`{` without `}`, a parameter that
+//! is not a whole segment, a wildcard before the end, a name used twice) or a
+//! second handler for the same method and route panics when it is
+//! registered: that is a bug in the program, found the first time it runs.
+//!
+//! # Matching a request, in order
+//!
+//! 1. **Decode.** The path is split at `/`, then each segment is
+//!    percent-decoded once, so `%2F` inside a segment is a slash within
+//!    that segment's value, not a separator. A bad escape or invalid UTF-8
+//!    is `400`. Literal segments of patterns are compared with the decoded
+//!    segments (a pattern may itself use escapes: `/a%20b` is `/a b`).
+//! 2. **Find the route.** Literal beats `{param}` beats `{*wildcard}` at
+//!    each segment, whatever the registration order; when the more specific
+//!    branch leads nowhere, the next one is tried (`/users/new` and
+//!    `/users/{id}/posts` both work). The path alone picks the route.
+//! 3. **Pick the method.** The route's handler for the method; `HEAD` falls
+//!    back to the `GET` handler (which sees method `HEAD`; the server sends
+//!    the head only). An `OPTIONS` request with no handler of its own gets
+//!    `204` with `Allow` (RFC 9110 §9.3.7). Any other method is `405` with
+//!    `Allow` listing the route's methods, `HEAD` and `OPTIONS` included
+//!    (RFC 9110 §15.5.6). Parameters go into the request's extensions as
+//!    [`PathParams`]; read them with [`RequestExt::param`].
+//! 4. **Trailing slash.** When no route matches but the path with its
+//!    trailing slash removed (or added) would, the answer is `308 Permanent
+//!    Redirect` to that path, query kept (308 keeps the method and body).
+//!    Never to a path starting with `//` or `/\`, which a browser would read
+//!    as another host.
+//! 5. **Fallback.** Anything else goes to the fallback handler, unchanged;
+//!    by default a `404`.
+//!
+//! A request target that is not a path (`OPTIONS *`, RFC 9110 §9.3.7) gets
+//! `204` for `OPTIONS` and `400` for anything else.
+//!
+//! [`RequestExt::param`]: crate::RequestExt::param
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use http::header::{self, HeaderValue};
+use http::{Method, StatusCode};
+
+use crate::handler::BoxFuture;
+use crate::request::{PathParams, Rejection, decode_strict};
+use crate::response::status;
+use crate::{Handler, IntoResponse, Request, Response};
+
+/// Routes requests to handlers by method and path; see the [module
+/// docs](self) for patterns and the matching steps.
+///
+/// ```
+/// use berth::prelude::*;
+///
+/// let app = Router::new()
+///     .get("/", |_req| async { Response::html("<h1>Welcome Home</h1>") })
+///     .get("/users/{id}", |req: Request| async move {
+///         Response::text(format!("user {}", req.param("id").unwrap_or("")))
+///     })
+///     .post("/echo", |req: Request| async move {
+///         match req.bytes(1 << 20).await {
+///             Ok(body) => Response::bytes(body),
+///             Err(rejection) => rejection.into_response(),
+///         }
+///     })
+///     .get("/files/{*path}", |req: Request| async move {
+///         format!("file {}", req.param("path").unwrap_or(""))
+///     })
+///     .fallback(ServeDir::new("./public"));
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let req = berth::http::Request::get("/users/ada").body(Body::empty()).unwrap();
+/// let res = app.call(req).await;
+/// assert_eq!(res.status(), StatusCode::OK);
+///
+/// let req = berth::http::Request::delete("/users/ada").body(Body::empty()).unwrap();
+/// let res = app.call(req).await;
+/// assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+/// assert_eq!(res.headers()["allow"], "GET, HEAD, OPTIONS");
+/// # });
+/// ```
+///
+/// Serve it with [`Server::serve`](crate::Server::serve).
+pub struct Router {
+    root: Node,
+    fallback: Option<Box<dyn Handler>>,
+}
+
+/// One position in the route trie.
+#[derive(Default)]
+struct Node {
+    /// Children for literal segments, sorted by segment (binary search).
+    statics: Vec<(Box<str>, Node)>,
+    /// The child for a `{param}` segment.
+    param: Option<Box<Node>>,
+    /// The route ending in a `{*wildcard}` here.
+    wildcard: Option<Box<Endpoint>>,
+    /// The route ending exactly here.
+    endpoint: Option<Box<Endpoint>>,
+}
+
+/// A route: one path shape and its handlers by method.
+struct Endpoint {
+    /// The pattern as first registered, for messages.
+    pattern: Box<str>,
+    /// Parameter names, in the order their segments appear.
+    names: Vec<Arc<str>>,
+    methods: Vec<(Method, Box<dyn Handler>)>,
+    /// The `Allow` value, kept up to date as methods are added.
+    allow: HeaderValue,
+}
+
+enum Segment<'a> {
+    Literal(Cow<'a, str>),
+    Param(&'a str),
+    Wildcard(&'a str),
+}
+
+/// Where step 2 ended: the route and, for a wildcard route, the index of
+/// the first segment of the rest.
+struct Found<'a> {
+    endpoint: &'a Endpoint,
+    rest_from: Option<usize>,
+}
+
+enum Routed<'a> {
+    Handler(&'a dyn Handler, Option<PathParams>),
+    Respond(Response),
+    Fallback,
+}
+
+impl Router {
+    /// A router with no routes whose fallback answers `404`.
+    pub fn new() -> Router {
+        Router {
+            root: Node::default(),
+            fallback: None,
+        }
+    }
+
+    /// Adds `handler` for `method` requests to `path`.
+    ///
+    /// # Panics
+    ///
+    /// When `path` is malformed (see the [module docs](self)) or `method`
+    /// already has a handler for this route.
+    pub fn route(mut self, method: Method, path: &str, handler: impl Handler) -> Router {
+        let segments = parse_pattern(path);
+        let mut node = &mut self.root;
+        let mut names = Vec::new();
+        let mut is_wildcard = false;
+        for segment in segments {
+            match segment {
+                Segment::Literal(text) => {
+                    let i = match node
+                        .statics
+                        .binary_search_by(|(s, _)| (**s).cmp(text.as_ref()))
+                    {
+                        Ok(i) => i,
+                        Err(i) => {
+                            node.statics
+                                .insert(i, (text.into_owned().into_boxed_str(), Node::default()));
+                            i
+                        }
+                    };
+                    node = &mut node.statics[i].1;
+                }
+                Segment::Param(name) => {
+                    names.push(Arc::from(name));
+                    node = node.param.get_or_insert_with(Box::default);
+                }
+                Segment::Wildcard(name) => {
+                    names.push(Arc::from(name));
+                    is_wildcard = true;
+                }
+            }
+        }
+        let slot = if is_wildcard {
+            &mut node.wildcard
+        } else {
+            &mut node.endpoint
+        };
+        let endpoint = slot.get_or_insert_with(|| {
+            Box::new(Endpoint {
+                pattern: path.into(),
+                names: names.clone(),
+                methods: Vec::new(),
+                allow: HeaderValue::from_static("OPTIONS"),
+            })
+        });
+        if endpoint.names != names {
+            panic!(
+                "route `{path}` has the same shape as `{}` but other parameter names; \
+                 use the same names for both",
+                endpoint.pattern
+            );
+        }
+        if endpoint.methods.iter().any(|(m, _)| *m == method) {
+            panic!(
+                "route conflict: {method} `{path}` is already registered (as `{}`)",
+                endpoint.pattern
+            );
+        }
+        endpoint.methods.push((method, Box::new(handler)));
+        endpoint.allow = allow_value(&endpoint.methods);
+        self
+    }
+
+    /// Adds `handler` for `GET` requests to `path` (and so `HEAD`, unless
+    /// the route has its own `HEAD` handler).
+    pub fn get(self, path: &str, handler: impl Handler) -> Router {
+        self.route(Method::GET, path, handler)
+    }
+
+    /// Adds `handler` for `POST` requests to `path`.
+    pub fn post(self, path: &str, handler: impl Handler) -> Router {
+        self.route(Method::POST, path, handler)
+    }
+
+    /// Adds `handler` for `PUT` requests to `path`.
+    pub fn put(self, path: &str, handler: impl Handler) -> Router {
+        self.route(Method::PUT, path, handler)
+    }
+
+    /// Adds `handler` for `DELETE` requests to `path`.
+    pub fn delete(self, path: &str, handler: impl Handler) -> Router {
+        self.route(Method::DELETE, path, handler)
+    }
+
+    /// Adds `handler` for `PATCH` requests to `path`.
+    pub fn patch(self, path: &str, handler: impl Handler) -> Router {
+        self.route(Method::PATCH, path, handler)
+    }
+
+    /// Adds `handler` for `HEAD` requests to `path`, instead of the `GET`
+    /// handler.
+    pub fn head(self, path: &str, handler: impl Handler) -> Router {
+        self.route(Method::HEAD, path, handler)
+    }
+
+    /// Adds `handler` for `OPTIONS` requests to `path`, instead of the
+    /// automatic `204` with `Allow` (CORS preflights need this).
+    pub fn options(self, path: &str, handler: impl Handler) -> Router {
+        self.route(Method::OPTIONS, path, handler)
+    }
+
+    /// The handler for requests no route matches (step 5 of the [module
+    /// docs](self)), e.g. a [`ServeDir`](crate::ServeDir). It replaces the
+    /// default `404`. It is not used for `405`: a route that exists answers
+    /// for its path.
+    pub fn fallback(mut self, handler: impl Handler) -> Router {
+        self.fallback = Some(Box::new(handler));
+        self
+    }
+
+    /// Steps 1–4 for `req`.
+    fn dispatch(&self, req: &Request) -> Routed<'_> {
+        let path = req.uri().path();
+        if !path.starts_with('/') {
+            // `OPTIONS *` (RFC 9110 §9.3.7) or a target with no path.
+            return if req.method() == Method::OPTIONS {
+                Routed::Respond(().into_response())
+            } else {
+                Routed::Respond(status(StatusCode::BAD_REQUEST))
+            };
+        }
+        // 1. Decode.
+        let mut segments = Vec::with_capacity(path.bytes().filter(|&b| b == b'/').count() + 1);
+        for raw in path[1..].split('/') {
+            match decode_strict(raw.as_bytes(), false) {
+                Some(segment) => segments.push(segment),
+                None => return Routed::Respond(Rejection::malformed_path().into_response()),
+            }
+        }
+        // 2. Find the route.
+        let mut captured = Vec::new();
+        if let Some(found) = self.root.find(&segments, 0, &mut captured) {
+            let endpoint = found.endpoint;
+            // 3. Pick the method.
+            let Some(handler) = endpoint.handler(req.method()) else {
+                let mut res = if req.method() == Method::OPTIONS {
+                    ().into_response()
+                } else {
+                    status(StatusCode::METHOD_NOT_ALLOWED)
+                };
+                res.headers_mut()
+                    .insert(header::ALLOW, endpoint.allow.clone());
+                return Routed::Respond(res);
+            };
+            if endpoint.names.is_empty() {
+                return Routed::Handler(handler, None);
+            }
+            let mut params = PathParams::with_capacity(endpoint.names.len());
+            // One name per captured segment, then the wildcard's, if any.
+            let mut names = endpoint.names.iter().cloned();
+            for &i in &captured {
+                if let Some(name) = names.next() {
+                    params.push(name, segments[i].clone().into_owned());
+                }
+            }
+            if let (Some(name), Some(from)) = (names.next(), found.rest_from) {
+                params.push(name, segments[from..].join("/"));
+            }
+            return Routed::Handler(handler, Some(params));
+        }
+        // 4. Trailing slash.
+        if let Some(location) = self.slash_alternative(path, &mut segments) {
+            let location = match req.uri().query() {
+                Some(q) => format!("{location}?{q}"),
+                None => location,
+            };
+            return Routed::Respond(crate::ResponseExt::redirect(
+                crate::Redirect::Permanent,
+                &location,
+            ));
+        }
+        Routed::Fallback
+    }
+
+    /// The path with its trailing slash removed or added, when a route
+    /// matches that and it is safe to redirect to.
+    fn slash_alternative(&self, path: &str, segments: &mut Vec<Cow<'_, str>>) -> Option<String> {
+        let mut captured = Vec::new();
+        let location = if segments.len() > 1 && segments.last().is_some_and(|s| s.is_empty()) {
+            self.root
+                .find(&segments[..segments.len() - 1], 0, &mut captured)?;
+            path[..path.len() - 1].to_owned()
+        } else {
+            segments.push(Cow::Borrowed(""));
+            self.root.find(segments, 0, &mut captured)?;
+            format!("{path}/")
+        };
+        // `//host` and `/\host` are another host to a browser.
+        let bytes = location.as_bytes();
+        let other_host = bytes.len() > 1 && bytes[0] == b'/' && matches!(bytes[1], b'/' | b'\\');
+        (!other_host).then_some(location)
+    }
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Router::new()
+    }
+}
+
+impl Handler for Router {
+    fn call(&self, mut req: Request) -> BoxFuture<Response> {
+        match self.dispatch(&req) {
+            Routed::Handler(handler, params) => {
+                if let Some(params) = params {
+                    req.extensions_mut().insert(params);
+                }
+                handler.call(req)
+            }
+            Routed::Respond(res) => Box::pin(std::future::ready(res)),
+            Routed::Fallback => match &self.fallback {
+                Some(fallback) => fallback.call(req),
+                None => Box::pin(std::future::ready(status(StatusCode::NOT_FOUND))),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for Router {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut routes = Vec::new();
+        self.root.collect_routes(&mut routes);
+        f.debug_struct("Router")
+            .field("routes", &routes)
+            .field("fallback", &self.fallback.is_some())
+            .finish()
+    }
+}
+
+impl Node {
+    /// Step 2 from `segments[i]` on: literal, then parameter, then
+    /// wildcard, backing out of a branch that leads nowhere. `captured`
+    /// gets the index of each segment a parameter took. Each node is
+    /// visited at most once, so this is linear in the size of the trie.
+    fn find<'a>(
+        &'a self,
+        segments: &[Cow<'_, str>],
+        i: usize,
+        captured: &mut Vec<usize>,
+    ) -> Option<Found<'a>> {
+        let Some(segment) = segments.get(i) else {
+            return self.endpoint.as_deref().map(|endpoint| Found {
+                endpoint,
+                rest_from: None,
+            });
+        };
+        if let Ok(k) = self
+            .statics
+            .binary_search_by(|(s, _)| (**s).cmp(segment.as_ref()))
+            && let Some(found) = self.statics[k].1.find(segments, i + 1, captured)
+        {
+            return Some(found);
+        }
+        if !segment.is_empty()
+            && let Some(param) = &self.param
+        {
+            captured.push(i);
+            if let Some(found) = param.find(segments, i + 1, captured) {
+                return Some(found);
+            }
+            captured.pop();
+        }
+        // The rest must not be empty: `/files/` does not match
+        // `/files/{*path}`.
+        let rest_is_empty = i + 1 == segments.len() && segment.is_empty();
+        match &self.wildcard {
+            Some(endpoint) if !rest_is_empty => Some(Found {
+                endpoint,
+                rest_from: Some(i),
+            }),
+            _ => None,
+        }
+    }
+
+    fn collect_routes(&self, out: &mut Vec<String>) {
+        for endpoint in [&self.endpoint, &self.wildcard].into_iter().flatten() {
+            for (method, _) in &endpoint.methods {
+                out.push(format!("{method} {}", endpoint.pattern));
+            }
+        }
+        for (_, child) in &self.statics {
+            child.collect_routes(out);
+        }
+        if let Some(param) = &self.param {
+            param.collect_routes(out);
+        }
+    }
+}
+
+impl Endpoint {
+    fn handler(&self, method: &Method) -> Option<&dyn Handler> {
+        let find = |m: &Method| {
+            self.methods
+                .iter()
+                .find(|(have, _)| have == m)
+                .map(|(_, h)| &**h as &dyn Handler)
+        };
+        find(method).or_else(|| {
+            if method == Method::HEAD {
+                find(&Method::GET)
+            } else {
+                None
+            }
+        })
+    }
+}
+
+/// The `Allow` value for a route's methods, plus `HEAD` when there is a
+/// `GET`, plus `OPTIONS`, in a fixed order (extension methods last, as
+/// registered).
+fn allow_value(methods: &[(Method, Box<dyn Handler>)]) -> HeaderValue {
+    const ORDER: [Method; 7] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ];
+    let has = |m: &Method| {
+        methods.iter().any(|(have, _)| have == m)
+            || (*m == Method::HEAD && methods.iter().any(|(have, _)| have == Method::GET))
+            || *m == Method::OPTIONS
+    };
+    let mut names: Vec<&str> = ORDER
+        .iter()
+        .filter(|m| has(m))
+        .map(Method::as_str)
+        .collect();
+    names.extend(
+        methods
+            .iter()
+            .map(|(m, _)| m)
+            .filter(|m| !ORDER.contains(m))
+            .map(Method::as_str),
+    );
+    // Method names are tokens, so the joined value is always valid.
+    HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static("OPTIONS"))
+}
+
+/// Splits a route pattern into segments, panicking with a clear message
+/// when it is malformed (a programmer error, caught at startup).
+fn parse_pattern(path: &str) -> Vec<Segment<'_>> {
+    let Some(rest) = path.strip_prefix('/') else {
+        panic!("route `{path}` must start with `/`");
+    };
+    let raw: Vec<&str> = rest.split('/').collect();
+    let mut segments = Vec::with_capacity(raw.len());
+    for (i, segment) in raw.iter().enumerate() {
+        let is_last = i + 1 == raw.len();
+        if !segment.contains(['{', '}']) {
+            let Some(text) = decode_strict(segment.as_bytes(), false) else {
+                panic!("route `{path}`: segment `{segment}` has a bad percent-escape");
+            };
+            segments.push(Segment::Literal(text));
+            continue;
+        }
+        let inner = segment
+            .strip_prefix('{')
+            .and_then(|s| s.strip_suffix('}'))
+            .unwrap_or_else(|| {
+                panic!(
+                    "route `{path}`: segment `{segment}` is malformed; a parameter is a whole \
+                     segment `{{name}}` and a wildcard a whole last segment `{{*name}}`"
+                )
+            });
+        let (name, is_wildcard) = match inner.strip_prefix('*') {
+            Some(name) => (name, true),
+            None => (inner, false),
+        };
+        if name.is_empty() || name.contains(['{', '}', '*']) {
+            panic!("route `{path}`: `{segment}` needs a plain name, as in `{{id}}` or `{{*rest}}`");
+        }
+        if is_wildcard && !is_last {
+            panic!("route `{path}`: the wildcard `{segment}` must be the last segment");
+        }
+        let taken = segments.iter().any(|s| match s {
+            Segment::Param(n) | Segment::Wildcard(n) => *n == name,
+            Segment::Literal(_) => false,
+        });
+        if taken {
+            panic!("route `{path}`: parameter name `{name}` is used twice");
+        }
+        segments.push(if is_wildcard {
+            Segment::Wildcard(name)
+        } else {
+            Segment::Param(name)
+        });
+    }
+    segments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Body, RequestExt};
+    use bytes::Bytes;
+
+    fn request(method: Method, uri: &str) -> Request {
+        http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    async fn send(app: &Router, method: Method, uri: &str) -> (StatusCode, String) {
+        let res = app.call(request(method, uri)).await;
+        let status = res.status();
+        let body = res.into_body().collect(1 << 20).await.unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
+        send(app, Method::GET, uri).await
+    }
+
+    /// A handler answering `name` and its parameters.
+    fn named(name: &'static str) -> impl Handler {
+        move |req: Request| async move {
+            let params: Vec<String> = req
+                .params()
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect();
+            format!("{name} {}", params.join(" ")).trim_end().to_owned()
+        }
+    }
+
+    #[tokio::test]
+    async fn literal_beats_param_beats_wildcard_in_any_order() {
+        let forwards = Router::new()
+            .get("/users/new", named("new"))
+            .get("/users/{id}", named("user"))
+            .get("/users/{*rest}", named("rest"));
+        let backwards = Router::new()
+            .get("/users/{*rest}", named("rest"))
+            .get("/users/{id}", named("user"))
+            .get("/users/new", named("new"));
+        for app in [&forwards, &backwards] {
+            assert_eq!(get(app, "/users/new").await.1, "new");
+            assert_eq!(get(app, "/users/7").await.1, "user id=7");
+            assert_eq!(get(app, "/users/7/posts").await.1, "rest rest=7/posts");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_dead_end_literal_backs_out_to_the_param() {
+        let app = Router::new()
+            .get("/users/new", named("new"))
+            .get("/users/{id}/posts", named("posts"));
+        assert_eq!(get(&app, "/users/new/posts").await.1, "posts id=new");
+        assert_eq!(get(&app, "/users/new").await.1, "new");
+    }
+
+    #[tokio::test]
+    async fn params_are_decoded_segment_by_segment() {
+        let app = Router::new()
+            .get("/users/{id}", named("user"))
+            .get("/caf%C3%A9", named("cafe"));
+        assert_eq!(get(&app, "/users/J%C3%BCrgen").await.1, "user id=Jürgen");
+        assert_eq!(get(&app, "/users/a%2Fb").await.1, "user id=a/b");
+        assert_eq!(get(&app, "/users/a%20b").await.1, "user id=a b");
+        assert_eq!(get(&app, "/caf%c3%a9").await.1, "cafe");
+    }
+
+    #[tokio::test]
+    async fn bad_encoding_is_400() {
+        let app = Router::new().get("/users/{id}", named("user"));
+        for uri in ["/users/%zz", "/users/%F", "/users/%FF", "/%C3"] {
+            let (status, body) = get(&app, uri).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+            assert!(body.contains("percent-encoded"), "{body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn wildcard_takes_the_non_empty_rest() {
+        let app = Router::new()
+            .get("/files/{*path}", named("files"))
+            .get("/{*all}", named("all"));
+        assert_eq!(get(&app, "/files/a").await.1, "files path=a");
+        assert_eq!(get(&app, "/files/a/b/").await.1, "files path=a/b/");
+        assert_eq!(get(&app, "/files/a%2Fb/c").await.1, "files path=a/b/c");
+        // Nothing after `/files/`: the root wildcard takes all of it.
+        assert_eq!(get(&app, "/files/").await.1, "all all=files/");
+        assert_eq!(get(&app, "/x").await.1, "all all=x");
+        assert_eq!(get(&app, "/").await.0, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn no_route_is_404_or_the_fallback() {
+        let app = Router::new().get("/", named("home"));
+        let (status, body) = get(&app, "/nope").await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::NOT_FOUND, "404 Not Found\n")
+        );
+
+        let app = Router::new()
+            .get("/", named("home"))
+            .fallback(|req: Request| async move { format!("fallback {}", req.uri()) });
+        assert_eq!(get(&app, "/nope?x=1").await.1, "fallback /nope?x=1");
+        assert_eq!(get(&app, "/").await.1, "home");
+    }
+
+    #[tokio::test]
+    async fn wrong_method_is_405_with_allow() {
+        let app = Router::new()
+            .get("/users/{id}", named("get"))
+            .delete("/users/{id}", named("delete"))
+            .post("/users", named("create"))
+            .fallback(named("fallback"));
+        let res = app.call(request(Method::PUT, "/users/1")).await;
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(res.headers()[header::ALLOW], "GET, HEAD, DELETE, OPTIONS");
+        let res = app.call(request(Method::GET, "/users")).await;
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(res.headers()[header::ALLOW], "POST, OPTIONS");
+        let custom = Method::from_bytes(b"PURGE").unwrap();
+        let app = app.route(custom.clone(), "/users", named("purge"));
+        assert_eq!(send(&app, custom, "/users").await.1, "purge");
+        let res = app.call(request(Method::GET, "/users")).await;
+        assert_eq!(res.headers()[header::ALLOW], "POST, OPTIONS, PURGE");
+    }
+
+    #[tokio::test]
+    async fn head_uses_get_unless_it_has_its_own() {
+        let app = Router::new()
+            .get("/a", named("get a"))
+            .get("/b", named("get b"))
+            .head("/b", named("head b"));
+        assert_eq!(send(&app, Method::HEAD, "/a").await.1, "get a");
+        assert_eq!(send(&app, Method::HEAD, "/b").await.1, "head b");
+        let seen = Router::new().get("/", |req: Request| async move { req.method().to_string() });
+        assert_eq!(send(&seen, Method::HEAD, "/").await.1, "HEAD");
+    }
+
+    #[tokio::test]
+    async fn options_is_answered_unless_registered() {
+        let app = Router::new()
+            .get("/a", named("a"))
+            .post("/a", named("a"))
+            .options("/b", named("own options"))
+            .get("/b", named("b"));
+        let res = app.call(request(Method::OPTIONS, "/a")).await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_eq!(res.headers()[header::ALLOW], "GET, HEAD, POST, OPTIONS");
+        assert!(res.body().is_empty());
+        assert_eq!(send(&app, Method::OPTIONS, "/b").await.1, "own options");
+        assert_eq!(
+            send(&app, Method::OPTIONS, "*").await.0,
+            StatusCode::NO_CONTENT
+        );
+    }
+
+    #[tokio::test]
+    async fn trailing_slash_redirects_both_ways_keeping_the_query() {
+        let app = Router::new()
+            .get("/a", named("a"))
+            .get("/dir/", named("dir"))
+            .get("/users/{id}", named("user"));
+        for (from, to) in [
+            ("/a/", "/a"),
+            ("/a/?x=1&y", "/a?x=1&y"),
+            ("/dir", "/dir/"),
+            ("/dir?q", "/dir/?q"),
+            ("/users/7/", "/users/7"),
+        ] {
+            let res = app.call(request(Method::POST, from)).await;
+            assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT, "{from}");
+            assert_eq!(res.headers()[header::LOCATION], to, "{from}");
+        }
+        assert_eq!(get(&app, "/b/").await.0, StatusCode::NOT_FOUND);
+        assert_eq!(get(&app, "/users/").await.0, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn trailing_slash_never_redirects_to_another_host() {
+        let app = Router::new().get("//{host}", named("odd"));
+        let res = app.call(request(Method::GET, "//evil.example/")).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert!(res.headers().get(header::LOCATION).is_none());
+    }
+
+    #[tokio::test]
+    async fn params_reach_the_handler_through_extensions() {
+        let app = Router::new().get("/{a}/x/{b}", |req: Request| async move {
+            let p = req.params();
+            assert_eq!(p.len(), 2);
+            format!("{}+{}", req.param("a").unwrap(), p.get("b").unwrap())
+        });
+        assert_eq!(get(&app, "/1/x/2").await.1, "1+2");
+    }
+
+    #[tokio::test]
+    async fn root_and_empty_segments() {
+        let app = Router::new()
+            .get("/", named("root"))
+            .get("/a//b", named("double"));
+        assert_eq!(get(&app, "/").await.1, "root");
+        assert_eq!(get(&app, "/a//b").await.1, "double");
+        assert_eq!(get(&app, "/a/b").await.0, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn debug_lists_routes() {
+        let app = Router::new()
+            .get("/a", named("a"))
+            .post("/b/{x}", named("b"));
+        let text = format!("{app:?}");
+        assert!(
+            text.contains("GET /a") && text.contains("POST /b/{x}"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn any_handler_value_can_be_routed() {
+        let app = Router::new()
+            .get("/unit", |_req| async {})
+            .get("/bytes", |_req| async { Bytes::from_static(b"\x01") })
+            .get("/status", |_req| async { StatusCode::IM_A_TEAPOT })
+            .get("/nested", Router::new().get("/nested", named("inner")));
+        assert_eq!(get(&app, "/unit").await.0, StatusCode::NO_CONTENT);
+        assert_eq!(get(&app, "/bytes").await.1, "\u{1}");
+        assert_eq!(get(&app, "/status").await.0, StatusCode::IM_A_TEAPOT);
+        assert_eq!(get(&app, "/nested").await.1, "inner");
+    }
+
+    #[test]
+    #[should_panic(expected = "route conflict: GET `/users/{id}` is already registered")]
+    fn same_method_twice_panics() {
+        let _ = Router::new()
+            .get("/users/{id}", named("a"))
+            .get("/users/{id}", named("b"));
+    }
+
+    #[test]
+    #[should_panic(expected = "same shape as `/users/{id}`")]
+    fn same_shape_other_names_panics() {
+        let _ = Router::new()
+            .get("/users/{id}", named("a"))
+            .post("/users/{name}", named("b"));
+    }
+
+    #[test]
+    fn malformed_patterns_panic_with_a_message() {
+        for (pattern, message) in [
+            ("users", "must start with `/`"),
+            ("/users/{id", "is malformed"),
+            ("/users/id}", "is malformed"),
+            ("/users/x{id}", "is malformed"),
+            ("/users/{}", "needs a plain name"),
+            ("/users/{*}", "needs a plain name"),
+            ("/{*rest}/more", "must be the last segment"),
+            ("/{id}/{id}", "used twice"),
+            ("/a%zz", "bad percent-escape"),
+        ] {
+            let result = std::panic::catch_unwind(|| Router::new().get(pattern, named("x")));
+            let payload = result.expect_err(pattern);
+            let text = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_default();
+            assert!(text.contains(message), "{pattern}: {text}");
+        }
+    }
+}
