@@ -45,6 +45,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod body;
+pub mod content_type;
 mod error;
 pub mod handler;
 pub mod proto;

@@ -180,7 +180,7 @@ pub trait ResponseExt: Sized + sealed::Sealed {
     fn from_status(status: StatusCode) -> Self;
 
     /// The file at `path`: `200` with `Content-Type` from its name (see
-    /// [`content_type`](crate::serve_dir::content_type)) and the open file
+    /// [`content_type`](crate::content_type::content_type)) and the open file
     /// as the body, streamed without reading it into memory. `404` when it
     /// is missing or not a regular file, `403` when it may not be read,
     /// `500` otherwise.
@@ -325,8 +325,10 @@ fn open_file(path: PathBuf) -> Response {
         return status(StatusCode::NOT_FOUND);
     }
     let mut res = Response::new(Body::file(file, 0, meta.len()));
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, crate::serve_dir::content_type(&path));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        crate::content_type::content_type(&path),
+    );
     res
 }
 

@@ -58,3 +58,23 @@ fn app_layer_never_sees_a_socket() {
         &["TcpStream", "crate::server", "crate::proto"],
     );
 }
+
+#[test]
+fn shared_types_do_not_import_the_app_layer() {
+    for file in [
+        "src/body.rs",
+        "src/handler.rs",
+        "src/response.rs",
+        "src/content_type.rs",
+    ] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let text = std::fs::read_to_string(&path).expect("source file");
+        for word in ["crate::serve_dir", "crate::router", "crate::server"] {
+            assert!(!text.contains(word), "{file} mentions `{word}`");
+        }
+    }
+    assert_absent(
+        "src/request",
+        &["crate::serve_dir", "crate::router", "crate::server"],
+    );
+}

@@ -50,10 +50,9 @@
 //! in the tree cannot block the worker in `open` waiting for a writer; the
 //! flag has no effect on reads of regular files, the only kind ever served.
 
-mod content_type;
 mod resolve;
 
-pub use content_type::content_type;
+pub use crate::content_type::content_type;
 pub use resolve::{ResolveError, SafePath, resolve_path};
 
 use std::fs::{File, Metadata};

@@ -6,22 +6,26 @@
 //! Nothing here panics on client input. Everything a client can get wrong
 //! becomes a [`Rejection`], which is itself a response (400, 408, 413, 415 or
 //! 422 with a one-line plain-text reason), so a handler can answer it with
-//! `?` or [`IntoResponse::into_response`].
+//! `?` or [`IntoResponse::into_response`](crate::handler::IntoResponse::into_response).
 
 use std::borrow::Cow;
-use std::collections::HashSet;
-use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::StatusCode;
-use http::header::{self, AsHeaderName, HeaderValue};
+use http::header::{self, AsHeaderName};
 
-use crate::body::{BodyError, BodyErrorKind};
-use crate::handler::IntoResponse;
-use crate::{Body, Response};
+use crate::Body;
+
+mod query;
+mod rejection;
+
+pub use query::QueryMap;
+pub(crate) use query::decode_strict;
+use query::parse_strict;
+pub use rejection::Rejection;
+pub(crate) use rejection::RejectionKind;
 
 /// An HTTP request as handlers see it.
 pub type Request = http::Request<Body>;
@@ -88,347 +92,6 @@ impl<N: Into<Arc<str>>, V: Into<String>> FromIterator<(N, V)> for PathParams {
     }
 }
 
-/// Name/value pairs from a query string or an urlencoded form: a multi-map
-/// that keeps every value of a repeated name, in the order they came.
-///
-/// ```
-/// use berth::QueryMap;
-///
-/// let q = QueryMap::parse("filter=red&filter=blue&q=big+box");
-/// assert_eq!(q.get("filter"), Some("red"));
-/// assert_eq!(q.get_all("filter").collect::<Vec<_>>(), ["red", "blue"]);
-/// assert_eq!(q.get("q"), Some("big box"));
-/// assert_eq!(q.get("missing"), None);
-/// ```
-///
-/// With the `json` feature it serializes as an object of arrays,
-/// `{"filter":["red","blue"],"q":["big box"]}`, names in order of first
-/// appearance.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct QueryMap {
-    pairs: Vec<(String, String)>,
-}
-
-impl QueryMap {
-    /// Parses `application/x-www-form-urlencoded` text leniently, as
-    /// browsers do (WHATWG URL §5.1, via `form_urlencoded`): `+` is a space,
-    /// a `%` not followed by two hex digits is kept as it is, and bytes that
-    /// decode to invalid UTF-8 become U+FFFD. Never fails.
-    pub fn parse(input: &str) -> QueryMap {
-        QueryMap {
-            pairs: form_urlencoded::parse(input.as_bytes())
-                .map(|(n, v)| (n.into_owned(), v.into_owned()))
-                .collect(),
-        }
-    }
-
-    /// Parses `application/x-www-form-urlencoded` bytes strictly: the same
-    /// splitting as [`parse`](Self::parse), but a `%` must start a valid
-    /// escape and every name and value must decode to UTF-8, or the result
-    /// is a 400 [`Rejection`].
-    pub fn try_parse(input: &[u8]) -> Result<QueryMap, Rejection> {
-        parse_strict(input).ok_or(Rejection::new(RejectionKind::MalformedQuery))
-    }
-
-    /// The first value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Every value of `name`, in order.
-    pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> {
-        self.pairs
-            .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// True when `name` appears at least once.
-    pub fn contains(&self, name: &str) -> bool {
-        self.pairs.iter().any(|(n, _)| n == name)
-    }
-
-    /// Every `(name, value)` pair, in order, repeated names included.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
-    }
-
-    /// The distinct names, in order of first appearance.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        let mut seen = HashSet::new();
-        self.pairs
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .filter(move |n| seen.insert(*n))
-    }
-
-    /// How many pairs there are (a repeated name counts each time).
-    pub fn len(&self) -> usize {
-        self.pairs.len()
-    }
-
-    /// True when there are no pairs.
-    pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
-
-    /// Names with all their values, in order of first appearance.
-    #[cfg(feature = "json")]
-    fn grouped(&self) -> Vec<(&str, Vec<&str>)> {
-        let mut index: std::collections::HashMap<&str, usize> = Default::default();
-        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
-        for (n, v) in &self.pairs {
-            let i = *index.entry(n.as_str()).or_insert_with(|| {
-                groups.push((n.as_str(), Vec::new()));
-                groups.len() - 1
-            });
-            groups[i].1.push(v.as_str());
-        }
-        groups
-    }
-}
-
-impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for QueryMap {
-    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Self {
-        QueryMap {
-            pairs: iter
-                .into_iter()
-                .map(|(n, v)| (n.into(), v.into()))
-                .collect(),
-        }
-    }
-}
-
-impl IntoIterator for QueryMap {
-    type Item = (String, String);
-    type IntoIter = std::vec::IntoIter<(String, String)>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.pairs.into_iter()
-    }
-}
-
-#[cfg(feature = "json")]
-impl serde::Serialize for QueryMap {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let groups = self.grouped();
-        let mut map = serializer.serialize_map(Some(groups.len()))?;
-        for (name, values) in &groups {
-            map.serialize_entry(name, values)?;
-        }
-        map.end()
-    }
-}
-
-/// Strict `application/x-www-form-urlencoded` parsing; `None` on a bad
-/// escape or invalid UTF-8. Splits exactly as `form_urlencoded::parse`
-/// does: on `&`, skipping empty pieces, then on the first `=`.
-fn parse_strict(input: &[u8]) -> Option<QueryMap> {
-    let mut pairs = Vec::new();
-    for piece in input.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
-        let (name, value) = match piece.iter().position(|&b| b == b'=') {
-            Some(i) => (&piece[..i], &piece[i + 1..]),
-            None => (piece, &[][..]),
-        };
-        let name = decode_strict(name, true)?.into_owned();
-        let value = decode_strict(value, true)?.into_owned();
-        pairs.push((name, value));
-    }
-    Some(QueryMap { pairs })
-}
-
-/// Percent-decodes `raw` (and `+` to space when `plus_as_space`), failing
-/// on a `%` without two hex digits after it or on invalid UTF-8. Borrows
-/// when there is nothing to decode.
-pub(crate) fn decode_strict(raw: &[u8], plus_as_space: bool) -> Option<Cow<'_, str>> {
-    let needs_work = raw
-        .iter()
-        .any(|&b| b == b'%' || (plus_as_space && b == b'+'));
-    if !needs_work {
-        return std::str::from_utf8(raw).ok().map(Cow::Borrowed);
-    }
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while let Some(&b) = raw.get(i) {
-        match b {
-            b'%' => {
-                let high = hex_value(*raw.get(i + 1)?)?;
-                let low = hex_value(*raw.get(i + 2)?)?;
-                out.push(high << 4 | low);
-                i += 3;
-            }
-            b'+' if plus_as_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok().map(Cow::Owned)
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Why a request could not be read as the handler asked: the body was too
-/// large, cut short, too slow, of the wrong type or malformed, or the path
-/// or query was badly encoded.
-///
-/// It is a response: [`status`](Self::status) says which, and the body is a
-/// one-line plain-text reason (its wording is not a stable API). Handlers
-/// returning `Result<_, Rejection>` can use `?`:
-///
-/// ```
-/// use berth::prelude::*;
-///
-/// async fn echo(req: Request) -> Result<Response, Rejection> {
-///     let text = req.text(1 << 20).await?;
-///     Ok(Response::text(text))
-/// }
-/// # let _ = Router::new().post("/echo", echo);
-/// ```
-pub struct Rejection {
-    kind: RejectionKind,
-}
-
-#[derive(Debug)]
-enum RejectionKind {
-    TooLarge,
-    Incomplete,
-    Timeout,
-    MalformedBody,
-    /// The body could not be read for a reason that is not the client's
-    /// (an I/O or stream error from a body built in the program).
-    Unreadable,
-    NotUtf8,
-    UnsupportedCharset,
-    WrongType(&'static str),
-    MalformedForm,
-    #[cfg(feature = "json")]
-    MalformedJson(String),
-    #[cfg(feature = "json")]
-    UnexpectedJson(String),
-    MalformedQuery,
-    MalformedPath,
-}
-
-impl Rejection {
-    fn new(kind: RejectionKind) -> Self {
-        Rejection { kind }
-    }
-
-    pub(crate) fn malformed_path() -> Self {
-        Rejection::new(RejectionKind::MalformedPath)
-    }
-
-    /// The status this rejection answers with: 413 (body over the limit),
-    /// 408 (body too slow), 415 (wrong `Content-Type` or charset), 422 (JSON
-    /// of the wrong shape), 500 (a program-made body failed), otherwise 400.
-    pub fn status(&self) -> StatusCode {
-        match self.kind {
-            RejectionKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            RejectionKind::Timeout => StatusCode::REQUEST_TIMEOUT,
-            RejectionKind::UnsupportedCharset | RejectionKind::WrongType(_) => {
-                StatusCode::UNSUPPORTED_MEDIA_TYPE
-            }
-            #[cfg(feature = "json")]
-            RejectionKind::UnexpectedJson(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            RejectionKind::Unreadable => StatusCode::INTERNAL_SERVER_ERROR,
-            RejectionKind::Incomplete
-            | RejectionKind::MalformedBody
-            | RejectionKind::NotUtf8
-            | RejectionKind::MalformedForm
-            | RejectionKind::MalformedQuery
-            | RejectionKind::MalformedPath => StatusCode::BAD_REQUEST,
-            #[cfg(feature = "json")]
-            RejectionKind::MalformedJson(_) => StatusCode::BAD_REQUEST,
-        }
-    }
-}
-
-impl From<BodyError> for Rejection {
-    fn from(e: BodyError) -> Self {
-        let kind = match e.kind() {
-            BodyErrorKind::TooLarge => RejectionKind::TooLarge,
-            BodyErrorKind::Incomplete => RejectionKind::Incomplete,
-            BodyErrorKind::Timeout => RejectionKind::Timeout,
-            BodyErrorKind::Protocol(_) => RejectionKind::MalformedBody,
-            BodyErrorKind::Io(_) | BodyErrorKind::Stream(_) => RejectionKind::Unreadable,
-        };
-        Rejection::new(kind)
-    }
-}
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            RejectionKind::TooLarge => f.write_str("request body is too large"),
-            RejectionKind::Incomplete => f.write_str("request body ended early"),
-            RejectionKind::Timeout => f.write_str("request body was sent too slowly"),
-            RejectionKind::MalformedBody => f.write_str("request body is malformed"),
-            RejectionKind::Unreadable => f.write_str("request body could not be read"),
-            RejectionKind::NotUtf8 => f.write_str("request body is not valid UTF-8"),
-            RejectionKind::UnsupportedCharset => {
-                f.write_str("request body charset is not supported; send UTF-8")
-            }
-            RejectionKind::WrongType(expected) => write!(f, "expected Content-Type: {expected}"),
-            RejectionKind::MalformedForm => {
-                f.write_str("form data is not valid percent-encoded UTF-8")
-            }
-            #[cfg(feature = "json")]
-            RejectionKind::MalformedJson(e) => write!(f, "invalid JSON: {e}"),
-            #[cfg(feature = "json")]
-            RejectionKind::UnexpectedJson(e) => write!(f, "unexpected JSON: {e}"),
-            RejectionKind::MalformedQuery => {
-                f.write_str("query string is not valid percent-encoded UTF-8")
-            }
-            RejectionKind::MalformedPath => f.write_str("path is not valid percent-encoded UTF-8"),
-        }
-    }
-}
-
-impl fmt::Debug for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Rejection")
-            .field("status", &self.status().as_u16())
-            .field("reason", &self.to_string())
-            .finish()
-    }
-}
-
-impl std::error::Error for Rejection {}
-
-impl IntoResponse for Rejection {
-    fn into_response(self) -> Response {
-        let mut res = Response::new(Body::from(format!("{self}\n")));
-        *res.status_mut() = self.status();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        res
-    }
-}
-
-impl IntoResponse for BodyError {
-    /// The [`Rejection`] for this error, as a response.
-    fn into_response(self) -> Response {
-        Rejection::from(self).into_response()
-    }
-}
-
 mod sealed {
     pub trait Sealed {}
     impl Sealed for super::Request {}
@@ -451,7 +114,7 @@ pub trait RequestExt: sealed::Sealed {
     ///
     /// Decoded values may hold anything, `/` (from `%2F`) and `..`
     /// included: never join one into a filesystem path unchecked (use
-    /// [`resolve_path`](crate::serve_dir::resolve_path), or
+    /// `serve_dir::resolve_path`, or
     /// [`ServeDir`](crate::ServeDir)).
     ///
     /// ```
@@ -678,6 +341,9 @@ fn charset_is_utf8(m: &MediaType<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::body::{BodyError, BodyErrorKind};
+    use crate::handler::IntoResponse;
+    use http::StatusCode;
 
     fn with_body(content_type: Option<&str>, body: impl Into<Body>) -> Request {
         let mut builder = http::Request::builder().method("POST").uri("/");
