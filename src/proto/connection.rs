@@ -253,7 +253,8 @@ impl Connection {
         )
     }
 
-    /// The current request's declared Content-Length, when it has one.
+    /// Bytes of the current request's Content-Length body not yet read
+    /// (the whole declared length right after its head).
     pub fn request_body_length(&self) -> Option<u64> {
         match self.read {
             ReadState::Body(BodyDecoder::Length(n)) => Some(n),

@@ -225,6 +225,15 @@ impl<H: Handler> Driver<H> {
             None => self.call(request).await,
             Some(tx) => self.call_with_body(request, tx).await?,
         };
+        // A body left unread beyond the drain budget will not be drained:
+        // say so in this response (RFC 9112 §9.6) rather than just closing.
+        if self
+            .conn
+            .request_body_length()
+            .is_some_and(|n| n > self.config.drain_budget)
+        {
+            self.conn.close_after_response();
+        }
         self.write_response(response).await?;
         if !self.conn.is_request_done() {
             self.drain_body().await?;

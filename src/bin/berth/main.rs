@@ -59,11 +59,15 @@ async fn run(config: Config) -> ExitCode {
             return fail(&format!("{e}{hint}"));
         }
     };
+    let shutdown = match shutdown_signal() {
+        Ok(signal) => signal,
+        Err(message) => return fail(&message),
+    };
     let addr = server.local_addrs().first().copied().unwrap_or(config.addr);
     println!("berth: serving {} on http://{addr}", config.root.display());
     let server = server
         .config(config.server)
-        .with_graceful_shutdown(shutdown_signal());
+        .with_graceful_shutdown(shutdown);
     match server.serve(ServeDir::new(&config.root)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e.to_string()),
@@ -96,26 +100,21 @@ fn prepare_root(root: &Path, is_default: bool) -> Result<(), String> {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+/// Registers SIGINT and SIGTERM handlers now (so a signal that arrives
+/// right after the startup line is already ours) and returns the future
+/// that completes on the first of them.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let register = |kind| signal(kind).map_err(|e| format!("cannot install signal handlers: {e}"));
+    let mut interrupt = register(SignalKind::interrupt())?;
+    let mut terminate = register(SignalKind::terminate())?;
+    Ok(async move {
         tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    eprintln!("berth: shutting down");
+        eprintln!("berth: shutting down");
+    })
 }
 
 fn fail(message: &str) -> ExitCode {
