@@ -165,10 +165,10 @@ fn parse_file(file: &str, text: &str) -> Result<Vec<Case>, String> {
             });
         } else if let Some(kind) = line.strip_prefix("```") {
             block = Some((kind.trim().to_owned(), Vec::new()));
-        } else if let Some(case) = raw.last_mut() {
-            if !line.trim().is_empty() {
-                case.prose.push(line.trim().to_owned());
-            }
+        } else if let Some(case) = raw.last_mut()
+            && !line.trim().is_empty()
+        {
+            case.prose.push(line.trim().to_owned());
         }
     }
     if block.is_some() {

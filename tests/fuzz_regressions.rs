@@ -39,7 +39,8 @@ fn fuzz_crashers_stay_fixed() {
                     .cloned()
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_default();
-                failures.push(format!("{target}/{}: {message}", file.display()));
+                let name = file.file_name().unwrap_or_default().to_string_lossy();
+                failures.push(format!("{target}/{name}: {message}"));
             }
         }
     }
