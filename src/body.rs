@@ -441,6 +441,16 @@ impl IncomingSender {
         self.tx.send(item).await.is_ok()
     }
 
+    /// Ends the body with an error instead of a clean end, for a reader
+    /// still holding it when the driver stops feeding it. Best effort: if
+    /// the reader has not taken the previous chunk, it will see the channel
+    /// close after that chunk.
+    pub(crate) fn abort(self) {
+        let _ = self
+            .tx
+            .try_send(Err(BodyError::new(BodyErrorKind::Incomplete)));
+    }
+
     /// True when the handler dropped its body.
     pub(crate) fn is_closed(&self) -> bool {
         self.tx.is_closed()

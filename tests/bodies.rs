@@ -33,6 +33,7 @@ async fn app(req: Request) -> Response {
         "/ignore" => berth::response::text("ignored"),
         "/panic" => panic!("handler panics on purpose"),
         "/stream" => Response::new(Body::stream(Pieces(STREAMED.into()))),
+        "/pipe" => Response::new(req.into_body()),
         _ => berth::response::status(http::StatusCode::NOT_FOUND),
     }
 }
@@ -275,4 +276,22 @@ fn streaming_body_is_close_delimited_to_http10() {
     assert_eq!(r.header("content-length"), None);
     assert_eq!(r.header("connection"), Some("close"));
     assert_eq!(r.body_str(), STREAMED.concat());
+}
+
+/// A handler that answers with its own request body unread (an echo by
+/// piping): the driver must keep feeding the body while it writes it.
+#[test]
+fn request_body_returned_as_response_body_is_streamed_back() {
+    let server = serve(ServerConfig::default());
+    let mut client = server.connect();
+    client.send("POST /pipe HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    let res = client.read_response();
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body_str(), "hello");
+    client.send("POST /pipe HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
+    let res = client.read_response();
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body_str(), "abcdefg");
+    client.send("GET /ignore HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(client.read_response().body_str(), "ignored");
 }

@@ -221,20 +221,28 @@ impl<H: Handler> Driver<H> {
         *request.headers_mut() = head.headers;
         request.extensions_mut().insert(PeerAddr(self.peer));
 
-        let response = match sender {
-            None => self.call(request).await,
+        let (response, mut feed) = match sender {
+            None => (self.call(request).await, None),
             Some(tx) => self.call_with_body(request, tx).await?,
         };
+        // The request body keeps flowing only if the handler put it into
+        // its response (an echo); otherwise any other holder of it learns
+        // that it was cut short rather than seeing a clean end.
+        let piped = matches!(response.body().kind, Kind::Incoming(_) | Kind::Stream(_));
+        if !piped && let Some(f) = feed.take() {
+            f.tx.abort();
+        }
         // A body left unread beyond the drain budget will not be drained:
         // say so in this response (RFC 9112 §9.6) rather than just closing.
-        if self
-            .conn
-            .request_body_length()
-            .is_some_and(|n| n > self.config.drain_budget)
+        if feed.is_none()
+            && self
+                .conn
+                .request_body_length()
+                .is_some_and(|n| n > self.config.drain_budget)
         {
             self.conn.close_after_response();
         }
-        self.write_response(response).await?;
+        self.write_response(response, feed).await?;
         if !self.conn.is_request_done() {
             self.drain_body().await?;
         }
@@ -275,41 +283,55 @@ impl<H: Handler> Driver<H> {
         &mut self,
         request: Request,
         tx: IncomingSender,
-    ) -> Result<Response, Stop> {
-        let handler = self.handler.clone();
-        let mut future = std::pin::pin!(CatchUnwind::new(Box::pin(async move {
-            handler.call(request).await
-        })));
-        let mut tx = Some(tx);
-        let mut received: u64 = 0;
+    ) -> Result<(Response, Option<BodyFeed>), Stop> {
+        let mut future = std::pin::pin!(self.start_handler(request));
+        let mut feed = Some(BodyFeed { tx, received: 0 });
         loop {
-            let Some(sender) = tx.as_ref() else {
-                return Ok(self.settle(future.await));
+            let Some(active) = feed.as_mut() else {
+                return Ok((self.settle(future.await), None));
             };
             tokio::select! {
                 biased;
-                result = &mut future => return Ok(self.settle(result)),
-                fed = feed_body(&mut self.stream, &mut self.conn, &mut self.out, sender, &self.config, &mut received) => {
-                    match fed {
-                        Feed::More => {}
-                        Feed::Finished => tx = None,
-                        Feed::Failed(stop) => {
-                            // The handler sees the error on its body; the
-                            // connection closes after its response.
-                            self.conn.close_after_response();
-                            tx = None;
-                            if let Some(stop) = stop {
-                                return Err(stop);
-                            }
-                        }
+                // The handler may return its request body inside the
+                // response (an echo): the feed then goes on while the
+                // response is written.
+                result = &mut future => return Ok((self.settle(result), feed)),
+                fed = feed_body(&mut self.stream, &mut self.conn, &mut self.out, active, &self.config) => {
+                    if self.settle_feed(fed, &mut feed)? {
+                        continue;
                     }
                 }
             }
         }
     }
 
+    /// Applies a feed step's outcome; drops the feed once it is over.
+    fn settle_feed(&mut self, fed: Feed, feed: &mut Option<BodyFeed>) -> Result<bool, Stop> {
+        match fed {
+            Feed::More => Ok(true),
+            Feed::Finished => {
+                *feed = None;
+                Ok(true)
+            }
+            Feed::Failed(stop) => {
+                // The handler sees the error on its body; the connection
+                // closes after its response.
+                self.conn.close_after_response();
+                *feed = None;
+                match stop {
+                    Some(stop) => Err(stop),
+                    None => Ok(true),
+                }
+            }
+        }
+    }
+
     /// Step 3: head and body into the write buffer, flushing as needed.
-    async fn write_response(&mut self, response: Response) -> Result<(), Stop> {
+    async fn write_response(
+        &mut self,
+        response: Response,
+        feed: Option<BodyFeed>,
+    ) -> Result<(), Stop> {
         let (mut parts, body) = response.into_parts();
         if parts.status.is_informational() {
             // Interim responses are the driver's business (100 Continue);
@@ -336,7 +358,7 @@ impl<H: Handler> Driver<H> {
                 Kind::Empty => {}
                 Kind::Full(bytes) => self.write_full(bytes).await?,
                 Kind::File(range) => self.write_file(range).await?,
-                Kind::Stream(_) | Kind::Incoming(_) => self.write_stream(body).await?,
+                Kind::Stream(_) | Kind::Incoming(_) => self.write_stream(body, feed).await?,
             }
         }
         if self.conn.send_end(&mut self.out).is_err() {
@@ -414,11 +436,27 @@ impl<H: Handler> Driver<H> {
     }
 
     /// Streams: every chunk is flushed as it is produced (SSE, long polls).
-    async fn write_stream(&mut self, mut body: Body) -> Result<(), Stop> {
+    /// With `feed`, the request body is still being read into the channel
+    /// this body (or part of it) drains.
+    async fn write_stream(
+        &mut self,
+        mut body: Body,
+        mut feed: Option<BodyFeed>,
+    ) -> Result<(), Stop> {
         let mut body = std::pin::Pin::new(&mut body);
         loop {
             self.flush().await?;
-            let next = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await;
+            let next = match feed.as_mut() {
+                None => std::future::poll_fn(|cx| body.as_mut().poll_next(cx)).await,
+                Some(active) => tokio::select! {
+                    biased;
+                    next = std::future::poll_fn(|cx| body.as_mut().poll_next(cx)) => next,
+                    fed = feed_body(&mut self.stream, &mut self.conn, &mut self.out, active, &self.config) => {
+                        self.settle_feed(fed, &mut feed)?;
+                        continue;
+                    }
+                },
+            };
             match next {
                 Some(Ok(chunk)) => {
                     if !chunk.is_empty() {
@@ -584,6 +622,13 @@ fn length_error(_: crate::proto::LengthMismatch) -> Stop {
     Stop::Done
 }
 
+/// The driver's side of a request body being fed to its reader.
+struct BodyFeed {
+    tx: IncomingSender,
+    /// Body bytes handed over so far (checked against `max_body_bytes`).
+    received: u64,
+}
+
 enum Feed {
     More,
     Finished,
@@ -598,10 +643,10 @@ async fn feed_body(
     stream: &mut TcpStream,
     conn: &mut Connection,
     out: &mut Vec<u8>,
-    tx: &IncomingSender,
+    feed: &mut BodyFeed,
     config: &ServerConfig,
-    received: &mut u64,
 ) -> Feed {
+    let tx = &feed.tx;
     if !tx.is_wanted() {
         tx.wanted().await;
     }
@@ -619,8 +664,8 @@ async fn feed_body(
     }
     match conn.next_event() {
         Ok(Event::Data(data)) => {
-            *received += data.len() as u64;
-            if *received > config.max_body_bytes {
+            feed.received += data.len() as u64;
+            if feed.received > config.max_body_bytes {
                 let _ = tx.send(Err(BodyError::new(BodyErrorKind::TooLarge))).await;
                 return Feed::Failed(None);
             }
