@@ -62,7 +62,7 @@ pub use request::{PathParams, PeerAddr, QueryMap, Rejection, Request, RequestExt
 pub use response::{Redirect, Response, ResponseExt};
 pub use router::Router;
 pub use serve_dir::ServeDir;
-pub use server::{Server, ServerConfig, Timeouts};
+pub use server::{AccessLog, AccessRecord, Server, ServerConfig, ShutdownHandle, Timeouts};
 
 /// The `http` crate, whose request, response, header and status types
 /// berth uses.

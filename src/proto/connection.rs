@@ -93,6 +93,8 @@ pub struct Connection {
     eof: bool,
     request: RequestContext,
     expects_continue: bool,
+    /// Body bytes of the current response handed to `begin_data`.
+    body_bytes_sent: u64,
 }
 
 impl Connection {
@@ -111,6 +113,7 @@ impl Connection {
                 is_head: false,
             },
             expects_continue: false,
+            body_bytes_sent: 0,
         }
     }
 
@@ -289,6 +292,7 @@ impl Connection {
             self.keep_alive = false;
             self.expects_continue = false;
         }
+        self.body_bytes_sent = 0;
         let (encoder, keep_alive) =
             serialize::write_head(head, self.request, self.keep_alive, date, out);
         self.keep_alive = keep_alive;
@@ -309,6 +313,19 @@ impl Connection {
     /// calls [`finish_data`](Self::finish_data). Returns `Ok(false)` when the
     /// body is suppressed and nothing should be appended.
     pub fn begin_data(&mut self, len: usize, out: &mut Vec<u8>) -> Result<bool, LengthMismatch> {
+        let accepted = self.encode_data_start(len, out)?;
+        if accepted {
+            self.body_bytes_sent += len as u64;
+        }
+        Ok(accepted)
+    }
+
+    /// Body bytes sent in the current response so far (for access logs).
+    pub fn body_bytes_sent(&self) -> u64 {
+        self.body_bytes_sent
+    }
+
+    fn encode_data_start(&mut self, len: usize, out: &mut Vec<u8>) -> Result<bool, LengthMismatch> {
         match &mut self.write {
             WriteState::Body(BodyEncoder::Length(remaining)) => {
                 if len as u64 > *remaining {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::access::AccessLog;
 use crate::proto::Limits;
 
 /// How long the server waits for each phase of a connection.
@@ -55,6 +56,9 @@ pub struct ServerConfig {
     /// discarded to keep the connection; beyond it the connection closes.
     /// Default 256 KiB.
     pub drain_budget: u64,
+    /// Called after every response (including error responses to requests
+    /// that could not be parsed). Default: none.
+    pub access_log: Option<AccessLog>,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +70,7 @@ impl Default for ServerConfig {
             max_pipelined: 16,
             max_body_bytes: 2 * 1024 * 1024,
             drain_budget: 256 * 1024,
+            access_log: None,
         }
     }
 }

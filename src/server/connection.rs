@@ -21,7 +21,7 @@ use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures_core::Stream;
@@ -31,6 +31,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, timeout, timeout_at};
 
+use super::access::{AccessRecord, Pending};
 use super::config::ServerConfig;
 use super::date::with_date;
 use super::panic::{CatchUnwind, message};
@@ -81,6 +82,8 @@ struct Driver<H> {
     batched: usize,
     /// Requests answered on this connection.
     served: u64,
+    /// The current request's access-log facts (only with an access log).
+    pending: Option<Pending>,
 }
 
 pub(crate) async fn serve_connection<H: Handler>(
@@ -100,6 +103,7 @@ pub(crate) async fn serve_connection<H: Handler>(
         stop,
         batched: 0,
         served: 0,
+        pending: None,
     };
     match driver.run().await {
         Ok(()) | Err(Stop::Done) => {}
@@ -198,6 +202,17 @@ impl<H: Handler> Driver<H> {
 
     /// Steps 2–4 for one request.
     async fn serve_request(&mut self, head: RequestHead) -> Result<(), Stop> {
+        if self.config.access_log.is_some() {
+            self.pending = Some(Pending {
+                time: SystemTime::now(),
+                started: Instant::now(),
+                method: Some(head.method.clone()),
+                target: Some(head.uri.clone()),
+                version: head.version,
+                referer: head.headers.get(header::REFERER).cloned(),
+                user_agent: head.headers.get(header::USER_AGENT).cloned(),
+            });
+        }
         let body_len = self.conn.request_body_length();
         if body_len.is_some_and(|n| n > self.config.max_body_bytes) {
             // Too large to accept: answer without reading, then close.
@@ -242,7 +257,9 @@ impl<H: Handler> Driver<H> {
         {
             self.conn.close_after_response();
         }
+        let status = response.status();
         self.write_response(response, feed).await?;
+        self.log_access(status);
         if !self.conn.is_request_done() {
             self.drain_body().await?;
         }
@@ -515,6 +532,34 @@ impl<H: Handler> Driver<H> {
         }
     }
 
+    /// Hands the finished exchange to the access log, if there is one.
+    fn log_access(&mut self, status: StatusCode) {
+        let Some(log) = &self.config.access_log else {
+            return;
+        };
+        let pending = self.pending.take().unwrap_or_else(|| Pending {
+            time: SystemTime::now(),
+            started: Instant::now(),
+            method: None,
+            target: None,
+            version: http::Version::HTTP_11,
+            referer: None,
+            user_agent: None,
+        });
+        log.record(&AccessRecord {
+            peer: self.peer,
+            time: pending.time,
+            method: pending.method.as_ref(),
+            target: pending.target.as_ref(),
+            version: pending.version,
+            status,
+            body_bytes: self.conn.body_bytes_sent(),
+            duration: pending.started.elapsed(),
+            referer: pending.referer.as_ref(),
+            user_agent: pending.user_agent.as_ref(),
+        });
+    }
+
     /// Answers a protocol error (when it has a status), then closes.
     async fn reject(&mut self, error: ProtocolError) -> Result<(), Stop> {
         tracing::debug!(peer = %self.peer, "bad request: {error}");
@@ -534,6 +579,7 @@ impl<H: Handler> Driver<H> {
                 self.send_data(&bytes)?;
             }
             let _ = self.conn.send_end(&mut self.out);
+            self.log_access(status);
         }
         self.flush().await?;
         self.close_gracefully().await?;

@@ -11,6 +11,7 @@
 //! # }
 //! ```
 
+mod access;
 mod config;
 mod connection;
 mod date;
@@ -27,6 +28,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
+pub use access::{AccessLog, AccessRecord};
 pub use config::{ServerConfig, Timeouts};
 
 use crate::{Error, Handler};
@@ -38,6 +40,20 @@ pub struct Server {
     listeners: Result<Vec<std::net::TcpListener>, Error>,
     config: ServerConfig,
     shutdown: Option<ShutdownSignal>,
+    trigger: Arc<watch::Sender<bool>>,
+}
+
+/// Triggers a server's graceful shutdown from anywhere in the program (see
+/// [`Server::shutdown_handle`]). Cloneable; triggering twice is harmless.
+#[derive(Clone, Debug)]
+pub struct ShutdownHandle(Arc<watch::Sender<bool>>);
+
+impl ShutdownHandle {
+    /// Starts the graceful shutdown: stop accepting, finish in-flight
+    /// requests within the grace period, close idle connections.
+    pub fn shutdown(&self) {
+        self.0.send_replace(true);
+    }
 }
 
 impl Server {
@@ -56,7 +72,20 @@ impl Server {
 
     /// Binds `addr` now (with `SO_REUSEADDR`), reporting failure here.
     pub fn try_bind(addr: SocketAddr) -> Result<Server, Error> {
-        Ok(Server::from_result(Ok(vec![listen::bind(addr)?])))
+        Server::try_bind_all([addr])
+    }
+
+    /// Binds every address now (e.g. `0.0.0.0:8080` and `[::]:8080`); one
+    /// server answers on all of them.
+    pub fn try_bind_all(addrs: impl IntoIterator<Item = SocketAddr>) -> Result<Server, Error> {
+        let listeners = addrs
+            .into_iter()
+            .map(listen::bind)
+            .collect::<Result<Vec<_>, _>>()?;
+        if listeners.is_empty() {
+            return Err(Error::address("(no addresses)", None));
+        }
+        Ok(Server::from_result(Ok(listeners)))
     }
 
     /// Serves on an already-listening socket.
@@ -69,6 +98,7 @@ impl Server {
             listeners,
             config: ServerConfig::default(),
             shutdown: None,
+            trigger: Arc::new(watch::channel(false).0),
         }
     }
 
@@ -97,6 +127,24 @@ impl Server {
         self
     }
 
+    /// A handle that triggers graceful shutdown, as the future given to
+    /// [`with_graceful_shutdown`](Self::with_graceful_shutdown) does.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), berth::Error> {
+    /// let server = berth::Server::bind("127.0.0.1:8080");
+    /// let handle = server.shutdown_handle();
+    /// tokio::spawn(async move {
+    ///     tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    ///     handle.shutdown();
+    /// });
+    /// server.serve(|_req: berth::Request| async { "bye" }).await
+    /// # }
+    /// ```
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.trigger.clone())
+    }
+
     /// Accepts connections and answers their requests with `handler` until
     /// the shutdown signal (if any) completes. Must run inside a tokio
     /// runtime with I/O and time enabled.
@@ -119,14 +167,18 @@ impl Server {
                 stop_rx.clone(),
             ));
         }
-        match self.shutdown {
-            Some(signal) => {
-                signal.await;
+        let mut triggered = self.trigger.subscribe();
+        let signal = async move {
+            match self.shutdown {
+                Some(signal) => signal.await,
+                None => std::future::pending().await,
             }
-            None => {
-                // Runs until every accept loop ends (they do not, in practice).
-                while accept_loops.join_next().await.is_some() {}
-            }
+        };
+        tokio::select! {
+            _ = signal => {}
+            _ = triggered.wait_for(|stop| *stop) => {}
+            // Runs until every accept loop ends (they do not, in practice).
+            _ = async { while accept_loops.join_next().await.is_some() {} } => {}
         }
         let _ = stop_tx.send(true);
         accept_loops.shutdown().await;

@@ -1,0 +1,70 @@
+//! Access-log records: what the driver knows about each finished exchange,
+//! handed to a callback the program supplies (the binary formats them).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use http::{HeaderValue, Method, StatusCode, Uri, Version};
+
+/// One request and its response, as an access log sees them.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AccessRecord<'a> {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// When the request head was complete.
+    pub time: SystemTime,
+    /// The method, or `None` when the request could not be parsed.
+    pub method: Option<&'a Method>,
+    /// The request target, or `None` when the request could not be parsed.
+    pub target: Option<&'a Uri>,
+    /// The request's HTTP version.
+    pub version: Version,
+    /// The response status.
+    pub status: StatusCode,
+    /// Body bytes sent (not counting the head or chunk framing).
+    pub body_bytes: u64,
+    /// From the complete head to the response's last byte handed to the
+    /// socket buffer.
+    pub duration: Duration,
+    /// The `Referer` request header.
+    pub referer: Option<&'a HeaderValue>,
+    /// The `User-Agent` request header.
+    pub user_agent: Option<&'a HeaderValue>,
+}
+
+/// A callback that receives an [`AccessRecord`] after every response.
+#[derive(Clone)]
+pub struct AccessLog(Arc<dyn Fn(&AccessRecord<'_>) + Send + Sync>);
+
+impl AccessLog {
+    /// Wraps a callback. It runs on the connection's task: keep it quick
+    /// (format and write a line).
+    pub fn new(log: impl Fn(&AccessRecord<'_>) + Send + Sync + 'static) -> Self {
+        AccessLog(Arc::new(log))
+    }
+
+    pub(crate) fn record(&self, record: &AccessRecord<'_>) {
+        (self.0)(record)
+    }
+}
+
+impl fmt::Debug for AccessLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessLog(..)")
+    }
+}
+
+/// What the driver keeps of a request for its log line (only when an
+/// access log is configured: cloning these costs a few reference counts).
+pub(crate) struct Pending {
+    pub(crate) time: SystemTime,
+    pub(crate) started: tokio::time::Instant,
+    pub(crate) method: Option<Method>,
+    pub(crate) target: Option<Uri>,
+    pub(crate) version: Version,
+    pub(crate) referer: Option<HeaderValue>,
+    pub(crate) user_agent: Option<HeaderValue>,
+}
