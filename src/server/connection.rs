@@ -758,3 +758,30 @@ async fn feed_body(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every idle connection holds this future; keep it small (see the
+    /// Box::pin note at the top).
+    #[tokio::test]
+    async fn connection_future_stays_small() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (_tx, stop) = watch::channel(false);
+        let handler = Arc::new(|_req: Request| async { Response::new(Body::empty()) });
+        let future = serve_connection(
+            stream,
+            listener.local_addr().unwrap(),
+            handler,
+            Arc::default(),
+            stop,
+        );
+        let size = std::mem::size_of_val(&future);
+        println!("connection future: {size} bytes");
+        assert!(size < 4096, "connection future is {size} bytes");
+    }
+}
