@@ -190,7 +190,7 @@ fn expect_100_not_sent_when_handler_does_not_read_and_connection_closes() {
     );
     let r = c.read_response();
     assert_eq!(r.status, 405, "{r:?}");
-    assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
     assert!(r.says_close(), "{r:?}");
     assert!(c.is_closed());
 }

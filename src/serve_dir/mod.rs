@@ -3,11 +3,16 @@
 //! # Pipeline
 //!
 //! Each request goes through these steps, in this order; the first step
-//! that produces a response ends it (sws `static_files`):
+//! that produces a response ends it (sws `static_files`). Steps 1 to 5 are
+//! here, the opening of step 3 is `open.rs`, steps 6 to 9 are
+//! `representation.rs` (with the decisions in `conditional.rs` and
+//! `range.rs`, and multipart bodies in `byteranges.rs`):
 //!
-//! 1. **Method.** Only `GET` and `HEAD`; anything else is `405` with
-//!    `Allow: GET, HEAD`. `HEAD` gets exactly the `GET` response: the driver
-//!    takes `Content-Length` from the body and never sends the body itself.
+//! 1. **Method.** `GET`, `HEAD` and `OPTIONS`; anything else is `405` with
+//!    `Allow: GET, HEAD, OPTIONS`. `OPTIONS *` is answered here as in
+//!    step 5. `HEAD` gets exactly the headers of the `GET` response without
+//!    `Range` (see step 8): the driver takes `Content-Length` from the body
+//!    and never reads or sends the body itself.
 //! 2. **Path.** [`resolve_path`] on the raw URI path (the query is ignored):
 //!    bad percent-encoding, a forbidden byte or a `..` above the root is
 //!    `400`. A hidden segment (`.env`, `.git/`) is `404` unless
@@ -26,17 +31,37 @@
 //!    itself could not be opened; permission denied is `403`; anything else
 //!    is `500`.
 //! 4. **Kind.** A directory requested without a trailing slash is `301` to
-//!    the same path with one (the query is dropped). A directory requested
-//!    with one serves its index file (default `index.html`), opened as in
-//!    step 3, or `404` if there is none. A regular file requested with a
-//!    trailing slash is `404` (as nginx does). FIFOs, sockets and devices are
-//!    `404`.
-//! 5. **Response.** `200` with `Content-Type` from [`content_type`],
-//!    `Last-Modified` from the file's mtime, and the open file as the body
+//!    the same path with one, keeping the query string (`/docs?v=2` →
+//!    `/docs/?v=2`). A directory requested with one serves its index file
+//!    (default `index.html`), opened as in step 3; without one, it is `404`
+//!    (the spot where directory listings plug in). A regular file requested
+//!    with a trailing slash is `404` (as nginx does). FIFOs, sockets and
+//!    devices are `404`. An index file requested by name (`/index.html`) is
+//!    an ordinary file: served, never redirected.
+//! 5. **OPTIONS.** `204 No Content` with `Allow: GET, HEAD, OPTIONS` for any
+//!    file `GET` would serve (RFC 9110 §9.3.7), as static-web-server and
+//!    most CORS middleware answer; no preconditions are evaluated for it.
+//! 6. **Validators.** A strong `ETag`, `"<size>-<mtime>-<inode>"` in hex
+//!    (mtime in nanoseconds since the epoch), so any change of content
+//!    through a write, a replacement by rename, or a `touch` gives a new
+//!    tag; and `Last-Modified` from the mtime (RFC 9110 §8.8).
+//! 7. **Preconditions.** [`evaluate_preconditions`] (RFC 9110 §13.2.2, the
+//!    steps are listed in `conditional.rs`): `304 Not Modified` with `ETag`
+//!    and `Last-Modified` and no body, or `412 Precondition Failed`.
+//! 8. **Range.** For `GET` only (RFC 9110 §14.2; `HEAD` ignores `Range`, so
+//!    it gets the `200` headers): a single `Range` field, subject to
+//!    [`if_range_matches`], goes through [`parse_range`]. One range is `206`
+//!    with `Content-Range` and the file range as the body; several are `206`
+//!    `multipart/byteranges`, read from the file in bounded pieces; none
+//!    satisfiable is `416` with `Content-Range: bytes */LEN`; an ignored
+//!    header (malformed, unknown unit, too many ranges, stale `If-Range`)
+//!    falls through to step 9. See `range.rs` for the policy.
+//! 9. **Response.** `200` with `Content-Type` from [`content_type`], the
+//!    validators, `Accept-Ranges: bytes`, and the open file as the body
 //!    (`Content-Length` follows from its size).
 //!
-//! Conditional requests, ranges and listings will slot in between steps 4
-//! and 5.
+//! No step reads a whole file into memory: file bodies are ranges of the
+//! open file that the driver reads piece by piece.
 //!
 //! Response bodies never contain filesystem paths; errors are the short
 //! texts of [`crate::response::status`].
@@ -50,46 +75,31 @@
 //! in the tree cannot block the worker in `open` waiting for a writer; the
 //! flag has no effect on reads of regular files, the only kind ever served.
 
+mod byteranges;
+mod conditional;
+mod listing;
+mod open;
+mod range;
+mod representation;
 mod resolve;
 
 pub use crate::content_type::content_type;
+pub use conditional::{Precondition, evaluate_preconditions};
+pub use range::{ByteRange, MAX_RANGE_SPECS, RangeOutcome, if_range_matches, parse_range};
 pub use resolve::{ResolveError, SafePath, resolve_path};
 
 use std::fs::{File, Metadata};
-use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderValue, Method, StatusCode, header};
-use rustix::fs::{Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
 use crate::handler::BoxFuture;
 use crate::response::status;
 use crate::{Body, Handler, Request, Response};
-
-/// Flags for every file we serve (see "Blocking" above for `O_NONBLOCK`).
-const FILE_FLAGS: OFlags = OFlags::RDONLY
-    .union(OFlags::CLOEXEC)
-    .union(OFlags::NOCTTY)
-    .union(OFlags::NONBLOCK);
-
-/// Flags for the intermediate directories of the fallback walk: a handle
-/// that only names the directory (needs search permission, not read).
-const DIR_FLAGS: OFlags = OFlags::PATH
-    .union(OFlags::DIRECTORY)
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::CLOEXEC);
-
-/// How often `openat2` is retried when it reports a concurrent rename or
-/// mount (`EAGAIN`) before the request fails with 500.
-const EAGAIN_RETRIES: usize = 4;
-
-/// First second of the year 10000; `httpdate` cannot format it.
-const YEAR_10000: u64 = 253_402_300_800;
+use open::{Root, error_status};
+use representation::file_response;
 
 /// Serves the files beneath one directory; see the [module docs](self) for
 /// the steps each request goes through.
@@ -111,34 +121,11 @@ struct Inner {
     root: Option<Arc<Root>>,
     serve_hidden: bool,
     follow_symlinks: bool,
-    /// `None` when the configured name is not a single plain component.
-    index_file: Option<Box<str>>,
-}
-
-/// The served directory, held open.
-#[derive(Debug)]
-struct Root {
-    /// `O_PATH | O_DIRECTORY` handle every open is relative to.
-    fd: OwnedFd,
-    /// The canonical path the handle was opened from; used only by the
-    /// fallback walk when following symlinks.
-    canonical: PathBuf,
-    /// Set once `openat2` turned out to be unusable, so the fallback is used
-    /// straight away from then on.
-    no_openat2: AtomicBool,
-}
-
-impl Root {
-    fn open(path: &Path) -> io::Result<Root> {
-        let canonical = std::fs::canonicalize(path)?;
-        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let fd = rustix::fs::open(&canonical, flags, Mode::empty())?;
-        Ok(Root {
-            fd,
-            canonical,
-            no_openat2: AtomicBool::new(false),
-        })
-    }
+    /// Index file names, tried in order; names that are not a single plain
+    /// component are dropped when configured.
+    index_files: Vec<Box<str>>,
+    /// Whether a directory without an index file gets a listing.
+    listing: bool,
 }
 
 impl ServeDir {
@@ -149,7 +136,8 @@ impl ServeDir {
             root: Root::open(root.as_ref()).ok().map(Arc::new),
             serve_hidden: false,
             follow_symlinks: false,
-            index_file: Some("index.html".into()),
+            index_files: vec!["index.html".into()],
+            listing: false,
         };
         ServeDir {
             inner: Arc::new(inner),
@@ -177,10 +165,33 @@ impl ServeDir {
     /// The file served for a directory requested with a trailing slash.
     /// Default `index.html`. A name that is not a single path component
     /// (empty, `.`, `..`, or containing `/` or NUL) disables index files.
-    pub fn index_file(mut self, name: impl Into<String>) -> Self {
-        let name = name.into();
-        let plain = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0']);
-        Arc::make_mut(&mut self.inner).index_file = plain.then(|| name.into_boxed_str());
+    pub fn index_file(self, name: impl Into<String>) -> Self {
+        self.index_files([name])
+    }
+
+    /// Index file names, tried in order (`index.html`, `index.htm`...).
+    /// Names that are not a single path component are ignored; an empty
+    /// list disables index files.
+    pub fn index_files<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let names = names
+            .into_iter()
+            .map(Into::into)
+            .filter(|n| !n.is_empty() && n != "." && n != ".." && !n.contains(['/', '\0']))
+            .map(String::into_boxed_str)
+            .collect();
+        Arc::make_mut(&mut self.inner).index_files = names;
+        self
+    }
+
+    /// Whether a directory without an index file is answered with a listing
+    /// (HTML, or JSON for `Accept: application/json`; sortable with
+    /// `?sort=name|size|modified&order=asc|desc`). Default `false`: `404`.
+    pub fn listing(mut self, on: bool) -> Self {
+        Arc::make_mut(&mut self.inner).listing = on;
         self
     }
 }
@@ -195,11 +206,14 @@ impl Handler for ServeDir {
 impl Inner {
     fn serve(&self, req: &Request) -> Response {
         // 1. Method.
-        if req.method() != Method::GET && req.method() != Method::HEAD {
+        let method = req.method();
+        if method != Method::GET && method != Method::HEAD && method != Method::OPTIONS {
             let mut res = status(StatusCode::METHOD_NOT_ALLOWED);
-            res.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            res.headers_mut().insert(header::ALLOW, ALLOW);
             return res;
+        }
+        if method == Method::OPTIONS && req.uri().path() == "*" {
+            return options_response();
         }
         // 2. Path.
         let Ok(path) = resolve_path(req.uri().path()) else {
@@ -217,136 +231,87 @@ impl Inner {
             Err(e) => return status(error_status(e)),
         };
         // 4. Kind.
-        if meta.is_dir() {
-            drop(file);
+        let (file, meta, name) = if meta.is_dir() {
             if !path.has_trailing_slash() {
-                return redirect_to_dir(&path);
+                return redirect_to_dir(&path, req.uri().query());
             }
-            let Some(index) = &self.index_file else {
-                return status(StatusCode::NOT_FOUND);
-            };
+            match self.open_index(root, &path) {
+                Ok(Some((index, meta, name))) => (index, meta, name),
+                Ok(None) => return self.directory_without_index(req, &file, &path),
+                Err(e) => return status(error_status(e)),
+            }
+        } else if meta.is_file() && !path.has_trailing_slash() {
+            (file, meta, path.as_str())
+        } else {
+            return status(StatusCode::NOT_FOUND);
+        };
+        // 5. OPTIONS.
+        if method == Method::OPTIONS {
+            return options_response();
+        }
+        // 6 to 9.
+        file_response(req, file, &meta, Path::new(name))
+    }
+
+    /// Step 4: the first index file present in the directory at `path`, or
+    /// `None` when there is none (missing, or not a regular file).
+    fn open_index(
+        &self,
+        root: &Root,
+        path: &SafePath,
+    ) -> Result<Option<(File, Metadata, &str)>, Errno> {
+        for index in &self.index_files {
             let rel = if path.is_root() {
                 index.to_string()
             } else {
                 format!("{}/{index}", path.as_str())
             };
-            return match self.open(root, &rel) {
-                Ok((file, meta)) if meta.is_file() => {
-                    file_response(file, &meta, Path::new(&**index))
-                }
-                Ok(_) => status(StatusCode::NOT_FOUND),
-                Err(e) => status(error_status(e)),
-            };
+            match self.open(root, &rel) {
+                Ok((file, meta)) if meta.is_file() => return Ok(Some((file, meta, &**index))),
+                Ok(_) | Err(Errno::NOENT) => {}
+                Err(e) => return Err(e),
+            }
         }
-        if !meta.is_file() || path.has_trailing_slash() {
+        Ok(None)
+    }
+
+    /// Step 4, a directory requested with a trailing slash that has no
+    /// index file: its listing when listings are on (`OPTIONS` gets
+    /// [`options_response`]), else `404`. `dir` is the directory's handle,
+    /// opened beneath the root like every file.
+    fn directory_without_index(&self, req: &Request, dir: &File, path: &SafePath) -> Response {
+        if !self.listing {
             return status(StatusCode::NOT_FOUND);
         }
-        // 5. Response.
-        file_response(file, &meta, Path::new(path.as_str()))
+        if req.method() == Method::OPTIONS {
+            return options_response();
+        }
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok());
+        listing::response(dir, path, req.uri().query(), accept, self.serve_hidden)
     }
 
     /// Step 3: opens `rel` beneath the root and `fstat`s the handle.
     fn open(&self, root: &Root, rel: &str) -> Result<(File, Metadata), Errno> {
-        let file = File::from(open_beneath(root, rel, self.follow_symlinks)?);
-        let meta = file.metadata().map_err(|e| io_errno(&e))?;
-        Ok((file, meta))
+        root.open_file(rel, self.follow_symlinks)
     }
 }
 
-/// The one way files are opened: `openat2` beneath the root, or the
-/// fallback walk where `openat2` cannot be used.
-fn open_beneath(root: &Root, rel: &str, follow_symlinks: bool) -> Result<OwnedFd, Errno> {
-    if !root.no_openat2.load(Ordering::Relaxed) {
-        let path = if rel.is_empty() { "." } else { rel };
-        let mut resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
-        if !follow_symlinks {
-            resolve |= ResolveFlags::NO_SYMLINKS;
-        }
-        let mut attempts = 0;
-        loop {
-            match rustix::fs::openat2(&root.fd, path, FILE_FLAGS, Mode::empty(), resolve) {
-                Err(Errno::AGAIN) if attempts < EAGAIN_RETRIES => attempts += 1,
-                Err(Errno::NOSYS) => {
-                    root.no_openat2.store(true, Ordering::Relaxed);
-                    break;
-                }
-                Err(Errno::PERM) => {
-                    // Maybe a seccomp filter, maybe a real refusal: the walk
-                    // tells. If it succeeds, openat2 itself was blocked.
-                    let fd = open_fallback(root, rel, follow_symlinks)?;
-                    root.no_openat2.store(true, Ordering::Relaxed);
-                    return Ok(fd);
-                }
-                result => return result,
-            }
-        }
-    }
-    open_fallback(root, rel, follow_symlinks)
-}
+/// `Allow` for every resource `ServeDir` serves.
+const ALLOW: HeaderValue = HeaderValue::from_static("GET, HEAD, OPTIONS");
 
-/// The fallback for kernels without `openat2`. Without symlinks it is just
-/// [`open_walk`]. With them, the path is canonicalized against the root's
-/// canonical path, refused (`EXDEV`) unless it stays beneath it, and the
-/// canonical remainder is then opened with the same no-symlink walk, so a
-/// symlink swapped in after canonicalizing is refused, never followed.
-fn open_fallback(root: &Root, rel: &str, follow_symlinks: bool) -> Result<OwnedFd, Errno> {
-    if !follow_symlinks {
-        return open_walk(root.fd.as_fd(), Path::new(rel));
-    }
-    let real = std::fs::canonicalize(root.canonical.join(rel)).map_err(|e| io_errno(&e))?;
-    let inside = real
-        .strip_prefix(&root.canonical)
-        .map_err(|_| Errno::XDEV)?;
-    open_walk(root.fd.as_fd(), inside)
-}
-
-/// Opens the relative path `rel` beneath `root` one component at a time,
-/// following no symlink: each directory is opened with `openat(O_PATH |
-/// O_DIRECTORY | O_NOFOLLOW)` relative to the one before, and the last
-/// component with the file flags plus `O_NOFOLLOW` (a symlink there fails
-/// with `ELOOP`, one in the middle with `ENOTDIR`). An empty path opens the
-/// root itself. Anything but plain names (`..`, `/`) is refused with `EXDEV`.
-fn open_walk(root: BorrowedFd<'_>, rel: &Path) -> Result<OwnedFd, Errno> {
-    let mut names = rel.components().peekable();
-    let mut dir: Option<OwnedFd> = None;
-    loop {
-        let at = dir.as_ref().map_or(root, |d| d.as_fd());
-        let name = match names.next() {
-            None => return rustix::fs::openat(at, ".", FILE_FLAGS, Mode::empty()),
-            Some(Component::CurDir) => continue,
-            Some(Component::Normal(name)) => name,
-            Some(_) => return Err(Errno::XDEV),
-        };
-        if names.peek().is_none() {
-            return rustix::fs::openat(at, name, FILE_FLAGS | OFlags::NOFOLLOW, Mode::empty());
-        }
-        dir = Some(rustix::fs::openat(at, name, DIR_FLAGS, Mode::empty())?);
-    }
-}
-
-fn io_errno(e: &io::Error) -> Errno {
-    Errno::from_io_error(e).unwrap_or(Errno::IO)
-}
-
-/// The status for a failed open (step 3).
-fn error_status(e: Errno) -> StatusCode {
-    match e {
-        // Missing, a file used as a directory, a refused symlink, an escape
-        // attempt, an over-long name, or a socket/device with no reader.
-        Errno::NOENT | Errno::NOTDIR | Errno::LOOP | Errno::XDEV | Errno::NAMETOOLONG => {
-            StatusCode::NOT_FOUND
-        }
-        Errno::NXIO | Errno::NODEV => StatusCode::NOT_FOUND,
-        Errno::ACCESS | Errno::PERM => StatusCode::FORBIDDEN,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-/// Step 4: `301` to the directory's URL with a trailing slash.
-fn redirect_to_dir(path: &SafePath) -> Response {
+/// Step 4: `301` to the directory's URL with a trailing slash, keeping the
+/// query string.
+fn redirect_to_dir(path: &SafePath, query: Option<&str>) -> Response {
     let mut location = path.to_url_path();
     if !location.ends_with('/') {
         location.push('/');
+    }
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        location.push('?');
+        location.push_str(query);
     }
     let Ok(location) = HeaderValue::try_from(location) else {
         return status(StatusCode::INTERNAL_SERVER_ERROR);
@@ -356,47 +321,33 @@ fn redirect_to_dir(path: &SafePath) -> Response {
     res
 }
 
-/// Step 5: `200` with the whole file.
-fn file_response(file: File, meta: &Metadata, name: &Path) -> Response {
-    let mut res = Response::new(Body::file(file, 0, meta.len()));
-    let headers = res.headers_mut();
-    headers.insert(header::CONTENT_TYPE, content_type(name));
-    if let Some(modified) = last_modified(meta) {
-        headers.insert(header::LAST_MODIFIED, modified);
-    }
+/// Step 5 (and `OPTIONS *`): `204` with `Allow`.
+fn options_response() -> Response {
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = StatusCode::NO_CONTENT;
+    res.headers_mut().insert(header::ALLOW, ALLOW);
     res
-}
-
-/// `Last-Modified`, when the mtime is one HTTP dates can express (1970 to
-/// 9999; `httpdate` panics outside that range).
-fn last_modified(meta: &Metadata) -> Option<HeaderValue> {
-    http_date(meta.modified().ok()?)
-}
-
-fn http_date(mtime: SystemTime) -> Option<HeaderValue> {
-    let secs = mtime.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    if secs >= YEAR_10000 {
-        return None;
-    }
-    HeaderValue::try_from(httpdate::fmt_http_date(mtime)).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
-    use std::time::Duration;
+    use std::path::PathBuf;
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, UNIX_EPOCH};
 
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
     use tempfile::TempDir;
 
     /// A temp dir holding `root/` (the tree served) and, next to it,
     /// `outside/secret.txt`, which symlinks in `root/` try to reach.
-    struct Tree {
+    pub(super) struct Tree {
         tmp: TempDir,
     }
 
     impl Tree {
-        fn new() -> Tree {
+        pub(super) fn new() -> Tree {
             let tmp = tempfile::tempdir().unwrap();
             let outside = tmp.path().join("outside");
             let root = tmp.path().join("root");
@@ -419,24 +370,24 @@ mod tests {
             Tree { tmp }
         }
 
-        fn root(&self) -> PathBuf {
+        pub(super) fn root(&self) -> PathBuf {
             self.tmp.path().join("root")
         }
 
-        fn serve(&self) -> ServeDir {
+        pub(super) fn serve(&self) -> ServeDir {
             ServeDir::new(self.root())
         }
     }
 
     /// Forces the fallback walk for every open.
-    fn fallback(sd: ServeDir) -> ServeDir {
+    pub(super) fn fallback(sd: ServeDir) -> ServeDir {
         if let Some(root) = &sd.inner.root {
             root.no_openat2.store(true, Ordering::Relaxed);
         }
         sd
     }
 
-    async fn send(sd: &ServeDir, method: Method, uri: &str) -> Response {
+    pub(super) async fn send(sd: &ServeDir, method: Method, uri: &str) -> Response {
         let req = http::Request::builder()
             .method(method)
             .uri(uri)
@@ -445,16 +396,16 @@ mod tests {
         sd.call(req).await
     }
 
-    async fn get(sd: &ServeDir, uri: &str) -> Response {
+    pub(super) async fn get(sd: &ServeDir, uri: &str) -> Response {
         send(sd, Method::GET, uri).await
     }
 
-    async fn body(res: Response) -> String {
+    pub(super) async fn body(res: Response) -> String {
         let bytes = res.into_body().collect(1 << 20).await.unwrap();
         String::from_utf8(bytes.to_vec()).unwrap()
     }
 
-    fn header(res: &Response, name: header::HeaderName) -> Option<&str> {
+    pub(super) fn header(res: &Response, name: header::HeaderName) -> Option<&str> {
         res.headers().get(name).map(|v| v.to_str().unwrap())
     }
 
@@ -463,7 +414,7 @@ mod tests {
         [configure(tree.serve()), fallback(configure(tree.serve()))]
     }
 
-    const TEXT: Option<&str> = Some("text/plain; charset=utf-8");
+    pub(super) const TEXT: Option<&str> = Some("text/plain; charset=utf-8");
 
     #[tokio::test]
     async fn serves_a_file() {
@@ -527,7 +478,9 @@ mod tests {
         let sd = tree.serve();
         let cases = [
             ("/dir", "/dir/"),
-            ("/dir?q=1", "/dir/"),
+            ("/dir?q=1", "/dir/?q=1"),
+            ("/dir?a=1&b=%2F", "/dir/?a=1&b=%2F"),
+            ("/dir?", "/dir/"),
             ("/x/../dir", "/dir/"),
             ("//dir", "/dir/"),
             ("/space%20dir", "/space%20dir/"),
@@ -572,10 +525,34 @@ mod tests {
     async fn other_methods_are_405() {
         let tree = Tree::new();
         let sd = tree.serve();
-        for method in [Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS] {
+        for method in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
             let res = send(&sd, method, "/hello.txt").await;
             assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
-            assert_eq!(header(&res, header::ALLOW), Some("GET, HEAD"));
+            assert_eq!(header(&res, header::ALLOW), Some("GET, HEAD, OPTIONS"));
+        }
+    }
+
+    #[tokio::test]
+    async fn options_is_204_with_allow_where_get_would_serve() {
+        let tree = Tree::new();
+        let sd = tree.serve();
+        for uri in ["/hello.txt", "/", "/dir/", "*"] {
+            let res = send(&sd, Method::OPTIONS, uri).await;
+            assert_eq!(res.status(), StatusCode::NO_CONTENT, "{uri}");
+            assert_eq!(header(&res, header::ALLOW), Some("GET, HEAD, OPTIONS"));
+            assert!(res.body().is_empty());
+        }
+        for (uri, code) in [
+            ("/missing", StatusCode::NOT_FOUND),
+            ("/noindex/", StatusCode::NOT_FOUND),
+            ("/.env", StatusCode::NOT_FOUND),
+            ("/dir", StatusCode::MOVED_PERMANENTLY),
+        ] {
+            assert_eq!(
+                send(&sd, Method::OPTIONS, uri).await.status(),
+                code,
+                "{uri}"
+            );
         }
     }
 
@@ -674,83 +651,6 @@ mod tests {
         assert_eq!(get(&sd, "/").await.status(), StatusCode::NOT_FOUND);
     }
 
-    #[test]
-    fn http_dates_outside_1970_to_9999_are_skipped() {
-        // httpdate panics on these; files can carry any mtime.
-        assert_eq!(http_date(UNIX_EPOCH - Duration::from_secs(1)), None);
-        assert_eq!(
-            http_date(UNIX_EPOCH + Duration::from_secs(YEAR_10000)),
-            None
-        );
-        let last = http_date(UNIX_EPOCH + Duration::from_secs(YEAR_10000 - 1)).unwrap();
-        assert_eq!(last, "Fri, 31 Dec 9999 23:59:59 GMT");
-        assert_eq!(
-            http_date(UNIX_EPOCH).unwrap(),
-            "Thu, 01 Jan 1970 00:00:00 GMT"
-        );
-    }
-
-    #[test]
-    fn walk_directly() {
-        let tree = Tree::new();
-        let root = Root::open(&tree.root()).unwrap();
-        let fd = root.fd.as_fd();
-        let read = |fd: OwnedFd| std::io::read_to_string(File::from(fd)).unwrap();
-
-        assert_eq!(
-            read(open_walk(fd, Path::new("hello.txt")).unwrap()),
-            "hello"
-        );
-        assert_eq!(
-            read(open_walk(fd, Path::new("dir/page.html")).unwrap()),
-            "page"
-        );
-        assert!(
-            File::from(open_walk(fd, Path::new("")).unwrap())
-                .metadata()
-                .unwrap()
-                .is_dir()
-        );
-        assert_eq!(
-            open_walk(fd, Path::new("missing")).unwrap_err(),
-            Errno::NOENT
-        );
-        assert_eq!(
-            open_walk(fd, Path::new("hello.txt/x")).unwrap_err(),
-            Errno::NOTDIR
-        );
-        assert_eq!(
-            open_walk(fd, Path::new("link.txt")).unwrap_err(),
-            Errno::LOOP
-        );
-        assert_eq!(
-            open_walk(fd, Path::new("escape.txt")).unwrap_err(),
-            Errno::LOOP
-        );
-        let through_link = open_walk(fd, Path::new("linkdir/page.html")).unwrap_err();
-        assert!(
-            matches!(through_link, Errno::NOTDIR | Errno::LOOP),
-            "{through_link:?}"
-        );
-        assert_eq!(
-            open_walk(fd, Path::new("../outside/secret.txt")).unwrap_err(),
-            Errno::XDEV
-        );
-        assert_eq!(
-            open_walk(fd, Path::new("/etc/passwd")).unwrap_err(),
-            Errno::XDEV
-        );
-
-        // Following symlinks: only those that stay beneath the root.
-        let follow = |rel: &str| open_fallback(&root, rel, true);
-        assert_eq!(read(follow("link.txt").unwrap()), "hello");
-        assert_eq!(read(follow("linkdir/page.html").unwrap()), "page");
-        assert_eq!(follow("escape.txt").unwrap_err(), Errno::XDEV);
-        assert_eq!(follow("abs.txt").unwrap_err(), Errno::XDEV);
-        assert_eq!(follow("missing").unwrap_err(), Errno::NOENT);
-        assert!(File::from(follow("").unwrap()).metadata().unwrap().is_dir());
-    }
-
     #[tokio::test]
     async fn openat2_is_used_where_available() {
         let flags = OFlags::PATH | OFlags::DIRECTORY;
@@ -772,18 +672,5 @@ mod tests {
             .no_openat2
             .load(Ordering::Relaxed);
         assert_eq!(no_openat2, probe.is_err());
-    }
-
-    #[test]
-    fn error_statuses() {
-        assert_eq!(error_status(Errno::NOENT), StatusCode::NOT_FOUND);
-        assert_eq!(error_status(Errno::LOOP), StatusCode::NOT_FOUND);
-        assert_eq!(error_status(Errno::XDEV), StatusCode::NOT_FOUND);
-        assert_eq!(error_status(Errno::ACCESS), StatusCode::FORBIDDEN);
-        assert_eq!(error_status(Errno::PERM), StatusCode::FORBIDDEN);
-        assert_eq!(
-            error_status(Errno::MFILE),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
     }
 }

@@ -1,12 +1,24 @@
 //! Command-line flags (`Args`, syntax only) and the validated `Config` they
-//! resolve to, in one place (ripgrep's LowArgs → HiArgs).
+//! resolve to, in one place (ripgrep's LowArgs → HiArgs). Each flag is also
+//! read from `BERTH_<FLAG>` and from the `--config` file: one clap schema
+//! for all three (see [`parse_args`]).
 
+use std::cmp::Ordering;
+use std::ffi::OsString;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use berth::http::{HeaderName, HeaderValue, Uri};
 use berth::{ServerConfig, Timeouts};
-use clap::Parser;
+use clap::builder::BoolishValueParser;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+
+use crate::access_log::{self, LogFormat};
+use crate::app::{Cors, SiteOptions};
+use crate::config_file;
 
 /// The default ROOT, created with a welcome page when missing.
 pub const DEFAULT_ROOT: &str = "./public";
@@ -15,7 +27,8 @@ pub const DEFAULT_ROOT: &str = "./public";
 #[derive(Debug, Parser)]
 #[command(name = "berth", version, about)]
 pub struct Args {
-    /// Directory to serve.
+    /// Directory to serve [default: ./public, created with a welcome page
+    /// when missing].
     #[arg(value_name = "ROOT", env = "BERTH_ROOT")]
     pub root: Option<PathBuf>,
 
@@ -83,13 +96,102 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024, env = "BERTH_MAX_BODY_BYTES")]
     pub max_body_bytes: u64,
 
-    /// Log more (-v: requests and connection errors, -vv: debug).
-    #[arg(short, long, action = clap::ArgAction::Count)]
+    /// Log more on stderr (-v: requests and connection errors, -vv: debug)
+    /// [default: warnings and errors].
+    #[arg(short, long, action = clap::ArgAction::Count, env = "BERTH_VERBOSE")]
     pub verbose: u8,
 
-    /// Log only errors.
-    #[arg(short, long, conflicts_with = "verbose")]
+    /// No access log, and only errors on stderr (against --verbose, the one
+    /// from the stronger source wins: flag, then env, then file)
+    /// [default: off].
+    #[arg(short, long, env = "BERTH_QUIET", value_parser = BoolishValueParser::new())]
     pub quiet: bool,
+
+    /// TOML file setting any of these options by their long names
+    /// (`port = 8080`, `head-timeout = "10s"`, `header = ["X-A: b"]`);
+    /// flags and BERTH_* variables take precedence over it [default: none].
+    #[arg(short, long, value_name = "FILE", env = "BERTH_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// File served for a directory requested with a trailing slash
+    /// (repeatable).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "index.html",
+        env = "BERTH_INDEX"
+    )]
+    pub index: Vec<String>,
+
+    /// Single-page app: serve FILE (200, Cache-Control: no-cache) instead
+    /// of a 404 to navigations (GET/HEAD accepting text/html for a path whose
+    /// last segment has no `.`); assets such as /app.js keep their 404
+    /// [default: none].
+    #[arg(long, value_name = "FILE", env = "BERTH_SPA")]
+    pub spa: Option<String>,
+
+    /// Page served, with status 404, when nothing else is found
+    /// [default: none: a short text].
+    #[arg(long = "404", value_name = "FILE", env = "BERTH_404")]
+    pub not_found: Option<String>,
+
+    /// Cache-Control for 200/206/304 file responses that have none, e.g.
+    /// `no-cache` or `public, max-age=31536000, immutable` (hashed assets).
+    /// None by default: the right lifetime depends on the site, and
+    /// ETag/Last-Modified let clients revalidate [default: none].
+    #[arg(long, value_name = "VALUE", env = "BERTH_CACHE_CONTROL")]
+    pub cache_control: Option<String>,
+
+    /// Header set on every response, replacing one of the same name
+    /// (repeatable; framing and hop-by-hop headers are refused)
+    /// [default: none].
+    #[arg(long, value_name = "'NAME: VALUE'", env = "BERTH_HEADER")]
+    pub header: Vec<String>,
+
+    /// Allow cross-origin GET/HEAD from any origin (`Access-Control-Allow-Origin: *`)
+    /// and answer CORS preflights [default: off].
+    #[arg(long, env = "BERTH_CORS", value_parser = BoolishValueParser::new())]
+    pub cors: bool,
+
+    /// Allow cross-origin requests from ORIGIN only, e.g.
+    /// `https://app.example` (repeatable or comma-separated; implies
+    /// --cors) [default: none].
+    #[arg(
+        long,
+        value_name = "ORIGIN",
+        value_delimiter = ',',
+        env = "BERTH_CORS_ORIGIN"
+    )]
+    pub cors_origin: Vec<String>,
+
+    /// Access log format, one line per response on stdout (`common` and
+    /// `combined` as Apache writes them; `json` adds the duration).
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Combined,
+        env = "BERTH_LOG"
+    )]
+    pub log: LogFormat,
+
+    /// Answer GET/HEAD on exactly PATH with 200 `ok`, without touching the
+    /// disk (for load balancers) [default: none].
+    #[arg(long, value_name = "PATH", env = "BERTH_HEALTH")]
+    pub health: Option<String>,
+
+    /// List the contents of directories without an index file
+    /// [default: off: 404].
+    #[arg(long, env = "BERTH_LISTING", value_parser = BoolishValueParser::new())]
+    pub listing: bool,
+
+    /// Serve dotfiles and dot-directories [default: off: 404].
+    #[arg(long, env = "BERTH_HIDDEN", value_parser = BoolishValueParser::new())]
+    pub hidden: bool,
+
+    /// Follow symlinks that stay inside ROOT [default: off: 404].
+    #[arg(long, env = "BERTH_FOLLOW_SYMLINKS", value_parser = BoolishValueParser::new())]
+    pub follow_symlinks: bool,
 }
 
 /// Validated configuration for one run.
@@ -98,13 +200,94 @@ pub struct Config {
     pub root: PathBuf,
     pub root_is_default: bool,
     pub addr: SocketAddr,
+    /// Includes the access log (`None` with `--quiet`).
     pub server: ServerConfig,
     pub log_level: tracing::Level,
+    /// What the app layer in front of `ServeDir` does.
+    pub site: SiteOptions,
 }
 
 /// A configuration error: one line for the user, exit code 2.
 #[derive(Debug)]
 pub struct ConfigError(pub String);
+
+/// Why the command line could not become a [`Config`].
+#[derive(Debug)]
+pub enum ParseError {
+    /// A usage error, `--help` or `--version`: clap prints it and exits.
+    Clap(clap::Error),
+    /// One line for the user, exit code 2.
+    Config(ConfigError),
+}
+
+impl From<ConfigError> for ParseError {
+    fn from(e: ConfigError) -> Self {
+        ParseError::Config(e)
+    }
+}
+
+/// Parses `argv` (flags and `BERTH_*` variables), merges the `--config`
+/// file beneath them, and returns the `Args` to validate.
+///
+/// Precedence is flag > environment > file > default: clap records where
+/// each value came from (`ArgMatches::value_source`); every file key whose
+/// argument came from neither the command line nor the environment becomes
+/// `--name=value` tokens (see [`config_file`](crate::config_file)), which
+/// are placed before the real arguments and parsed again, so one clap schema
+/// parses and validates all three sources.
+pub fn parse_args<I, T>(argv: I) -> Result<Args, ParseError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    let cmd = Args::command();
+    let matches = cmd
+        .clone()
+        .try_get_matches_from(&argv)
+        .map_err(ParseError::Clap)?;
+    let Some(path) = matches.get_one::<PathBuf>("config").cloned() else {
+        let args = Args::from_arg_matches(&matches).map_err(ParseError::Clap)?;
+        return quiet_or_verbose(args, &matches);
+    };
+    let table = config_file::load(&path)?;
+    let from_file = config_file::merge(&cmd, &matches, &table, &path)?;
+    let mut merged = Vec::with_capacity(argv.len() + from_file.tokens.len());
+    merged.push(argv.first().cloned().unwrap_or_else(|| "berth".into()));
+    merged.extend(from_file.tokens);
+    merged.extend(argv.into_iter().skip(1));
+    let merged = cmd.try_get_matches_from(merged).map_err(ParseError::Clap)?;
+    let mut args = Args::from_arg_matches(&merged).map_err(ParseError::Clap)?;
+    if args.root.is_none() {
+        args.root = from_file.root;
+    }
+    quiet_or_verbose(args, &matches)
+}
+
+/// `--quiet` and `--verbose` set one thing, the stderr level: when both are
+/// on, the one from the stronger source wins (`matches` is the parse
+/// without the file, where a file value shows as absent); from the same
+/// source they are a usage error.
+fn quiet_or_verbose(mut args: Args, matches: &ArgMatches) -> Result<Args, ParseError> {
+    if !args.quiet || args.verbose == 0 {
+        return Ok(args);
+    }
+    let rank = |id| match matches.value_source(id) {
+        Some(ValueSource::CommandLine) => 3,
+        Some(ValueSource::EnvVariable) => 2,
+        _ => 1,
+    };
+    match rank("quiet").cmp(&rank("verbose")) {
+        Ordering::Greater => args.verbose = 0,
+        Ordering::Less => args.quiet = false,
+        Ordering::Equal => {
+            return Err(ParseError::Config(ConfigError(
+                "--quiet and --verbose cannot be used together".into(),
+            )));
+        }
+    }
+    Ok(args)
+}
 
 impl Config {
     pub fn from_args(args: Args) -> Result<Config, ConfigError> {
@@ -131,6 +314,7 @@ impl Config {
             },
             max_connections: args.max_connections,
             max_body_bytes: args.max_body_bytes,
+            access_log: (!args.quiet).then(|| access_log::stdout_log(args.log)),
             ..defaults
         };
         for (name, d) in [
@@ -149,14 +333,176 @@ impl Config {
             (false, 1) => tracing::Level::INFO,
             (false, _) => tracing::Level::DEBUG,
         };
+        let site = SiteOptions {
+            index: validate_index(args.index)?,
+            hidden: args.hidden,
+            follow_symlinks: args.follow_symlinks,
+            listing: args.listing,
+            spa: args
+                .spa
+                .as_deref()
+                .map(|f| file_uri("--spa", f))
+                .transpose()?,
+            not_found: args
+                .not_found
+                .as_deref()
+                .map(|f| file_uri("--404", f))
+                .transpose()?,
+            cache_control: args
+                .cache_control
+                .as_deref()
+                .map(parse_cache_control)
+                .transpose()?,
+            headers: parse_headers(&args.header)?,
+            cors: parse_cors(args.cors, &args.cors_origin)?,
+            health: args.health.map(validate_health).transpose()?,
+        };
         Ok(Config {
             root,
             root_is_default,
             addr,
             server,
             log_level,
+            site,
         })
     }
+}
+
+/// `--index`: plain file names (one path component each).
+fn validate_index(names: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    for name in &names {
+        let plain = !name.is_empty()
+            && name != "."
+            && name != ".."
+            && !name.contains('/')
+            && !name.chars().any(char::is_control);
+        if !plain {
+            return Err(ConfigError(format!(
+                "invalid --index {name:?}: give a file name such as index.html (no '/')"
+            )));
+        }
+    }
+    Ok(names)
+}
+
+/// `--spa` and `--404`: a file beneath ROOT, as the URI path `ServeDir` is
+/// asked for (each segment percent-encoded).
+fn file_uri(flag: &str, file: &str) -> Result<Uri, ConfigError> {
+    const SEGMENT: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'[')
+        .add(b'\\')
+        .add(b']')
+        .add(b'^')
+        .add(b'`')
+        .add(b'{')
+        .add(b'|')
+        .add(b'}');
+    let bad = |why: &str| ConfigError(format!("invalid {flag} {file:?}: {why}"));
+    let rel = file.strip_prefix('/').unwrap_or(file);
+    let mut path = String::with_capacity(rel.len() + 1);
+    for segment in rel.split('/') {
+        if segment.is_empty() || segment == "." || segment == ".." {
+            return Err(bad("give a file path inside ROOT, such as index.html"));
+        }
+        if segment.chars().any(char::is_control) {
+            return Err(bad("control characters in the name"));
+        }
+        path.push('/');
+        path.extend(utf8_percent_encode(segment, SEGMENT));
+    }
+    Uri::try_from(path).map_err(|_| bad("not a usable file name"))
+}
+
+fn parse_cache_control(value: &str) -> Result<HeaderValue, ConfigError> {
+    match HeaderValue::from_str(value.trim()) {
+        Ok(v) if !v.is_empty() => Ok(v),
+        _ => Err(ConfigError(format!(
+            "invalid --cache-control {value:?}: give a header value such as \"no-cache\""
+        ))),
+    }
+}
+
+/// Headers the server owns (framing and hop-by-hop): `--header` refuses them.
+const OWNED_HEADERS: [&str; 8] = [
+    "connection",
+    "content-length",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// `--header 'Name: value'`, grouped by name in first-seen order.
+fn parse_headers(specs: &[String]) -> Result<Vec<(HeaderName, Vec<HeaderValue>)>, ConfigError> {
+    let mut out: Vec<(HeaderName, Vec<HeaderValue>)> = Vec::new();
+    for spec in specs {
+        let bad = |why: &str| ConfigError(format!("invalid --header {spec:?}: {why}"));
+        let (name, value) = spec
+            .split_once(':')
+            .ok_or_else(|| bad("expected 'Name: value'"))?;
+        let name = HeaderName::from_bytes(name.trim_end().as_bytes())
+            .map_err(|_| bad("the name is not a valid header name"))?;
+        if OWNED_HEADERS.contains(&name.as_str()) {
+            return Err(bad("berth sets this header itself"));
+        }
+        let value = HeaderValue::from_str(value.trim())
+            .map_err(|_| bad("the value has control characters"))?;
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, values)) => values.push(value),
+            None => out.push((name, vec![value])),
+        }
+    }
+    Ok(out)
+}
+
+/// `--cors` and `--cors-origin`: origins are `scheme://host[:port]`,
+/// compared case-insensitively; `*` means any.
+fn parse_cors(any: bool, origins: &[String]) -> Result<Cors, ConfigError> {
+    if origins.is_empty() {
+        return Ok(if any { Cors::Any } else { Cors::Off });
+    }
+    let mut list = Vec::with_capacity(origins.len());
+    for origin in origins {
+        let origin = origin.trim();
+        if origin == "*" {
+            return Ok(Cors::Any);
+        }
+        let valid = origin.split_once("://").is_some_and(|(scheme, host)| {
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && !host.is_empty()
+                && !host.contains(['/', '?', '#'])
+        }) && HeaderValue::from_str(origin).is_ok();
+        if !valid {
+            return Err(ConfigError(format!(
+                "invalid --cors-origin {origin:?}: give scheme://host[:port], \
+                 such as https://app.example (no path)"
+            )));
+        }
+        list.push(origin.to_ascii_lowercase());
+    }
+    Ok(Cors::Origins(list))
+}
+
+/// `--health`: an absolute path, compared exactly with the request's.
+fn validate_health(path: String) -> Result<String, ConfigError> {
+    if !path.starts_with('/') || path.contains(['?', '#']) || Uri::try_from(&path).is_err() {
+        return Err(ConfigError(format!(
+            "invalid --health {path:?}: give a path such as /healthz"
+        )));
+    }
+    Ok(path)
 }
 
 fn resolve_bind(bind: &str, port: u16) -> Result<SocketAddr, ConfigError> {

@@ -1,15 +1,20 @@
-//! The `berth` binary: parse flags, set up logging, serve ROOT until Ctrl-C
-//! or SIGTERM.
+//! The `berth` binary: parse flags (and `BERTH_*` variables and the
+//! `--config` file), set up logging, serve ROOT through the [`app::Site`]
+//! layer until Ctrl-C or SIGTERM.
+#![forbid(unsafe_code)]
 
+mod access_log;
+mod app;
 mod cli;
+mod config_file;
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use berth::{ServeDir, Server};
-use clap::Parser;
+use berth::Server;
 
-use cli::{Args, Config};
+use app::Site;
+use cli::{Config, ParseError};
 
 const WELCOME: &str = "<!doctype html>
 <html lang=\"en\">
@@ -22,7 +27,12 @@ const WELCOME: &str = "<!doctype html>
 ";
 
 fn main() -> ExitCode {
-    let config = match Config::from_args(Args::parse()) {
+    let args = match cli::parse_args(std::env::args_os()) {
+        Ok(args) => args,
+        Err(ParseError::Clap(e)) => e.exit(),
+        Err(ParseError::Config(e)) => return fail(&e.0),
+    };
+    let config = match Config::from_args(args) {
         Ok(config) => config,
         Err(e) => return fail(&e.0),
     };
@@ -34,6 +44,7 @@ fn main() -> ExitCode {
     if let Err(message) = prepare_root(&config.root, config.root_is_default) {
         return fail(&message);
     }
+    warn_missing_pages(&config);
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -68,7 +79,7 @@ async fn run(config: Config) -> ExitCode {
     let server = server
         .config(config.server)
         .with_graceful_shutdown(shutdown);
-    match server.serve(ServeDir::new(&config.root)).await {
+    match server.serve(Site::new(&config.root, config.site)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e.to_string()),
     }
@@ -97,6 +108,24 @@ fn prepare_root(root: &Path, is_default: bool) -> Result<(), String> {
             Err(format!("{}: no such directory", root.display()))
         }
         Err(e) => Err(format!("{}: {e}", root.display())),
+    }
+}
+
+/// A `--spa` or `--404` file that is not there yet is worth a warning, not
+/// a refusal to start (it may be deployed later).
+fn warn_missing_pages(config: &Config) {
+    let pages = [
+        ("--spa", &config.site.spa),
+        ("--404", &config.site.not_found),
+    ];
+    for (flag, uri) in pages {
+        let Some(uri) = uri else { continue };
+        let rel = percent_encoding::percent_decode_str(uri.path().trim_start_matches('/'))
+            .decode_utf8_lossy()
+            .into_owned();
+        if !config.root.join(&rel).is_file() {
+            tracing::warn!("{flag} {rel}: no such file in ROOT yet; requests get the plain 404");
+        }
     }
 }
 

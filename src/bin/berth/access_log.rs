@@ -1,0 +1,355 @@
+//! The access log: one line on stdout per response, written after it.
+//!
+//! - `common`: Apache's Common Log Format,
+//!   `%h %l %u %t "%r" %>s %b`.
+//! - `combined`: Apache's combined format, `common` plus
+//!   `"%{Referer}i" "%{User-Agent}i"`.
+//! - `json`: one object per line with the same facts plus the duration.
+//!
+//! `common` and `combined` are kept exactly as Apache writes them (no extra
+//! field), so log tools that parse those formats keep working; the duration
+//! is in `json`. Times are UTC.
+//!
+//! Fields a client controls (request line, Referer, User-Agent) are escaped
+//! as Apache does: `"` → `\"`, `\` → `\\`, and every byte outside printable
+//! ASCII → `\xNN`; in JSON, `\uNNNN` (each byte read as Latin-1). A client
+//! can therefore neither end a field early nor start a new line.
+//!
+//! Each line is formatted into one buffer and written with one `write_all`
+//! on the locked stdout, whose line buffering makes it one `write(2)`: lines
+//! from concurrent connections never interleave.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use berth::http::{HeaderValue, Method, StatusCode, Uri, Version};
+use berth::{AccessLog, AccessRecord};
+
+/// How each access-log line is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Apache Common Log Format.
+    Common,
+    /// Apache combined: common plus Referer and User-Agent.
+    Combined,
+    /// One JSON object per line, with the duration in milliseconds.
+    Json,
+}
+
+/// The driver's callback: format the record and write it to stdout.
+pub fn stdout_log(format: LogFormat) -> AccessLog {
+    AccessLog::new(move |record| {
+        let line = format_line(format, &Entry::from(record));
+        // A closed or full stdout must not take the server down.
+        let _ = std::io::stdout().lock().write_all(line.as_bytes());
+    })
+}
+
+/// The facts of one exchange that a line shows (an [`AccessRecord`] is
+/// `#[non_exhaustive]`, so this copy is what the tests can build).
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub peer: SocketAddr,
+    pub time: SystemTime,
+    pub method: Option<&'a Method>,
+    pub target: Option<&'a Uri>,
+    pub version: Version,
+    pub status: StatusCode,
+    pub body_bytes: u64,
+    pub duration: Duration,
+    pub referer: Option<&'a HeaderValue>,
+    pub user_agent: Option<&'a HeaderValue>,
+}
+
+impl<'a> From<&AccessRecord<'a>> for Entry<'a> {
+    fn from(r: &AccessRecord<'a>) -> Self {
+        Entry {
+            peer: r.peer,
+            time: r.time,
+            method: r.method,
+            target: r.target,
+            version: r.version,
+            status: r.status,
+            body_bytes: r.body_bytes,
+            duration: r.duration,
+            referer: r.referer,
+            user_agent: r.user_agent,
+        }
+    }
+}
+
+/// One log line, newline included.
+pub fn format_line(format: LogFormat, r: &Entry<'_>) -> String {
+    let mut line = String::with_capacity(200);
+    match format {
+        LogFormat::Common => common(&mut line, r),
+        LogFormat::Combined => {
+            common(&mut line, r);
+            line.push_str(" \"");
+            apache_escape(&mut line, r.referer.map_or(b"-", |v| v.as_bytes()));
+            line.push_str("\" \"");
+            apache_escape(&mut line, r.user_agent.map_or(b"-", |v| v.as_bytes()));
+            line.push('"');
+        }
+        LogFormat::Json => json(&mut line, r),
+    }
+    line.push('\n');
+    line
+}
+
+fn common(line: &mut String, r: &Entry<'_>) {
+    let t = Civil::from(r.time);
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let _ = write!(
+        line,
+        "{} - - [{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000] \"",
+        r.peer.ip(),
+        t.day,
+        MONTHS[(t.month - 1) as usize],
+        t.year,
+        t.hour,
+        t.minute,
+        t.second
+    );
+    match (r.method, r.target) {
+        (Some(method), Some(target)) => {
+            apache_escape(line, method.as_str().as_bytes());
+            line.push(' ');
+            apache_escape(line, target.to_string().as_bytes());
+            line.push(' ');
+            line.push_str(version(r.version));
+        }
+        _ => line.push('-'),
+    }
+    let _ = write!(line, "\" {} ", r.status.as_u16());
+    match r.body_bytes {
+        0 => line.push('-'),
+        n => {
+            let _ = write!(line, "{n}");
+        }
+    }
+}
+
+fn json(line: &mut String, r: &Entry<'_>) {
+    let t = Civil::from(r.time);
+    let _ = write!(
+        line,
+        "{{\"time\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"remote\":\"{}\",\"method\":",
+        t.year,
+        t.month,
+        t.day,
+        t.hour,
+        t.minute,
+        t.second,
+        t.millis,
+        r.peer.ip()
+    );
+    json_string(line, r.method.map(|m| m.as_str().as_bytes()));
+    line.push_str(",\"target\":");
+    let target = r.target.map(|t| t.to_string());
+    json_string(line, target.as_deref().map(str::as_bytes));
+    let _ = write!(
+        line,
+        ",\"version\":\"{}\",\"status\":{},\"bytes\":{},\"duration_ms\":{:.3},\"referer\":",
+        version(r.version),
+        r.status.as_u16(),
+        r.body_bytes,
+        r.duration.as_secs_f64() * 1000.0
+    );
+    json_string(line, r.referer.map(|v| v.as_bytes()));
+    line.push_str(",\"user_agent\":");
+    json_string(line, r.user_agent.map(|v| v.as_bytes()));
+    line.push('}');
+}
+
+fn version(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_09 => "HTTP/0.9",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// Apache's escaping of logged request fields.
+fn apache_escape(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+}
+
+/// A JSON string (or `null`), ASCII only: bytes outside printable ASCII
+/// become `\u00NN` (the byte as a Latin-1 character, as HTTP's obs-text).
+fn json_string(out: &mut String, bytes: Option<&[u8]>) {
+    let Some(bytes) = bytes else {
+        out.push_str("null");
+        return;
+    };
+    out.push('"');
+    for &b in bytes {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\u{b:04x}");
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// A UTC calendar time (proleptic Gregorian).
+#[derive(Debug, PartialEq, Eq)]
+struct Civil {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    millis: u32,
+}
+
+impl From<SystemTime> for Civil {
+    fn from(time: SystemTime) -> Civil {
+        let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let secs = since.as_secs();
+        let days = (secs / 86_400) as i64;
+        let rem = (secs % 86_400) as u32;
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Civil {
+            year,
+            month,
+            day,
+            hour: rem / 3600,
+            minute: rem / 60 % 60,
+            second: rem % 60,
+            millis: since.subsec_millis(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    fn line(format: LogFormat, ua: Option<&HeaderValue>, referer: Option<&HeaderValue>) -> String {
+        let method = Method::GET;
+        let target: Uri = "/apache_pb.gif?a=1".parse().unwrap();
+        let record = Entry {
+            peer: "127.0.0.1:5555".parse().unwrap(),
+            // 10/Oct/2000:13:55:36 +0000
+            time: at(971_186_136) + Duration::from_millis(250),
+            method: Some(&method),
+            target: Some(&target),
+            version: Version::HTTP_10,
+            status: StatusCode::OK,
+            body_bytes: 2326,
+            duration: Duration::from_micros(1500),
+            referer,
+            user_agent: ua,
+        };
+        format_line(format, &record)
+    }
+
+    #[test]
+    fn calendar() {
+        let c = Civil::from(at(0));
+        assert_eq!((c.year, c.month, c.day, c.hour), (1970, 1, 1, 0));
+        let c = Civil::from(at(951_782_400)); // 2000-02-29T00:00:00Z
+        assert_eq!((c.year, c.month, c.day), (2000, 2, 29));
+        let c = Civil::from(at(4_102_444_799)); // 2099-12-31T23:59:59Z
+        assert_eq!((c.year, c.month, c.day), (2099, 12, 31));
+        assert_eq!((c.hour, c.minute, c.second), (23, 59, 59));
+    }
+
+    #[test]
+    fn common_and_combined_are_apaches() {
+        assert_eq!(
+            line(LogFormat::Common, None, None),
+            "127.0.0.1 - - [10/Oct/2000:13:55:36 +0000] \"GET /apache_pb.gif?a=1 HTTP/1.0\" 200 2326\n"
+        );
+        let ua = HeaderValue::from_static("Mozilla/4.08 [en] (Win98; I ;Nav)");
+        let referer = HeaderValue::from_static("http://www.example.com/start.html");
+        assert_eq!(
+            line(LogFormat::Combined, Some(&ua), Some(&referer)),
+            "127.0.0.1 - - [10/Oct/2000:13:55:36 +0000] \"GET /apache_pb.gif?a=1 HTTP/1.0\" 200 2326 \
+             \"http://www.example.com/start.html\" \"Mozilla/4.08 [en] (Win98; I ;Nav)\"\n"
+        );
+        assert!(line(LogFormat::Combined, None, None).ends_with(" 2326 \"-\" \"-\"\n"));
+    }
+
+    #[test]
+    fn client_fields_cannot_inject() {
+        // HeaderValue already refuses CR, LF and other controls but TAB;
+        // the escaping does not rely on that.
+        let ua = HeaderValue::from_bytes(b"a\"b\\c\xff\tz").unwrap();
+        let l = line(LogFormat::Combined, Some(&ua), None);
+        assert!(l.ends_with("\"a\\\"b\\\\c\\xff\\x09z\"\n"), "{l}");
+        let j = line(LogFormat::Json, Some(&ua), None);
+        assert!(j.contains(r#""user_agent":"a\"b\\c\u00ff\u0009z""#), "{j}");
+        let mut out = String::new();
+        apache_escape(&mut out, b"x\r\n1.2.3.4 - - \x1b[2J\x7f");
+        assert_eq!(out, r"x\x0d\x0a1.2.3.4 - - \x1b[2J\x7f");
+        let mut out = String::new();
+        json_string(&mut out, Some(b"x\r\n\x1b\x7f"));
+        assert_eq!(out, r#""x\u000d\u000a\u001b\u007f""#);
+    }
+
+    #[test]
+    fn json_line() {
+        assert_eq!(
+            line(LogFormat::Json, None, None),
+            "{\"time\":\"2000-10-10T13:55:36.250Z\",\"remote\":\"127.0.0.1\",\"method\":\"GET\",\
+             \"target\":\"/apache_pb.gif?a=1\",\"version\":\"HTTP/1.0\",\"status\":200,\"bytes\":2326,\
+             \"duration_ms\":1.500,\"referer\":null,\"user_agent\":null}\n"
+        );
+    }
+
+    #[test]
+    fn unparsed_request_and_empty_body() {
+        let record = Entry {
+            peer: "[::1]:1".parse().unwrap(),
+            time: at(971_186_136),
+            method: None,
+            target: None,
+            version: Version::HTTP_11,
+            status: StatusCode::BAD_REQUEST,
+            body_bytes: 0,
+            duration: Duration::ZERO,
+            referer: None,
+            user_agent: None,
+        };
+        assert_eq!(
+            format_line(LogFormat::Common, &record),
+            "::1 - - [10/Oct/2000:13:55:36 +0000] \"-\" 400 -\n"
+        );
+        assert!(format_line(LogFormat::Json, &record).contains("\"method\":null,\"target\":null"));
+    }
+}
