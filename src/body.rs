@@ -30,7 +30,8 @@ pub struct Body {
 pub(crate) enum Kind {
     Empty,
     Full(Bytes),
-    Stream(BoxStream),
+    /// A stream, with its exact length when the producer knows it.
+    Stream(BoxStream, Option<u64>),
     File(FileRange),
     Incoming(Incoming),
 }
@@ -68,7 +69,7 @@ impl Body {
         S: Stream<Item = Result<Bytes, BoxError>> + Send + 'static,
     {
         Body {
-            kind: Kind::Stream(Box::pin(stream)),
+            kind: Kind::Stream(Box::pin(stream), None),
         }
     }
 
@@ -99,6 +100,19 @@ impl Body {
         (BodySender { tx }, Body::stream(ChannelStream { rx }))
     }
 
+    /// A stream whose total length is known: it goes out with
+    /// `Content-Length` instead of chunked. The stream must yield exactly
+    /// `len` bytes; if it yields fewer or more, the connection is closed
+    /// (the message cannot be completed correctly).
+    pub fn sized_stream<S>(len: u64, stream: S) -> Self
+    where
+        S: Stream<Item = Result<Bytes, BoxError>> + Send + 'static,
+    {
+        Body {
+            kind: Kind::Stream(Box::pin(stream), Some(len)),
+        }
+    }
+
     /// `len` bytes of `file` starting at `offset`, streamed from the file.
     pub fn file(file: File, offset: u64, len: u64) -> Self {
         Body {
@@ -111,7 +125,7 @@ impl Body {
         match &self.kind {
             Kind::Empty => Some(0),
             Kind::Full(b) => Some(b.len() as u64),
-            Kind::Stream(_) => None,
+            Kind::Stream(_, len) => *len,
             Kind::File(f) => Some(f.len),
             Kind::Incoming(i) => i.len,
         }
@@ -155,7 +169,7 @@ impl Body {
             Kind::Full(_) => Poll::Ready(Some(Ok(
                 std::mem::replace(&mut self.kind, Kind::Empty).into_full()
             ))),
-            Kind::Stream(s) => match s.as_mut().poll_next(cx) {
+            Kind::Stream(s, _) => match s.as_mut().poll_next(cx) {
                 Poll::Ready(Some(Err(e))) => {
                     Poll::Ready(Some(Err(BodyError::new(BodyErrorKind::Stream(e)))))
                 }
@@ -239,7 +253,7 @@ impl fmt::Debug for Body {
         let name = match &self.kind {
             Kind::Empty => "Empty",
             Kind::Full(_) => "Full",
-            Kind::Stream(_) => "Stream",
+            Kind::Stream(..) => "Stream",
             Kind::File(_) => "File",
             Kind::Incoming(_) => "Incoming",
         };

@@ -341,6 +341,13 @@ fn several_ranges_are_multipart_byteranges() {
         assert_eq!(r.status, 206, "{range}");
         assert_eq!(r.header("content-range"), None);
         assert!(r.header("etag").is_some());
+        // The multipart length is computed up front: no chunked framing.
+        assert_eq!(
+            r.header("content-length"),
+            Some(r.body.len().to_string().as_str()),
+            "{range}"
+        );
+        assert_eq!(r.header("transfer-encoding"), None, "{range}");
         let parts = parse_multipart(&r.body, &boundary(&r));
         assert_eq!(parts.len(), want.len(), "{range}");
         for ((headers, bytes), &(first, last)) in parts.iter().zip(want) {
@@ -359,7 +366,7 @@ fn several_ranges_are_multipart_byteranges() {
     // Overlapping ranges merged into one: a plain 206.
     let r = c.request(request("GET", "/hello.txt", &[("Range", "bytes=0-3,2-5")]));
     assert_partial(&r, 0, 5, HELLO_TXT.len(), HELLO_TXT.as_bytes());
-    // The connection is still in step after chunked multipart bodies.
+    // The connection is still in step after multipart bodies.
     assert_eq!(c.request(get("/")).body_str(), INDEX_HTML);
 }
 

@@ -87,14 +87,18 @@ pub(super) fn file_response(req: &Request, file: File, meta: &Metadata, name: &P
             ranges => {
                 let boundary = byteranges::new_boundary();
                 let parts = ByteRangesBody::new(file, ranges, len, &content_type, &boundary);
-                // TODO(body): `parts.content_length()` is exact; send it as
-                // Content-Length once `Body` can carry a stream of known
-                // length. Until then the body goes out chunked.
+                // The multipart length is exact, so it goes out with
+                // Content-Length rather than chunked.
+                let length = parts.content_length();
                 let multipart = format!("multipart/byteranges; boundary={boundary}");
                 let Ok(multipart) = HeaderValue::try_from(multipart) else {
                     return status(StatusCode::INTERNAL_SERVER_ERROR);
                 };
-                (StatusCode::PARTIAL_CONTENT, Body::stream(parts), multipart)
+                (
+                    StatusCode::PARTIAL_CONTENT,
+                    Body::sized_stream(length, parts),
+                    multipart,
+                )
             }
         },
     };

@@ -245,7 +245,7 @@ impl<H: Handler> Driver<H> {
         // The request body keeps flowing only if the handler put it into
         // its response (an echo); otherwise any other holder of it learns
         // that it was cut short rather than seeing a clean end.
-        let piped = matches!(response.body().kind, Kind::Incoming(_) | Kind::Stream(_));
+        let piped = matches!(response.body().kind, Kind::Incoming(_) | Kind::Stream(..));
         if !piped && let Some(f) = feed.take() {
             f.tx.abort();
         }
@@ -377,7 +377,7 @@ impl<H: Handler> Driver<H> {
                 Kind::Empty => {}
                 Kind::Full(bytes) => self.write_full(bytes).await?,
                 Kind::File(range) => self.write_file(range).await?,
-                Kind::Stream(_) | Kind::Incoming(_) => {
+                Kind::Stream(..) | Kind::Incoming(_) => {
                     Box::pin(self.write_stream(body, feed)).await?
                 }
             }
