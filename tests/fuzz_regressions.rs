@@ -17,6 +17,7 @@ const TARGETS: &[(&str, Check)] = &[
     ("chunked", invariants::check_chunked),
     ("connection", invariants::check_connection),
     ("resolve_path", invariants::check_resolve_path),
+    ("range", invariants::check_range),
 ];
 
 #[test]

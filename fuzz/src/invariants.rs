@@ -272,3 +272,53 @@ pub fn check_resolve_path(data: &[u8]) {
         "round trip through {url:?}"
     );
 }
+
+/// `Range` and `If-Range` parsing, and precondition evaluation: the first 8
+/// bytes are the representation length, the rest header text. Every
+/// satisfiable range lies within the representation, ranges are disjoint
+/// and ascending, and nothing panics.
+pub fn check_range(data: &[u8]) {
+    use berth::serve_dir::{
+        MAX_RANGE_SPECS, RangeOutcome, evaluate_preconditions, if_range_matches, parse_range,
+    };
+    if data.len() < 8 {
+        return;
+    }
+    let (len_bytes, rest) = data.split_at(8);
+    let len = u64::from_le_bytes(len_bytes.try_into().expect("8 bytes"));
+    let header = String::from_utf8_lossy(rest);
+    if let RangeOutcome::Partial(ranges) = parse_range(&header, len) {
+        assert!(!ranges.is_empty(), "empty Partial for {header:?}");
+        assert!(ranges.len() <= MAX_RANGE_SPECS, "{} ranges", ranges.len());
+        let mut previous_end: Option<u64> = None;
+        for r in &ranges {
+            assert!(
+                r.first <= r.last && r.last < len,
+                "{r:?} outside {len} for {header:?}"
+            );
+            if let Some(end) = previous_end {
+                assert!(r.first > end, "overlap or disorder in {ranges:?}");
+            }
+            previous_end = Some(r.last);
+        }
+    }
+    let modified = std::time::UNIX_EPOCH + std::time::Duration::from_secs(len % (1 << 34));
+    let _ = if_range_matches(rest, Some("\"etag\""), Some(modified));
+    let mut headers = HeaderMap::new();
+    for name in [
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+    ] {
+        if let Ok(value) = http::HeaderValue::from_bytes(rest) {
+            headers.insert(name, value);
+        }
+    }
+    let _ = evaluate_preconditions(
+        &http::Method::GET,
+        &headers,
+        Some("\"etag\""),
+        Some(modified),
+    );
+}
