@@ -8,8 +8,8 @@
 //! `representation.rs` (with the decisions in `conditional.rs` and
 //! `range.rs`, and multipart bodies in `byteranges.rs`):
 //!
-//! 1. **Method.** `GET`, `HEAD` and `OPTIONS`; anything else is `405` with
-//!    `Allow: GET, HEAD, OPTIONS`. `OPTIONS *` is answered here as in
+//! 1. **Method.** `GET`, `HEAD` and `OPTIONS`; another standard method is
+//!    `405` with `Allow: GET, HEAD, OPTIONS`, an unknown one `501`. `OPTIONS *` is answered here as in
 //!    step 5. `HEAD` gets exactly the headers of the `GET` response without
 //!    `Range` (see step 8): the driver takes `Content-Length` from the body
 //!    and never reads or sends the body itself.
@@ -208,6 +208,19 @@ impl Inner {
         // 1. Method.
         let method = req.method();
         if method != Method::GET && method != Method::HEAD && method != Method::OPTIONS {
+            // RFC 9110 §9.1: a method the server does not recognize at all
+            // is 501; a known one this resource does not allow is 405.
+            let known = [
+                Method::POST,
+                Method::PUT,
+                Method::DELETE,
+                Method::PATCH,
+                Method::TRACE,
+                Method::CONNECT,
+            ];
+            if !known.contains(method) {
+                return status(StatusCode::NOT_IMPLEMENTED);
+            }
             let mut res = status(StatusCode::METHOD_NOT_ALLOWED);
             res.headers_mut().insert(header::ALLOW, ALLOW);
             return res;
@@ -530,6 +543,9 @@ mod tests {
             assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
             assert_eq!(header(&res, header::ALLOW), Some("GET, HEAD, OPTIONS"));
         }
+        let unknown = Method::from_bytes(b"BREW").unwrap();
+        let res = send(&sd, unknown, "/hello.txt").await;
+        assert_eq!(res.status(), StatusCode::NOT_IMPLEMENTED);
     }
 
     #[tokio::test]
