@@ -4,4 +4,6 @@
 
 mod invariants;
 
-pub use invariants::{check_chunked, check_connection, check_parse_head, check_resolve_path};
+pub use invariants::{
+    check_chunked, check_connection, check_parse_head, check_range, check_resolve_path,
+};
