@@ -3,7 +3,7 @@
 //! ```text
 //! bin/berth (CLI, config, logging)
 //!    │
-//! app: router · serve_dir         (knows Request/Response/Body/Handler)
+//! app: router · serve_dir · compress (knows Request/Response/Body/Handler)
 //!    │
 //! types: request · response · body · handler
 //!    ▲
@@ -45,6 +45,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod body;
+pub mod compress;
 pub mod content_type;
 mod error;
 pub mod handler;
@@ -56,13 +57,16 @@ pub mod serve_dir;
 pub mod server;
 
 pub use body::{Body, BodyClosed, BodyError, BodySender};
+pub use compress::Compress;
 pub use error::Error;
 pub use handler::{Handler, IntoResponse};
 pub use request::{PathParams, PeerAddr, QueryMap, Rejection, Request, RequestExt};
 pub use response::{Redirect, Response, ResponseExt};
 pub use router::Router;
 pub use serve_dir::ServeDir;
-pub use server::{AccessLog, AccessRecord, Server, ServerConfig, ShutdownHandle, Timeouts};
+pub use server::{
+    AccessLog, AccessRecord, ListenOptions, Server, ServerConfig, ShutdownHandle, Timeouts,
+};
 
 /// The `http` crate, whose request, response, header and status types
 /// berth uses.
@@ -74,7 +78,7 @@ pub use bytes;
 /// What most programs need, in one import: `use berth::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Body, Handler, IntoResponse, Redirect, Rejection, Request, RequestExt, Response,
+        Body, Compress, Handler, IntoResponse, Redirect, Rejection, Request, RequestExt, Response,
         ResponseExt, Router, ServeDir, Server,
     };
     pub use bytes::Bytes;

@@ -23,7 +23,12 @@ pub(crate) fn resolve(addr: &str) -> Result<Vec<SocketAddr>, Error> {
 
 /// Binds a non-blocking listener with `SO_REUSEADDR` (so a restart does not
 /// wait out TIME_WAIT).
-pub(crate) fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
+///
+/// With `reuse_port`, `SO_REUSEPORT` lets a second process bind the same
+/// address while this one still listens: the kernel spreads new connections
+/// across both, so a new berth can start before the old one drains (a
+/// rolling restart that drops nothing).
+pub(crate) fn bind(addr: SocketAddr, reuse_port: bool) -> Result<TcpListener, Error> {
     let family = if addr.is_ipv4() {
         AddressFamily::INET
     } else {
@@ -38,6 +43,9 @@ pub(crate) fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
     )
     .map_err(|e| fail(e.into()))?;
     sockopt::set_socket_reuseaddr(&fd, true).map_err(|e| fail(e.into()))?;
+    if reuse_port {
+        sockopt::set_socket_reuseport(&fd, true).map_err(|e| fail(e.into()))?;
+    }
     if addr.is_ipv6() {
         // Listen on IPv6 only, so `[::]` and `0.0.0.0` can be bound side by side.
         sockopt::set_ipv6_v6only(&fd, true).map_err(|e| fail(e.into()))?;

@@ -43,6 +43,23 @@ pub struct Server {
     trigger: Arc<watch::Sender<bool>>,
 }
 
+/// How listening sockets are created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListenOptions {
+    /// Set `SO_REUSEPORT`, so another process (a new version of this
+    /// server) can listen on the same address at the same time; the kernel
+    /// spreads new connections across them. Default `false`.
+    pub reuse_port: bool,
+}
+
+impl ListenOptions {
+    /// Options with `SO_REUSEPORT` set as given.
+    pub fn reuse_port(reuse_port: bool) -> Self {
+        ListenOptions { reuse_port }
+    }
+}
+
 /// Triggers a server's graceful shutdown from anywhere in the program (see
 /// [`Server::shutdown_handle`]). Cloneable; triggering twice is harmless.
 #[derive(Clone, Debug)]
@@ -65,7 +82,7 @@ impl Server {
         Server::from_result(listen::resolve(addr).and_then(|addrs| {
             addrs
                 .into_iter()
-                .map(listen::bind)
+                .map(|a| listen::bind(a, false))
                 .collect::<Result<Vec<_>, _>>()
         }))
     }
@@ -78,9 +95,17 @@ impl Server {
     /// Binds every address now (e.g. `0.0.0.0:8080` and `[::]:8080`); one
     /// server answers on all of them.
     pub fn try_bind_all(addrs: impl IntoIterator<Item = SocketAddr>) -> Result<Server, Error> {
+        Server::try_bind_with(addrs, ListenOptions::default())
+    }
+
+    /// Binds every address now with `options` (e.g. `SO_REUSEPORT`).
+    pub fn try_bind_with(
+        addrs: impl IntoIterator<Item = SocketAddr>,
+        options: ListenOptions,
+    ) -> Result<Server, Error> {
         let listeners = addrs
             .into_iter()
-            .map(listen::bind)
+            .map(|a| listen::bind(a, options.reuse_port))
             .collect::<Result<Vec<_>, _>>()?;
         if listeners.is_empty() {
             return Err(Error::address("(no addresses)", None));
