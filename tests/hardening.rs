@@ -13,15 +13,13 @@ use bytes::Bytes;
 use support::{get, start_serve_dir, start_with};
 
 /// `/endless`: 64 KiB chunks for as long as the client reads; else "ok".
-fn endless(req: Request) -> impl std::future::Future<Output = Response> {
-    async move {
-        if req.uri().path() != "/endless" {
-            return berth::response::text("ok");
-        }
-        let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
-        let stream = futures_stream(move || Some(Ok(chunk.clone())));
-        Response::new(Body::stream(stream))
+async fn endless(req: Request) -> Response {
+    if req.uri().path() != "/endless" {
+        return berth::response::text("ok");
     }
+    let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+    let stream = futures_stream(move || Some(Ok(chunk.clone())));
+    Response::new(Body::stream(stream))
 }
 
 /// A stream from a closure (no extra crates).
@@ -44,7 +42,7 @@ where
             std::task::Poll::Ready((self.0)())
         }
     }
-    S(move || next())
+    S(next)
 }
 
 #[test]
