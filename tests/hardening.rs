@@ -24,7 +24,7 @@ async fn endless(req: Request) -> Response {
 
 /// A stream from a closure (no extra crates).
 fn futures_stream<F>(
-    mut next: F,
+    next: F,
 ) -> impl futures_core::Stream<Item = Result<Bytes, berth::body::BoxError>>
 where
     F: FnMut() -> Option<Result<Bytes, berth::body::BoxError>> + Send + Unpin,
