@@ -125,3 +125,19 @@ fn serve_returns_after_the_grace_period_even_if_a_handler_hangs() {
     // The hung request never got an answer, and its connection is gone.
     assert!(c.read_to_close().is_empty());
 }
+
+/// A request that reaches an idle keep-alive connection just after shutdown
+/// began is still answered (with `Connection: close`), so a client that
+/// keeps sending, as under a rolling restart, loses nothing.
+#[test]
+fn a_request_racing_the_shutdown_on_an_idle_connection_is_answered() {
+    let mut server = start();
+    let mut client = server.connect();
+    assert_eq!(client.request(get("/hello.txt")).body_str(), HELLO_TXT);
+    server.trigger_shutdown();
+    let r = client.request(get("/hello.txt"));
+    assert_eq!(r.status, 200);
+    assert!(r.says_close(), "{r:?}");
+    assert!(client.is_closed_within(Duration::from_secs(2)));
+    assert!(server.wait_stopped(Duration::from_secs(2)));
+}
