@@ -25,7 +25,7 @@ set -euo pipefail
 secs="${1:-60}"
 toolchain="+${FUZZ_TOOLCHAIN:-stable}"
 sanitizer="${FUZZ_SANITIZER:-none}"
-targets=(parse_head chunked connection resolve_path range)
+targets=(parse_head chunked connection resolve_path range accept_encoding)
 
 fuzz_dir=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$fuzz_dir")

@@ -18,6 +18,7 @@ const TARGETS: &[(&str, Check)] = &[
     ("connection", invariants::check_connection),
     ("resolve_path", invariants::check_resolve_path),
     ("range", invariants::check_range),
+    ("accept_encoding", invariants::check_accept_encoding),
 ];
 
 #[test]

@@ -139,5 +139,6 @@ fn a_request_racing_the_shutdown_on_an_idle_connection_is_answered() {
     assert_eq!(r.status, 200);
     assert!(r.says_close(), "{r:?}");
     assert!(client.is_closed_within(Duration::from_secs(2)));
+    drop(client); // ends the server's lingering close
     assert!(server.wait_stopped(Duration::from_secs(2)));
 }

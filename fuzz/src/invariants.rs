@@ -322,3 +322,49 @@ pub fn check_range(data: &[u8]) {
         Some(modified),
     );
 }
+
+/// `Accept-Encoding` negotiation: the bytes are the field value. Never
+/// panics; the choice is the best acceptable one (a coding with q=0 never
+/// wins, nothing acceptable beats it); `ranked` is best-first with no q=0
+/// and no repeats; `NotAcceptable` exactly when nothing, identity included,
+/// is acceptable; and the same value split into several field lines at a
+/// comma negotiates the same.
+pub fn check_accept_encoding(data: &[u8]) {
+    use berth::compress::{AcceptEncoding, Coding, Negotiated, negotiate};
+    let Ok(value) = http::HeaderValue::from_bytes(data) else {
+        return;
+    };
+    let every = [Coding::Zstd, Coding::Br, Coding::Gzip, Coding::Identity];
+    let accept = AcceptEncoding::parse(Some(&value));
+    let ranked = accept.ranked(&Coding::ALL);
+    for pair in ranked.windows(2) {
+        assert!(
+            accept.quality(pair[0]) >= accept.quality(pair[1]),
+            "{ranked:?} not best-first for {value:?}"
+        );
+        assert_ne!(pair[0], pair[1], "repeated coding for {value:?}");
+    }
+    assert!(ranked.iter().all(|&c| accept.quality(c) > 0), "{value:?}");
+    match negotiate(Some(&value), &Coding::ALL) {
+        Negotiated::Use(chosen) => {
+            assert_eq!(ranked.first(), Some(&chosen), "{value:?}");
+            let q = accept.quality(chosen);
+            assert!(q > 0, "{chosen:?} has q=0 in {value:?}");
+            assert!(every.iter().all(|&c| accept.quality(c) <= q), "{value:?}");
+        }
+        Negotiated::NotAcceptable => {
+            assert!(ranked.is_empty(), "{value:?}");
+            assert!(every.iter().all(|&c| accept.quality(c) == 0), "{value:?}");
+        }
+    }
+    for (i, _) in data.iter().enumerate().filter(|(_, b)| **b == b',').take(4) {
+        let (Ok(first), Ok(second)) = (
+            http::HeaderValue::from_bytes(&data[..i]),
+            http::HeaderValue::from_bytes(&data[i + 1..]),
+        ) else {
+            continue;
+        };
+        let split = AcceptEncoding::parse([&first, &second]);
+        assert_eq!(split, accept, "split at byte {i} of {value:?}");
+    }
+}

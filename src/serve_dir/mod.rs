@@ -41,10 +41,20 @@
 //! 5. **OPTIONS.** `204 No Content` with `Allow: GET, HEAD, OPTIONS` for any
 //!    file `GET` would serve (RFC 9110 §9.3.7), as static-web-server and
 //!    most CORS middleware answer; no preconditions are evaluated for it.
-//! 6. **Validators.** A strong `ETag`, `"<size>-<mtime>-<inode>"` in hex
-//!    (mtime in nanoseconds since the epoch), so any change of content
-//!    through a write, a replacement by rename, or a `touch` gives a new
-//!    tag; and `Last-Modified` from the mtime (RFC 9110 §8.8).
+//! 6. **Content coding and validators.** First the coding the file goes
+//!    out in (`precompressed.rs`): identity, a precompressed sidecar
+//!    (`FILE.br`... with [`ServeDir::precompressed`], opened as in step 3),
+//!    or coded on the fly by a [`Compress`](crate::compress::Compress)
+//!    layer around this handler, which passes its negotiation down in the
+//!    request's extensions; a `GET` with `Range` always selects identity.
+//!    `Vary: Accept-Encoding` when the choice depended on that header.
+//!    Then the validators of the selected representation: a strong
+//!    `ETag`, `"<size>-<mtime>-<inode>"` in hex (mtime in nanoseconds since
+//!    the epoch), so any change of content through a write, a replacement
+//!    by rename, or a `touch` gives a new tag, with the coding appended for
+//!    a coded representation (`"…-gzip"`; a sidecar's tag is built from
+//!    the sidecar's own metadata); and `Last-Modified` from the mtime
+//!    (RFC 9110 §8.8).
 //! 7. **Preconditions.** [`evaluate_preconditions`] (RFC 9110 §13.2.2, the
 //!    steps are listed in `conditional.rs`): `304 Not Modified` with `ETag`
 //!    and `Last-Modified` and no body, or `412 Precondition Failed`.
@@ -58,7 +68,9 @@
 //!    falls through to step 9. See `range.rs` for the policy.
 //! 9. **Response.** `200` with `Content-Type` from [`content_type`], the
 //!    validators, `Accept-Ranges: bytes`, and the open file as the body
-//!    (`Content-Length` follows from its size).
+//!    (`Content-Length` follows from its size). A sidecar adds
+//!    `Content-Encoding` and is the body; a coded representation has no
+//!    `Accept-Ranges`; an on-the-fly one is coded by the layer.
 //!
 //! No step reads a whole file into memory: file bodies are ranges of the
 //! open file that the driver reads piece by piece.
@@ -79,6 +91,7 @@ mod byteranges;
 mod conditional;
 mod listing;
 mod open;
+mod precompressed;
 mod range;
 mod representation;
 mod resolve;
@@ -99,6 +112,7 @@ use crate::handler::BoxFuture;
 use crate::response::status;
 use crate::{Body, Handler, Request, Response};
 use open::{Root, error_status};
+use precompressed::Lookup;
 use representation::file_response;
 
 /// Serves the files beneath one directory; see the [module docs](self) for
@@ -126,6 +140,8 @@ struct Inner {
     index_files: Vec<Box<str>>,
     /// Whether a directory without an index file gets a listing.
     listing: bool,
+    /// Whether precompressed sidecars (`FILE.br`...) are served.
+    precompressed: bool,
 }
 
 impl ServeDir {
@@ -138,6 +154,7 @@ impl ServeDir {
             follow_symlinks: false,
             index_files: vec!["index.html".into()],
             listing: false,
+            precompressed: false,
         };
         ServeDir {
             inner: Arc::new(inner),
@@ -184,6 +201,18 @@ impl ServeDir {
             .map(String::into_boxed_str)
             .collect();
         Arc::make_mut(&mut self.inner).index_files = names;
+        self
+    }
+
+    /// Whether precompressed copies are served: for a compressible file
+    /// (see [`is_compressible`](crate::compress::is_compressible)), the
+    /// best of `FILE.zst`, `FILE.br` and `FILE.gz` the client accepts, when
+    /// it is a regular file no older than `FILE`, opened beneath the root
+    /// like `FILE` itself. Default `false` (a lookup costs up to three
+    /// `open`s per request; the `berth` binary turns it on). The rules are
+    /// in step 6 of the [module docs](self).
+    pub fn precompressed(mut self, on: bool) -> Self {
+        Arc::make_mut(&mut self.inner).precompressed = on;
         self
     }
 
@@ -244,17 +273,17 @@ impl Inner {
             Err(e) => return status(error_status(e)),
         };
         // 4. Kind.
-        let (file, meta, name) = if meta.is_dir() {
+        let (file, meta, name, rel) = if meta.is_dir() {
             if !path.has_trailing_slash() {
                 return redirect_to_dir(&path, req.uri().query());
             }
             match self.open_index(root, &path) {
-                Ok(Some((index, meta, name))) => (index, meta, name),
+                Ok(Some((index, meta, name, rel))) => (index, meta, name, rel),
                 Ok(None) => return self.directory_without_index(req, &file, &path),
                 Err(e) => return status(error_status(e)),
             }
         } else if meta.is_file() && !path.has_trailing_slash() {
-            (file, meta, path.as_str())
+            (file, meta, path.as_str(), path.as_str().to_owned())
         } else {
             return status(StatusCode::NOT_FOUND);
         };
@@ -263,16 +292,23 @@ impl Inner {
             return options_response();
         }
         // 6 to 9.
-        file_response(req, file, &meta, Path::new(name))
+        let lookup = Lookup {
+            root,
+            rel: &rel,
+            follow_symlinks: self.follow_symlinks,
+            precompressed: self.precompressed,
+        };
+        file_response(req, file, &meta, Path::new(name), &lookup)
     }
 
-    /// Step 4: the first index file present in the directory at `path`, or
-    /// `None` when there is none (missing, or not a regular file).
+    /// Step 4: the first index file present in the directory at `path`
+    /// (with its name and its path beneath the root), or `None` when there
+    /// is none (missing, or not a regular file).
     fn open_index(
         &self,
         root: &Root,
         path: &SafePath,
-    ) -> Result<Option<(File, Metadata, &str)>, Errno> {
+    ) -> Result<Option<(File, Metadata, &str, String)>, Errno> {
         for index in &self.index_files {
             let rel = if path.is_root() {
                 index.to_string()
@@ -280,7 +316,9 @@ impl Inner {
                 format!("{}/{index}", path.as_str())
             };
             match self.open(root, &rel) {
-                Ok((file, meta)) if meta.is_file() => return Ok(Some((file, meta, &**index))),
+                Ok((file, meta)) if meta.is_file() => {
+                    return Ok(Some((file, meta, &**index, rel)));
+                }
                 Ok(_) | Err(Errno::NOENT) => {}
                 Err(e) => return Err(e),
             }

@@ -2,11 +2,11 @@
 //! regular file (RFC 9110 §3.2), its validators, the preconditions and
 //! ranges evaluated against them, and the response that carries it.
 //!
-//! The decisions are made by pure functions elsewhere
-//! ([`evaluate_preconditions`] in `conditional.rs`, [`parse_range`] and
-//! [`if_range_matches`] in `range.rs`); this file gathers their inputs
-//! from the open file and the request and turns their outcomes into
-//! responses. No step reads the file: bodies are ranges of the open file,
+//! The decisions are made by pure functions elsewhere (the content coding
+//! in `precompressed.rs`, [`evaluate_preconditions`] in `conditional.rs`,
+//! [`parse_range`] and [`if_range_matches`] in `range.rs`); this file
+//! gathers their inputs from the open file and the request and turns their
+//! outcomes into responses. No step reads the file: bodies are ranges of the open file,
 //! read piece by piece by the driver or by `byteranges.rs`.
 
 use std::fs::{File, Metadata};
@@ -17,20 +17,63 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use super::byteranges::{self, ByteRangesBody};
+use super::precompressed::{self, Coded, Lookup};
 use super::{
     Precondition, RangeOutcome, content_type, evaluate_preconditions, if_range_matches, parse_range,
 };
+use crate::compress::{self, Coding, FileIdentity, FileRepresentation};
 use crate::response::status;
 use crate::{Body, Request, Response};
 
 /// First second of the year 10000; `httpdate` cannot format it.
 const YEAR_10000: u64 = 253_402_300_800;
 
-/// Steps 6 to 9 for a regular file: validators, preconditions, ranges, and
-/// the response.
-pub(super) fn file_response(req: &Request, file: File, meta: &Metadata, name: &Path) -> Response {
+/// Steps 6 to 9 for a regular file: content coding, validators,
+/// preconditions, ranges, and the response. `lookup` says where the file
+/// lies and whether sidecars are looked for.
+pub(super) fn file_response(
+    req: &Request,
+    file: File,
+    meta: &Metadata,
+    name: &Path,
+    lookup: &Lookup<'_>,
+) -> Response {
+    let content_type = content_type(name);
+    // 6. Content coding.
+    let selection = precompressed::select(req, lookup, meta, &content_type);
+    let mut res = represent(req, file, meta, content_type, selection.coded);
+    if selection.vary {
+        compress::add_vary(res.headers_mut());
+    }
+    if selection.layered && res.extensions().get::<FileRepresentation>().is_none() {
+        res.extensions_mut().insert(FileRepresentation::Settled);
+    }
+    res
+}
+
+/// Steps 6 (validators) to 9 for the representation `coded` of the file
+/// `file` with metadata `meta`.
+fn represent(
+    req: &Request,
+    file: File,
+    meta: &Metadata,
+    content_type: HeaderValue,
+    coded: Coded,
+) -> Response {
+    let identity = FileIdentity::of(meta);
+    let (file, sidecar_meta, coding, on_the_fly) = match coded {
+        Coded::Identity => (file, None, None, false),
+        Coded::Sidecar(s) => (s.file, Some(s.meta), Some(s.coding), false),
+        Coded::OnTheFly(coding) => (file, None, Some(coding), true),
+    };
+    // A sidecar's own metadata gives its validators and length.
+    let meta = sidecar_meta.as_ref().unwrap_or(meta);
+
     // 6. Validators.
-    let etag = etag(meta);
+    let etag = match coding {
+        Some(coding) => with_coding(etag(meta), coding),
+        None => etag(meta),
+    };
     let last_modified = meta.modified().ok().and_then(|t| Some((t, http_date(t)?)));
     let mut validators = HeaderMap::with_capacity(4);
     if let Ok(value) = HeaderValue::try_from(&etag) {
@@ -54,9 +97,25 @@ pub(super) fn file_response(req: &Request, file: File, meta: &Metadata, name: &P
         Precondition::Failed => return status(StatusCode::PRECONDITION_FAILED),
     }
 
-    validators.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     let len = meta.len();
-    let content_type = content_type(name);
+    if let Some(coding) = coding {
+        // A coded representation: no ranges (a GET with Range selected
+        // identity in step 6).
+        let mut res = Response::new(Body::file(file, 0, len));
+        let headers = res.headers_mut();
+        headers.insert(header::CONTENT_TYPE, content_type);
+        headers.extend(validators);
+        if on_the_fly {
+            res.extensions_mut().insert(FileRepresentation::Encode {
+                coding,
+                file: identity,
+            });
+        } else {
+            headers.insert(header::CONTENT_ENCODING, compress::token_value(coding));
+        }
+        return res;
+    }
+    validators.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
 
     // 8. Range.
     let outcome = if req.method() == Method::GET {
@@ -163,6 +222,16 @@ fn requested_ranges(
 fn etag(meta: &Metadata) -> String {
     let nanos = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
     format!("\"{:x}-{:x}-{:x}\"", meta.size(), nanos, meta.ino())
+}
+
+/// The ETag of a coded representation: the coding appended inside the
+/// quotes (`"5-abc-1"` → `"5-abc-1-gzip"`).
+fn with_coding(mut etag: String, coding: Coding) -> String {
+    etag.pop();
+    etag.push('-');
+    etag.push_str(coding.token());
+    etag.push('"');
+    etag
 }
 
 /// `Last-Modified`, when the mtime is one HTTP dates can express (1970 to

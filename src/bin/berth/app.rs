@@ -61,6 +61,8 @@ pub struct SiteOptions {
     pub hidden: bool,
     pub follow_symlinks: bool,
     pub listing: bool,
+    /// Serve precompressed sidecars (`FILE.br`...).
+    pub precompressed: bool,
     /// The `--spa` file as a URI path (`/index.html`).
     pub spa: Option<Uri>,
     /// The `--404` file as a URI path.
@@ -91,7 +93,8 @@ impl Site {
             .hidden(options.hidden)
             .follow_symlinks(options.follow_symlinks)
             .index_files(options.index.iter().map(String::as_str))
-            .listing(options.listing);
+            .listing(options.listing)
+            .precompressed(options.precompressed);
         Site {
             inner: Arc::new(Inner { files, options }),
         }

@@ -192,6 +192,44 @@ pub struct Args {
     /// Follow symlinks that stay inside ROOT [default: off: 404].
     #[arg(long, env = "BERTH_FOLLOW_SYMLINKS", value_parser = BoolishValueParser::new())]
     pub follow_symlinks: bool,
+
+    /// Do not compress responses. Compression is on by default: zstd, br
+    /// or gzip as the client accepts, for text-like types of 1 KiB and
+    /// more, static files compressed once and kept in a 64 MiB cache
+    /// [default: off: compression on].
+    #[arg(long, env = "BERTH_NO_COMPRESS", value_parser = BoolishValueParser::new())]
+    pub no_compress: bool,
+
+    /// Compression level for every coding, clamped to each one's range
+    /// (gzip 1-9, brotli 0-11, zstd 1-22) [default: gzip 2, brotli 4,
+    /// zstd 3].
+    #[arg(
+        long,
+        value_name = "N",
+        env = "BERTH_COMPRESS_LEVEL",
+        value_parser = clap::value_parser!(u32).range(0..=22)
+    )]
+    pub compress_level: Option<u32>,
+
+    /// Serve precompressed copies FILE.zst, FILE.br, FILE.gz (the best one
+    /// the client accepts, when no older than FILE) [default: on].
+    #[arg(
+        long,
+        env = "BERTH_PRECOMPRESSED",
+        default_value = "true",
+        value_parser = BoolishValueParser::new(),
+        overrides_with = "no_precompressed"
+    )]
+    pub precompressed: bool,
+
+    /// Do not serve precompressed copies [default: off: they are served].
+    #[arg(
+        long,
+        env = "BERTH_NO_PRECOMPRESSED",
+        value_parser = BoolishValueParser::new(),
+        overrides_with = "precompressed"
+    )]
+    pub no_precompressed: bool,
 }
 
 /// Validated configuration for one run.
@@ -205,6 +243,15 @@ pub struct Config {
     pub log_level: tracing::Level,
     /// What the app layer in front of `ServeDir` does.
     pub site: SiteOptions,
+    /// Response compression; `None` with `--no-compress`.
+    pub compress: Option<CompressOptions>,
+}
+
+/// `--compress-level` (and, by being there, compression on).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CompressOptions {
+    /// One level for every coding; `None`: each coding's default.
+    pub level: Option<u32>,
 }
 
 /// A configuration error: one line for the user, exit code 2.
@@ -338,6 +385,7 @@ impl Config {
             hidden: args.hidden,
             follow_symlinks: args.follow_symlinks,
             listing: args.listing,
+            precompressed: args.precompressed && !args.no_precompressed,
             spa: args
                 .spa
                 .as_deref()
@@ -357,6 +405,9 @@ impl Config {
             cors: parse_cors(args.cors, &args.cors_origin)?,
             health: args.health.map(validate_health).transpose()?,
         };
+        let compress = (!args.no_compress).then_some(CompressOptions {
+            level: args.compress_level,
+        });
         Ok(Config {
             root,
             root_is_default,
@@ -364,6 +415,7 @@ impl Config {
             server,
             log_level,
             site,
+            compress,
         })
     }
 }
@@ -562,6 +614,35 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("abc").is_err());
         assert!(parse_duration("5h").is_err());
+    }
+
+    #[test]
+    fn compression_flags() {
+        let config = |argv: &[&str]| {
+            let args = parse_args(argv.iter().copied()).unwrap_or_else(|_| panic!("{argv:?}"));
+            Config::from_args(args).unwrap()
+        };
+        let c = config(&["berth"]);
+        assert_eq!(c.compress, Some(CompressOptions { level: None }));
+        assert!(c.site.precompressed);
+        let c = config(&["berth", "--no-compress", "--no-precompressed"]);
+        assert_eq!(c.compress, None);
+        assert!(!c.site.precompressed);
+        let c = config(&["berth", "--compress-level", "9"]);
+        assert_eq!(c.compress, Some(CompressOptions { level: Some(9) }));
+        // The last of --precompressed / --no-precompressed wins.
+        assert!(
+            config(&["berth", "--no-precompressed", "--precompressed"])
+                .site
+                .precompressed
+        );
+        assert!(
+            !config(&["berth", "--precompressed", "--no-precompressed"])
+                .site
+                .precompressed
+        );
+        assert!(parse_args(["berth", "--compress-level", "23"]).is_err());
+        assert!(parse_args(["berth", "--compress-level", "x"]).is_err());
     }
 
     #[test]

@@ -126,7 +126,10 @@ pub fn merge(
             }
             continue;
         }
-        let tokens = tokens(arg, value).map_err(wrong)?;
+        let tokens = match negated(cmd, arg, value) {
+            Some(token) => vec![token],
+            None => tokens(arg, value).map_err(wrong)?,
+        };
         check(cmd, &tokens)
             .map_err(|reason| ConfigError(format!("config file {file}: `{key}`: {reason}")))?;
         out.tokens.extend(tokens);
@@ -143,6 +146,18 @@ fn find_arg<'a>(cmd: &'a Command, name: &str) -> Option<&'a Arg> {
     cmd.get_arguments().find(|arg| {
         arg.get_long() == Some(name) || (arg.is_positional() && arg.get_id().as_str() == name)
     })
+}
+
+/// `false` for an on-by-default switch is its `--no-` twin: `precompressed
+/// = false` → `--no-precompressed` (a plain switch's `false` is just its
+/// default, so no token).
+fn negated(cmd: &Command, arg: &Arg, value: &Value) -> Option<OsString> {
+    let long = arg.get_long()?;
+    let twin = format!("no-{long}");
+    (matches!(arg.get_action(), ArgAction::SetTrue)
+        && *value == Value::Boolean(false)
+        && find_arg(cmd, &twin).is_some())
+    .then(|| format!("--{twin}").into())
 }
 
 /// The command-line tokens that say what `value` says, by the argument's
@@ -323,6 +338,29 @@ mod tests {
         assert_eq!(
             e.0,
             "cannot read config file /nonexistent/berth.toml: no such file"
+        );
+    }
+
+    #[test]
+    fn compression_keys() {
+        let args = with_file("no-compress = true\ncompress-level = 7", &[]).unwrap();
+        assert!(args.no_compress);
+        assert_eq!(args.compress_level, Some(7));
+        let args = with_file("precompressed = false", &[]).unwrap();
+        assert!(args.no_precompressed);
+        let args = with_file("precompressed = false", &["--precompressed"]).unwrap();
+        assert!(args.precompressed && !args.no_precompressed);
+        let args = with_file("precompressed = true\nno_compress = false", &[]).unwrap();
+        assert!(args.precompressed && !args.no_precompressed && !args.no_compress);
+        let args = parse_args(["berth"]).unwrap_or_else(|_| panic!());
+        assert!(args.precompressed && !args.no_precompressed && !args.no_compress);
+        assert_eq!(args.compress_level, None);
+        let err = with_file("compress-level = 99", &[]).unwrap_err();
+        assert!(err.contains("`compress-level`"), "{err}");
+        let err = with_file("precompressed = \"no\"", &[]).unwrap_err();
+        assert!(
+            err.contains("`precompressed` must be true or false"),
+            "{err}"
         );
     }
 

@@ -1,6 +1,7 @@
 //! The `berth` binary: parse flags (and `BERTH_*` variables and the
 //! `--config` file), set up logging, serve ROOT through the [`app::Site`]
-//! layer until Ctrl-C or SIGTERM.
+//! layer (inside a [`Compress`] layer unless `--no-compress`) until Ctrl-C
+//! or SIGTERM.
 #![forbid(unsafe_code)]
 
 mod access_log;
@@ -11,7 +12,7 @@ mod config_file;
 use std::path::Path;
 use std::process::ExitCode;
 
-use berth::Server;
+use berth::{Compress, Handler, Server};
 
 use app::Site;
 use cli::{Config, ParseError};
@@ -79,7 +80,18 @@ async fn run(config: Config) -> ExitCode {
     let server = server
         .config(config.server)
         .with_graceful_shutdown(shutdown);
-    match server.serve(Site::new(&config.root, config.site)).await {
+    let site = Site::new(&config.root, config.site);
+    let app: Box<dyn Handler> = match config.compress {
+        None => Box::new(site),
+        Some(options) => {
+            let mut layer = Compress::new(site);
+            if let Some(level) = options.level {
+                layer = layer.level(level);
+            }
+            Box::new(layer)
+        }
+    };
+    match server.serve(app).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e.to_string()),
     }
