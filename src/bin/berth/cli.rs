@@ -62,9 +62,14 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, env = "BERTH_WRITE_TIMEOUT")]
     pub write_timeout: Duration,
 
-    /// Time in-flight requests get to finish on shutdown.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, env = "BERTH_SHUTDOWN_GRACE")]
+    /// Time in-flight requests get to finish on shutdown (also `--grace`).
+    #[arg(long, visible_alias = "grace", value_name = "DURATION", default_value = "10s", value_parser = parse_duration, env = "BERTH_SHUTDOWN_GRACE")]
     pub shutdown_grace: Duration,
+
+    /// Listen with SO_REUSEPORT, so a new berth can start on the same port
+    /// while this one drains (rolling restarts) [default: off].
+    #[arg(long, env = "BERTH_REUSE_PORT", value_parser = BoolishValueParser::new())]
+    pub reuse_port: bool,
 
     /// Most connections open at once (more wait in the listen backlog).
     #[arg(
@@ -245,6 +250,8 @@ pub struct Config {
     pub site: SiteOptions,
     /// Response compression; `None` with `--no-compress`.
     pub compress: Option<CompressOptions>,
+    /// `--reuse-port`.
+    pub reuse_port: bool,
 }
 
 /// `--compress-level` (and, by being there, compression on).
@@ -416,6 +423,7 @@ impl Config {
             log_level,
             site,
             compress,
+            reuse_port: args.reuse_port,
         })
     }
 }

@@ -12,7 +12,7 @@ mod config_file;
 use std::path::Path;
 use std::process::ExitCode;
 
-use berth::{Compress, Handler, Server};
+use berth::{Compress, Handler, ListenOptions, Server};
 
 use app::Site;
 use cli::{Config, ParseError};
@@ -61,7 +61,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> ExitCode {
-    let server = match Server::try_bind(config.addr) {
+    let listen = ListenOptions::reuse_port(config.reuse_port);
+    let server = match Server::try_bind_with([config.addr], listen) {
         Ok(server) => server,
         Err(e) => {
             let hint = e
