@@ -1,10 +1,10 @@
 //! The benchmark server: `GET /plaintext` answers `Hello, World!`; every
-//! other path is served from ROOT. Accepts the binary's arguments:
+//! other path is served from ROOT as the binary does (with compression). Accepts the binary's arguments:
 //! `cargo run --release --example plaintext -- ROOT --bind ADDR --port PORT`.
 
 use std::net::SocketAddr;
 
-use berth::{Handler, Request, Response, ServeDir, Server};
+use berth::{Compress, Handler, Request, Response, ServeDir, Server};
 use bytes::Bytes;
 use http::{HeaderValue, header};
 
@@ -20,7 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let addr: SocketAddr = format!("{bind}:{port}").parse()?;
-    let files = ServeDir::new(&root);
+    // The same file stack as the binary: compression (cached) over ServeDir.
+    let files = Compress::new(ServeDir::new(&root).precompressed(true));
     let app = move |req: Request| {
         let files = if req.uri().path() == "/plaintext" {
             None
