@@ -21,7 +21,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let addr: SocketAddr = format!("{bind}:{port}").parse()?;
     // The same file stack as the binary: compression (cached) over ServeDir.
-    let files = Compress::new(ServeDir::new(&root).precompressed(true));
+    let files = Compress::new(
+        ServeDir::new(&root)
+            .precompressed(true)
+            .open_file_cache(std::time::Duration::from_secs(1)),
+    );
     let app = move |req: Request| {
         let files = if req.uri().path() == "/plaintext" {
             None

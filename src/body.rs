@@ -40,7 +40,9 @@ pub(crate) enum Kind {
 /// whole file into memory.
 #[derive(Debug)]
 pub(crate) struct FileRange {
-    pub(crate) file: File,
+    /// Shared, so an open-file cache can hand the same descriptor to many
+    /// responses (reads are positional: `read_at`).
+    pub(crate) file: Arc<File>,
     pub(crate) offset: u64,
     pub(crate) len: u64,
 }
@@ -114,9 +116,16 @@ impl Body {
     }
 
     /// `len` bytes of `file` starting at `offset`, streamed from the file.
-    pub fn file(file: File, offset: u64, len: u64) -> Self {
+    ///
+    /// `file` may be shared (`Arc<File>`): reads are positional, so one
+    /// descriptor can serve many responses at once.
+    pub fn file(file: impl Into<Arc<File>>, offset: u64, len: u64) -> Self {
         Body {
-            kind: Kind::File(FileRange { file, offset, len }),
+            kind: Kind::File(FileRange {
+                file: file.into(),
+                offset,
+                len,
+            }),
         }
     }
 

@@ -31,6 +31,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
@@ -47,7 +48,7 @@ const PIECE: usize = 64 * 1024;
 
 /// A `multipart/byteranges` body being produced.
 pub(crate) struct ByteRangesBody {
-    file: File,
+    file: Arc<File>,
     /// Parts not yet started: the rendered head and the range.
     parts: VecDeque<(Bytes, ByteRange)>,
     /// The part whose bytes are being sent: next offset, bytes left.
@@ -62,7 +63,7 @@ impl ByteRangesBody {
     /// complete length is `complete_len` and type `content_type`, delimited
     /// by `boundary`.
     pub(crate) fn new(
-        file: File,
+        file: impl Into<Arc<File>>,
         ranges: &[ByteRange],
         complete_len: u64,
         content_type: &HeaderValue,
@@ -88,7 +89,7 @@ impl ByteRangesBody {
         let tail = Bytes::from(format!("\r\n--{boundary}--\r\n"));
         content_length += tail.len() as u64;
         ByteRangesBody {
-            file,
+            file: file.into(),
             parts,
             current: None,
             tail: Some(tail),

@@ -91,6 +91,7 @@ mod byteranges;
 mod conditional;
 mod listing;
 mod open;
+mod open_cache;
 mod precompressed;
 mod range;
 mod representation;
@@ -104,6 +105,7 @@ pub use resolve::{ResolveError, SafePath, resolve_path};
 use std::fs::{File, Metadata};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::{HeaderValue, Method, StatusCode, header};
 use rustix::io::Errno;
@@ -112,6 +114,7 @@ use crate::handler::BoxFuture;
 use crate::response::status;
 use crate::{Body, Handler, Request, Response};
 use open::{Root, error_status};
+use open_cache::OpenCache;
 use precompressed::Lookup;
 use representation::file_response;
 
@@ -142,6 +145,8 @@ struct Inner {
     listing: bool,
     /// Whether precompressed sidecars (`FILE.br`...) are served.
     precompressed: bool,
+    /// Open descriptors reused for a short window; `None`: open every time.
+    open_cache: Option<Arc<OpenCache>>,
 }
 
 impl ServeDir {
@@ -155,6 +160,7 @@ impl ServeDir {
             index_files: vec!["index.html".into()],
             listing: false,
             precompressed: false,
+            open_cache: None,
         };
         ServeDir {
             inner: Arc::new(inner),
@@ -213,6 +219,17 @@ impl ServeDir {
     /// in step 6 of the [module docs](self).
     pub fn precompressed(mut self, on: bool) -> Self {
         Arc::make_mut(&mut self.inner).precompressed = on;
+        self
+    }
+
+    /// Keeps opened files (descriptor and metadata) for `valid_for` and
+    /// serves repeated requests from them, as nginx's `open_file_cache`
+    /// does: three system calls fewer per request for a hot file. Within
+    /// the window a replaced or deleted file is still served as it was.
+    /// Default: off (`Duration::ZERO`).
+    pub fn open_file_cache(mut self, valid_for: Duration) -> Self {
+        Arc::make_mut(&mut self.inner).open_cache =
+            (!valid_for.is_zero()).then(|| Arc::new(OpenCache::new(valid_for)));
         self
     }
 
@@ -308,7 +325,7 @@ impl Inner {
         &self,
         root: &Root,
         path: &SafePath,
-    ) -> Result<Option<(File, Metadata, &str, String)>, Errno> {
+    ) -> Result<Option<(Arc<File>, Metadata, &str, String)>, Errno> {
         for index in &self.index_files {
             let rel = if path.is_root() {
                 index.to_string()
@@ -330,7 +347,7 @@ impl Inner {
     /// index file: its listing when listings are on (`OPTIONS` gets
     /// [`options_response`]), else `404`. `dir` is the directory's handle,
     /// opened beneath the root like every file.
-    fn directory_without_index(&self, req: &Request, dir: &File, path: &SafePath) -> Response {
+    fn directory_without_index(&self, req: &Request, dir: &Arc<File>, path: &SafePath) -> Response {
         if !self.listing {
             return status(StatusCode::NOT_FOUND);
         }
@@ -345,8 +362,16 @@ impl Inner {
     }
 
     /// Step 3: opens `rel` beneath the root and `fstat`s the handle.
-    fn open(&self, root: &Root, rel: &str) -> Result<(File, Metadata), Errno> {
-        root.open_file(rel, self.follow_symlinks)
+    fn open(&self, root: &Root, rel: &str) -> Result<(Arc<File>, Metadata), Errno> {
+        if let Some(cached) = self.open_cache.as_ref().and_then(|c| c.get(rel)) {
+            return Ok(cached);
+        }
+        let (file, meta) = root.open_file(rel, self.follow_symlinks)?;
+        let file = Arc::new(file);
+        if let Some(cache) = &self.open_cache {
+            cache.insert(rel, &file, &meta);
+        }
+        Ok((file, meta))
     }
 }
 
@@ -570,6 +595,38 @@ mod tests {
         let res = get(&sd, "/.env").await;
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(body(res).await, "KEY=1");
+    }
+
+    #[tokio::test]
+    async fn open_file_cache_reuses_the_descriptor_within_its_window() {
+        let tree = Tree::new();
+        let sd = tree.serve().open_file_cache(Duration::from_millis(200));
+        let body = |res: Response| async move { res.into_body().collect(1 << 20).await.unwrap() };
+        assert_eq!(
+            body(send(&sd, Method::GET, "/hello.txt").await).await,
+            "hello"
+        );
+        // Replaced by rename: within the window the old file is still served.
+        let fresh = tree.root().join("fresh.tmp");
+        std::fs::write(&fresh, "new!!").unwrap();
+        std::fs::rename(&fresh, tree.root().join("hello.txt")).unwrap();
+        assert_eq!(
+            body(send(&sd, Method::GET, "/hello.txt").await).await,
+            "hello"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(
+            body(send(&sd, Method::GET, "/hello.txt").await).await,
+            "new!!"
+        );
+        // Without the cache every request opens the file anew.
+        let direct = tree.serve();
+        std::fs::write(&fresh, "newer").unwrap();
+        std::fs::rename(&fresh, tree.root().join("hello.txt")).unwrap();
+        assert_eq!(
+            body(send(&direct, Method::GET, "/hello.txt").await).await,
+            "newer"
+        );
     }
 
     #[tokio::test]

@@ -47,6 +47,7 @@
 //! [`ServeDir::follow_symlinks`]: super::ServeDir::follow_symlinks
 
 use std::fs::{File, Metadata};
+use std::sync::Arc;
 
 use http::{HeaderValue, Method, header};
 
@@ -58,7 +59,7 @@ use crate::compress::{AcceptEncoding, Coding, Negotiation, is_compressible};
 #[derive(Debug)]
 pub(super) struct Sidecar {
     pub(super) coding: Coding,
-    pub(super) file: File,
+    pub(super) file: Arc<File>,
     pub(super) meta: Metadata,
 }
 
@@ -147,7 +148,11 @@ fn find_sidecar(
         };
         let fresh = meta.modified().is_ok_and(|t| t >= original_mtime);
         if meta.is_file() && fresh {
-            return Some(Sidecar { coding, file, meta });
+            return Some(Sidecar {
+                coding,
+                file: Arc::new(file),
+                meta,
+            });
         }
     }
     None

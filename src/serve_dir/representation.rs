@@ -12,6 +12,7 @@
 use std::fs::{File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -33,7 +34,7 @@ const YEAR_10000: u64 = 253_402_300_800;
 /// lies and whether sidecars are looked for.
 pub(super) fn file_response(
     req: &Request,
-    file: File,
+    file: Arc<File>,
     meta: &Metadata,
     name: &Path,
     lookup: &Lookup<'_>,
@@ -55,7 +56,7 @@ pub(super) fn file_response(
 /// `file` with metadata `meta`.
 fn represent(
     req: &Request,
-    file: File,
+    file: Arc<File>,
     meta: &Metadata,
     content_type: HeaderValue,
     coded: Coded,

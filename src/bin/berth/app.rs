@@ -60,6 +60,8 @@ pub struct SiteOptions {
     pub index: Vec<String>,
     pub hidden: bool,
     pub follow_symlinks: bool,
+    /// `--open-file-cache`: how long an opened file is reused.
+    pub open_file_cache: std::time::Duration,
     pub listing: bool,
     /// Serve precompressed sidecars (`FILE.br`...).
     pub precompressed: bool,
@@ -94,7 +96,8 @@ impl Site {
             .follow_symlinks(options.follow_symlinks)
             .index_files(options.index.iter().map(String::as_str))
             .listing(options.listing)
-            .precompressed(options.precompressed);
+            .precompressed(options.precompressed)
+            .open_file_cache(options.open_file_cache);
         Site {
             inner: Arc::new(Inner { files, options }),
         }

@@ -198,6 +198,12 @@ pub struct Args {
     #[arg(long, env = "BERTH_FOLLOW_SYMLINKS", value_parser = BoolishValueParser::new())]
     pub follow_symlinks: bool,
 
+    /// Reuse an opened file (descriptor and metadata) for this long, like
+    /// nginx's open_file_cache; a file replaced meanwhile is served as it
+    /// was until then. 0 turns it off.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration, env = "BERTH_OPEN_FILE_CACHE")]
+    pub open_file_cache: Duration,
+
     /// Do not compress responses. Compression is on by default: zstd, br
     /// or gzip as the client accepts, for text-like types of 1 KiB and
     /// more, static files compressed once and kept in a 64 MiB cache
@@ -391,6 +397,7 @@ impl Config {
             index: validate_index(args.index)?,
             hidden: args.hidden,
             follow_symlinks: args.follow_symlinks,
+            open_file_cache: args.open_file_cache,
             listing: args.listing,
             precompressed: args.precompressed && !args.no_precompressed,
             spa: args
