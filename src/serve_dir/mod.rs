@@ -325,7 +325,7 @@ impl Inner {
         &self,
         root: &Root,
         path: &SafePath,
-    ) -> Result<Option<(Arc<File>, Metadata, &str, String)>, Errno> {
+    ) -> Result<Option<Opened<'_>>, Errno> {
         for index in &self.index_files {
             let rel = if path.is_root() {
                 index.to_string()
@@ -374,6 +374,9 @@ impl Inner {
         Ok((file, meta))
     }
 }
+
+/// An opened index file: handle, metadata, its name, its path beneath root.
+type Opened<'a> = (Arc<File>, Metadata, &'a str, String);
 
 /// `Allow` for every resource `ServeDir` serves.
 const ALLOW: HeaderValue = HeaderValue::from_static("GET, HEAD, OPTIONS");
