@@ -302,6 +302,13 @@ impl Connection {
         };
     }
 
+    /// True when body bytes go on the wire as they are, delimited by
+    /// Content-Length (no chunk framing): the driver may then hand the
+    /// socket a file directly (`sendfile`).
+    pub fn body_is_length_framed(&self) -> bool {
+        matches!(self.write, WriteState::Body(BodyEncoder::Length(_)))
+    }
+
     /// True when the response in progress carries body bytes (false for
     /// HEAD, 204, 304, and once the body is complete).
     pub fn body_allowed(&self) -> bool {

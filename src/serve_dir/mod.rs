@@ -321,11 +321,7 @@ impl Inner {
     /// Step 4: the first index file present in the directory at `path`
     /// (with its name and its path beneath the root), or `None` when there
     /// is none (missing, or not a regular file).
-    fn open_index(
-        &self,
-        root: &Root,
-        path: &SafePath,
-    ) -> Result<Option<Opened<'_>>, Errno> {
+    fn open_index(&self, root: &Root, path: &SafePath) -> Result<Option<Opened<'_>>, Errno> {
         for index in &self.index_files {
             let rel = if path.is_root() {
                 index.to_string()

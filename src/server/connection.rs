@@ -51,6 +51,12 @@ use crate::{Body, Handler, Request, Response};
 /// has begun.
 const IDLE_AT_SHUTDOWN: Duration = Duration::from_millis(250);
 
+/// File bodies at least this large go out with `sendfile`; smaller ones
+/// are read into the write buffer so head and body leave in one write.
+const SENDFILE_MIN: u64 = 64 * 1024;
+/// Most bytes handed to one `sendfile` call.
+const SENDFILE_CHUNK: u64 = 1 << 20;
+
 /// Bytes requested from the kernel per read.
 const READ_CHUNK: usize = 8 * 1024;
 /// Write-buffer size at which encoded responses are flushed.
@@ -424,6 +430,9 @@ impl<H: Handler> Driver<H> {
     /// memory stays bounded whatever the file size.
     async fn write_file(&mut self, mut range: FileRange) -> Result<(), Stop> {
         use std::os::unix::fs::FileExt;
+        if range.len >= SENDFILE_MIN && self.conn.body_is_length_framed() {
+            return self.send_file(range).await;
+        }
         while range.len > 0 {
             let piece = range.len.min(FILE_CHUNK as u64) as usize;
             if !self
@@ -466,6 +475,58 @@ impl<H: Handler> Driver<H> {
                 self.flush().await?;
             }
         }
+        Ok(())
+    }
+
+    /// Large file bodies on a plain socket: the kernel copies the file to
+    /// the socket (`sendfile`), so the bytes never pass through user space.
+    /// The head (and any batched responses) is flushed first.
+    async fn send_file(&mut self, mut range: FileRange) -> Result<(), Stop> {
+        let Ok(total) = usize::try_from(range.len) else {
+            return Err(Stop::Done);
+        };
+        if !self
+            .conn
+            .begin_data(total, &mut self.out)
+            .map_err(length_error)?
+        {
+            return Ok(());
+        }
+        self.flush().await?;
+        while range.len > 0 {
+            let count = range.len.min(SENDFILE_CHUNK) as usize;
+            let mut offset = range.offset;
+            let stream = &self.stream;
+            let file = &*range.file;
+            let send = async {
+                loop {
+                    stream.writable().await?;
+                    let sent = stream.try_io(Interest::WRITABLE, || {
+                        rustix::fs::sendfile(stream, file, Some(&mut offset), count)
+                            .map_err(io::Error::from)
+                    });
+                    match sent {
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                        other => return other,
+                    }
+                }
+            };
+            match timeout(self.config.timeouts.write, send).await {
+                Ok(Ok(0)) => {
+                    // The file shrank under us: the promised length cannot be
+                    // delivered, so the connection must close.
+                    tracing::warn!("file shrank while being sent; closing");
+                    return Err(Stop::Done);
+                }
+                Ok(Ok(n)) => {
+                    range.offset += n as u64;
+                    range.len -= n as u64;
+                }
+                Ok(Err(e)) => return Err(e.into()),
+                Err(_) => return Err(Stop::Timeout),
+            }
+        }
+        self.conn.finish_data(total, &mut self.out);
         Ok(())
     }
 
