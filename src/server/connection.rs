@@ -492,7 +492,7 @@ impl<H: Handler> Driver<H> {
         {
             return Ok(());
         }
-        self.flush().await?;
+        self.flush_more().await?;
         while range.len > 0 {
             let count = range.len.min(SENDFILE_CHUNK) as usize;
             let mut offset = range.offset;
@@ -695,6 +695,37 @@ impl<H: Handler> Driver<H> {
         if self.out.capacity() > 4 * FLUSH_AT {
             self.out = Vec::new();
         }
+        result
+    }
+
+    /// Flushes the write buffer with `MSG_MORE`, so the kernel holds a
+    /// partial packet for the file data that follows (as `TCP_CORK` would)
+    /// instead of sending the head in a packet of its own.
+    async fn flush_more(&mut self) -> io::Result<()> {
+        self.batched = 0;
+        let mut sent = 0;
+        let stream = &self.stream;
+        let out = &self.out;
+        let write = async {
+            while sent < out.len() {
+                stream.writable().await?;
+                let result = stream.try_io(Interest::WRITABLE, || {
+                    rustix::net::send(stream, &out[sent..], rustix::net::SendFlags::MORE)
+                        .map_err(io::Error::from)
+                });
+                match result {
+                    Ok(n) => sent += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        };
+        let result = match timeout(self.config.timeouts.write, write).await {
+            Ok(r) => r,
+            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
+        };
+        self.out.clear();
         result
     }
 
