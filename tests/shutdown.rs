@@ -135,9 +135,12 @@ fn a_request_racing_the_shutdown_on_an_idle_connection_is_answered() {
     let mut client = server.connect();
     assert_eq!(client.request(get("/hello.txt")).body_str(), HELLO_TXT);
     server.trigger_shutdown();
+    // Whether the server has seen the signal when this arrives is a race:
+    // either way the request is answered (with `Connection: close` once the
+    // signal is seen), and the connection closes soon after.
     let r = client.request(get("/hello.txt"));
     assert_eq!(r.status, 200);
-    assert!(r.says_close(), "{r:?}");
+    assert_eq!(r.body_str(), HELLO_TXT);
     assert!(client.is_closed_within(Duration::from_secs(2)));
     drop(client); // ends the server's lingering close
     assert!(server.wait_stopped(Duration::from_secs(2)));
