@@ -15,6 +15,10 @@
 
 use berth::prelude::*;
 
+#[path = "common/args.rs"]
+mod args;
+use args::port_arg;
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = port_arg()?;
@@ -23,16 +27,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .serve(|_req: Request| async { "Hello, World!\n" })
         .await?;
     Ok(())
-}
-
-/// `--port PORT` (default 8080), parsed by hand as examples/plaintext.rs does.
-fn port_arg() -> Result<u16, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => Ok(8080),
-        [flag, port] if flag == "--port" || flag == "-p" => {
-            port.parse().map_err(|_| format!("bad port {port:?}"))
-        }
-        _ => Err("usage: --port PORT".into()),
-    }
 }

@@ -14,6 +14,10 @@
 
 use berth::prelude::*;
 
+#[path = "common/args.rs"]
+mod args;
+use args::port_arg;
+
 async fn show_path(req: Request) -> Result<String, Rejection> {
     let raw = req.uri().path();
     let decoded = req.path_decoded()?;
@@ -31,16 +35,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .serve(show_path)
         .await?;
     Ok(())
-}
-
-/// `--port PORT` (default 8080), parsed by hand as examples/plaintext.rs does.
-fn port_arg() -> Result<u16, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => Ok(8080),
-        [flag, port] if flag == "--port" || flag == "-p" => {
-            port.parse().map_err(|_| format!("bad port {port:?}"))
-        }
-        _ => Err("usage: --port PORT".into()),
-    }
 }

@@ -16,6 +16,10 @@ use std::fmt::Write;
 
 use berth::prelude::*;
 
+#[path = "common/args.rs"]
+mod args;
+use args::port_arg;
+
 async fn headers(req: Request) -> Response {
     let name = req.header("x-name").unwrap_or("stranger");
     let agent = req.header("USER-AGENT").unwrap_or("an unknown client");
@@ -37,16 +41,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .serve(headers)
         .await?;
     Ok(())
-}
-
-/// `--port PORT` (default 8080), parsed by hand as examples/plaintext.rs does.
-fn port_arg() -> Result<u16, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => Ok(8080),
-        [flag, port] if flag == "--port" || flag == "-p" => {
-            port.parse().map_err(|_| format!("bad port {port:?}"))
-        }
-        _ => Err("usage: --port PORT".into()),
-    }
 }

@@ -18,6 +18,10 @@ use std::fmt::Write;
 use berth::QueryMap;
 use berth::prelude::*;
 
+#[path = "common/args.rs"]
+mod args;
+use args::port_arg;
+
 fn describe(query: &QueryMap) -> String {
     let mut out = format!("q = {:?}\n", query.get("q").unwrap_or("(none)"));
     for name in query.keys() {
@@ -43,16 +47,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .serve(app)
         .await?;
     Ok(())
-}
-
-/// `--port PORT` (default 8080), parsed by hand as examples/plaintext.rs does.
-fn port_arg() -> Result<u16, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => Ok(8080),
-        [flag, port] if flag == "--port" || flag == "-p" => {
-            port.parse().map_err(|_| format!("bad port {port:?}"))
-        }
-        _ => Err("usage: --port PORT".into()),
-    }
 }

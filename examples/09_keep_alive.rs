@@ -21,6 +21,10 @@ use std::sync::Mutex;
 
 use berth::prelude::*;
 
+#[path = "common/args.rs"]
+mod args;
+use args::port_arg;
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = port_arg()?;
@@ -44,16 +48,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .serve(app)
         .await?;
     Ok(())
-}
-
-/// `--port PORT` (default 8080), parsed by hand as examples/plaintext.rs does.
-fn port_arg() -> Result<u16, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.as_slice() {
-        [] => Ok(8080),
-        [flag, port] if flag == "--port" || flag == "-p" => {
-            port.parse().map_err(|_| format!("bad port {port:?}"))
-        }
-        _ => Err("usage: --port PORT".into()),
-    }
 }

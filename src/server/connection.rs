@@ -686,11 +686,7 @@ impl<H: Handler> Driver<H> {
         if self.out.is_empty() {
             return Ok(());
         }
-        let result =
-            match timeout(self.config.timeouts.write, self.stream.write_all(&self.out)).await {
-                Ok(r) => r,
-                Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
-            };
+        let result = within(self.config.timeouts.write, self.stream.write_all(&self.out)).await;
         self.out.clear();
         if self.out.capacity() > 4 * FLUSH_AT {
             self.out = Vec::new();
@@ -721,10 +717,7 @@ impl<H: Handler> Driver<H> {
             }
             Ok(())
         };
-        let result = match timeout(self.config.timeouts.write, write).await {
-            Ok(r) => r,
-            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
-        };
+        let result = within(self.config.timeouts.write, write).await;
         self.out.clear();
         result
     }
@@ -745,13 +738,18 @@ impl<H: Handler> Driver<H> {
             }
             Ok(())
         };
-        let result = match timeout(self.config.timeouts.write, write).await {
-            Ok(r) => r,
-            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
-        };
+        let result = within(self.config.timeouts.write, write).await;
         self.out.clear();
         self.batched = 0;
         result
+    }
+}
+
+/// A write that must make progress within `limit` (the write-idle timeout).
+async fn within(limit: Duration, write: impl Future<Output = io::Result<()>>) -> io::Result<()> {
+    match timeout(limit, write).await {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "write timed out")),
     }
 }
 
