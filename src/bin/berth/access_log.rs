@@ -178,16 +178,9 @@ fn version(v: Version) -> &'static str {
 
 /// Apache's escaping of logged request fields.
 fn apache_escape(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            0x20..=0x7e => out.push(b as char),
-            _ => {
-                let _ = write!(out, "\\x{b:02x}");
-            }
-        }
-    }
+    escape_with(out, bytes, |out, b| {
+        let _ = write!(out, "\\x{b:02x}");
+    });
 }
 
 /// A JSON string (or `null`), ASCII only: bytes outside printable ASCII
@@ -198,17 +191,24 @@ fn json_string(out: &mut String, bytes: Option<&[u8]>) {
         return;
     };
     out.push('"');
+    escape_with(out, bytes, |out, b| {
+        let _ = write!(out, "\\u{b:04x}");
+    });
+    out.push('"');
+}
+
+/// Copies printable ASCII, backslash-escapes `"` and `\`, and hands every
+/// other byte to `other`: no client byte reaches the log unescaped (no log
+/// injection).
+fn escape_with(out: &mut String, bytes: &[u8], other: impl Fn(&mut String, u8)) {
     for &b in bytes {
         match b {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
             0x20..=0x7e => out.push(b as char),
-            _ => {
-                let _ = write!(out, "\\u{b:04x}");
-            }
+            _ => other(out, b),
         }
     }
-    out.push('"');
 }
 
 /// A UTC calendar time (proleptic Gregorian).
