@@ -5,7 +5,7 @@ mod support;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -15,18 +15,7 @@ const LIMIT: Duration = Duration::from_secs(5);
 
 /// `berth ARGS` in `cwd`, with no `BERTH_*` variables inherited.
 fn berth(args: &[&str], cwd: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
-    cmd.args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("BERTH_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd
+    support::berth_command(args, &[], cwd)
 }
 
 /// A running binary, its address parsed from the startup line.

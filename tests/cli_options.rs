@@ -7,7 +7,7 @@ mod support;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -40,19 +40,7 @@ fn site() -> tempfile::TempDir {
 
 /// `berth ARGS` in `cwd` with `env` and no inherited `BERTH_*` variable.
 fn berth(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
-    cmd.args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("BERTH_") {
-            cmd.env_remove(name);
-        }
-    }
-    cmd.envs(env.iter().copied());
-    cmd
+    support::berth_command(args, env, cwd)
 }
 
 /// A running binary: its address and the stdout lines after the startup one.

@@ -502,3 +502,22 @@ pub async fn echo(req: Request) -> Response {
 pub async fn target_only(req: Request) -> Response {
     berth::response::text(req.uri().to_string())
 }
+
+/// The real `berth` binary with `args` in `cwd`, with `env` and no inherited
+/// `BERTH_*` variable; stdin closed, stdout and stderr piped.
+pub fn berth_command(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> std::process::Command {
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BERTH_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    cmd
+}
