@@ -21,6 +21,10 @@ enum Kind {
     Bind(SocketAddr, io::Error),
     /// Another I/O failure.
     Io(io::Error),
+    /// Binding a Unix domain socket failed.
+    Unix(std::path::PathBuf, io::Error),
+    /// A TLS certificate or key could not be loaded or used.
+    Tls(String),
 }
 
 impl Error {
@@ -39,17 +43,32 @@ impl Error {
             kind: Kind::Io(cause),
         }
     }
+    pub(crate) fn unix(path: &std::path::Path, cause: io::Error) -> Self {
+        Error {
+            kind: Kind::Unix(path.to_owned(), cause),
+        }
+    }
+    pub(crate) fn tls(message: impl Into<String>) -> Self {
+        Error {
+            kind: Kind::Tls(message.into()),
+        }
+    }
 
     /// True when the error came from binding a listening socket.
     pub fn is_bind(&self) -> bool {
-        matches!(self.kind, Kind::Bind(..) | Kind::Address(..))
+        matches!(
+            self.kind,
+            Kind::Bind(..) | Kind::Address(..) | Kind::Unix(..)
+        )
     }
 
     /// The underlying I/O error kind, if any.
     pub fn io_kind(&self) -> Option<io::ErrorKind> {
         match &self.kind {
-            Kind::Bind(_, e) | Kind::Io(e) | Kind::Address(_, Some(e)) => Some(e.kind()),
-            Kind::Address(_, None) => None,
+            Kind::Bind(_, e) | Kind::Io(e) | Kind::Address(_, Some(e)) | Kind::Unix(_, e) => {
+                Some(e.kind())
+            }
+            Kind::Address(_, None) | Kind::Tls(_) => None,
         }
     }
 
@@ -83,6 +102,8 @@ impl fmt::Display for Error {
             Kind::Address(addr, None) => write!(f, "invalid address {addr}"),
             Kind::Bind(addr, e) => write!(f, "cannot listen on {addr}: {}", describe(e)),
             Kind::Io(e) => write!(f, "I/O error: {e}"),
+            Kind::Unix(path, e) => write!(f, "cannot listen on {}: {e}", path.display()),
+            Kind::Tls(message) => write!(f, "TLS: {message}"),
         }
     }
 }
@@ -105,8 +126,10 @@ impl fmt::Debug for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
-            Kind::Bind(_, e) | Kind::Io(e) | Kind::Address(_, Some(e)) => Some(e),
-            Kind::Address(_, None) => None,
+            Kind::Bind(_, e) | Kind::Io(e) | Kind::Address(_, Some(e)) | Kind::Unix(_, e) => {
+                Some(e)
+            }
+            Kind::Address(_, None) | Kind::Tls(_) => None,
         }
     }
 }

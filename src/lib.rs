@@ -44,6 +44,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod auth;
 pub mod body;
 pub mod compress;
 pub mod content_type;
@@ -56,6 +57,7 @@ pub mod router;
 pub mod serve_dir;
 pub mod server;
 
+pub use auth::BasicAuth;
 pub use body::{Body, BodyClosed, BodyError, BodySender};
 pub use compress::Compress;
 pub use error::Error;
@@ -65,7 +67,8 @@ pub use response::{Redirect, Response, ResponseExt};
 pub use router::Router;
 pub use serve_dir::ServeDir;
 pub use server::{
-    AccessLog, AccessRecord, ListenOptions, Server, ServerConfig, ShutdownHandle, Timeouts,
+    AccessLog, AccessRecord, ListenOptions, Listener, Server, ServerConfig, ShutdownHandle,
+    Timeouts, TlsConfig,
 };
 
 /// The `http` crate, whose request, response, header and status types

@@ -18,6 +18,7 @@ mod error;
 mod framing;
 mod head;
 mod limits;
+pub mod proxy;
 mod serialize;
 mod syntax;
 

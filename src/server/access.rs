@@ -33,6 +33,11 @@ pub struct AccessRecord<'a> {
     pub referer: Option<&'a HeaderValue>,
     /// The `User-Agent` request header.
     pub user_agent: Option<&'a HeaderValue>,
+    /// The `Forwarded` request header (RFC 7239; every field line, joined
+    /// with ", "), for logs that trust a proxy in front.
+    pub forwarded: Option<&'a HeaderValue>,
+    /// The `X-Forwarded-For` request header (every field line, joined).
+    pub x_forwarded_for: Option<&'a HeaderValue>,
 }
 
 /// A callback that receives an [`AccessRecord`] after every response.
@@ -57,8 +62,8 @@ impl fmt::Debug for AccessLog {
     }
 }
 
-/// What the driver keeps of a request for its log line (only when an
-/// access log is configured: cloning these costs a few reference counts).
+/// What the driver keeps of a request for its log line and metrics (only
+/// when either is configured: cloning these costs a few reference counts).
 pub(crate) struct Pending {
     pub(crate) time: SystemTime,
     pub(crate) started: tokio::time::Instant,
@@ -67,4 +72,6 @@ pub(crate) struct Pending {
     pub(crate) version: Version,
     pub(crate) referer: Option<HeaderValue>,
     pub(crate) user_agent: Option<HeaderValue>,
+    pub(crate) forwarded: Option<HeaderValue>,
+    pub(crate) x_forwarded_for: Option<HeaderValue>,
 }

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use super::access::AccessLog;
+use super::metrics::Metrics;
 use crate::proto::Limits;
 
 /// How long the server waits for each phase of a connection.
@@ -22,6 +25,9 @@ pub struct Timeouts {
     /// On shutdown, how long in-flight requests may take to finish.
     /// Default 10 s.
     pub shutdown_grace: Duration,
+    /// From accepting a connection on a TLS listener to the end of its
+    /// handshake; a client that stalls it is dropped. Default 10 s.
+    pub tls_handshake: Duration,
 }
 
 impl Default for Timeouts {
@@ -32,6 +38,7 @@ impl Default for Timeouts {
             body_read: Duration::from_secs(30),
             write: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            tls_handshake: Duration::from_secs(10),
         }
     }
 }
@@ -59,6 +66,9 @@ pub struct ServerConfig {
     /// Called after every response (including error responses to requests
     /// that could not be parsed). Default: none.
     pub access_log: Option<AccessLog>,
+    /// Counters and histograms every connection updates (see
+    /// [`Metrics`]). Default: none.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +81,7 @@ impl Default for ServerConfig {
             max_body_bytes: 2 * 1024 * 1024,
             drain_budget: 256 * 1024,
             access_log: None,
+            metrics: None,
         }
     }
 }

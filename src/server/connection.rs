@@ -27,7 +27,6 @@ use bytes::Bytes;
 use futures_core::Stream;
 use http::{HeaderValue, StatusCode, header};
 use tokio::io::{AsyncWriteExt, Interest};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, timeout, timeout_at};
 
@@ -35,6 +34,7 @@ use super::access::{AccessRecord, Pending};
 use super::config::ServerConfig;
 use super::date::with_date;
 use super::panic::{CatchUnwind, message};
+use super::transport::Transport;
 use crate::body::{BodyError, BodyErrorKind, FileRange, Incoming, IncomingSender, Kind};
 use crate::proto::{
     BodyLength, Connection, ErrorKind, Event, ProtocolError, RequestHead, ResponseHead,
@@ -57,8 +57,6 @@ const SENDFILE_MIN: u64 = 64 * 1024;
 /// Most bytes handed to one `sendfile` call.
 const SENDFILE_CHUNK: u64 = 1 << 20;
 
-/// Bytes requested from the kernel per read.
-const READ_CHUNK: usize = 8 * 1024;
 /// Write-buffer size at which encoded responses are flushed.
 const FLUSH_AT: usize = 64 * 1024;
 /// Largest in-memory body copied into the write buffer (larger ones are
@@ -85,8 +83,8 @@ impl From<io::Error> for Stop {
     }
 }
 
-struct Driver<H> {
-    stream: TcpStream,
+struct Driver<H, S> {
+    stream: S,
     peer: SocketAddr,
     conn: Connection,
     out: Vec<u8>,
@@ -97,12 +95,16 @@ struct Driver<H> {
     batched: usize,
     /// Requests answered on this connection.
     served: u64,
-    /// The current request's access-log facts (only with an access log).
+    /// The current request's access-log facts (only with an access log
+    /// or metrics).
     pending: Option<Pending>,
+    /// Bytes read and written since last reported to the metrics.
+    received: u64,
+    sent: u64,
 }
 
-pub(crate) async fn serve_connection<H: Handler>(
-    stream: TcpStream,
+pub(crate) async fn serve_connection<H: Handler, S: Transport>(
+    stream: S,
     peer: SocketAddr,
     handler: Arc<H>,
     config: Arc<ServerConfig>,
@@ -119,15 +121,19 @@ pub(crate) async fn serve_connection<H: Handler>(
         batched: 0,
         served: 0,
         pending: None,
+        received: 0,
+        sent: 0,
     };
-    match driver.run().await {
+    let result = driver.run().await;
+    driver.report_bytes();
+    match result {
         Ok(()) | Err(Stop::Done) => {}
         Err(Stop::Timeout) => tracing::debug!(peer = %driver.peer, "connection timed out"),
         Err(Stop::Io(e)) => tracing::debug!(peer = %driver.peer, "connection error: {e}"),
     }
 }
 
-impl<H: Handler> Driver<H> {
+impl<H: Handler, S: Transport> Driver<H, S> {
     async fn run(&mut self) -> Result<(), Stop> {
         loop {
             let head = match self.next_head().await? {
@@ -186,7 +192,7 @@ impl<H: Handler> Driver<H> {
                     self.config.timeouts.keep_alive
                 };
                 tokio::select! {
-                    read = timeout(wait, read_into(&self.stream, &mut self.conn)) => match read {
+                    read = timeout(wait, self.stream.read_into(&mut self.conn)) => match read {
                         Ok(read) => read,
                         Err(_) => return Ok(None),
                     },
@@ -212,7 +218,7 @@ impl<H: Handler> Driver<H> {
             };
             match read {
                 Ok(0) => self.conn.receive_eof(),
-                Ok(_) => {}
+                Ok(n) => self.received += n as u64,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -220,12 +226,14 @@ impl<H: Handler> Driver<H> {
 
     /// Reads once into the connection's buffer. Cancel-safe.
     async fn read_some(&mut self) -> io::Result<usize> {
-        read_into(&self.stream, &mut self.conn).await
+        let n = self.stream.read_into(&mut self.conn).await?;
+        self.received += n as u64;
+        Ok(n)
     }
 
     /// Steps 2–4 for one request.
     async fn serve_request(&mut self, head: RequestHead) -> Result<(), Stop> {
-        if self.config.access_log.is_some() {
+        if self.config.access_log.is_some() || self.config.metrics.is_some() {
             self.pending = Some(Pending {
                 time: SystemTime::now(),
                 started: Instant::now(),
@@ -234,6 +242,11 @@ impl<H: Handler> Driver<H> {
                 version: head.version,
                 referer: head.headers.get(header::REFERER).cloned(),
                 user_agent: head.headers.get(header::USER_AGENT).cloned(),
+                forwarded: all_lines(&head.headers, header::FORWARDED),
+                x_forwarded_for: all_lines(
+                    &head.headers,
+                    header::HeaderName::from_static("x-forwarded-for"),
+                ),
             });
         }
         let body_len = self.conn.request_body_length();
@@ -346,7 +359,10 @@ impl<H: Handler> Driver<H> {
     /// Applies a feed step's outcome; drops the feed once it is over.
     fn settle_feed(&mut self, fed: Feed, feed: &mut Option<BodyFeed>) -> Result<bool, Stop> {
         match fed {
-            Feed::More => Ok(true),
+            Feed::More(read) => {
+                self.received += read as u64;
+                Ok(true)
+            }
             Feed::Finished => {
                 *feed = None;
                 Ok(true)
@@ -430,7 +446,10 @@ impl<H: Handler> Driver<H> {
     /// memory stays bounded whatever the file size.
     async fn write_file(&mut self, mut range: FileRange) -> Result<(), Stop> {
         use std::os::unix::fs::FileExt;
-        if range.len >= SENDFILE_MIN && self.conn.body_is_length_framed() {
+        if range.len >= SENDFILE_MIN
+            && self.conn.body_is_length_framed()
+            && self.stream.plain_tcp().is_some()
+        {
             return self.send_file(range).await;
         }
         while range.len > 0 {
@@ -493,10 +512,12 @@ impl<H: Handler> Driver<H> {
             return Ok(());
         }
         self.flush_more().await?;
+        let Some(stream) = self.stream.plain_tcp() else {
+            return Err(Stop::Done);
+        };
         while range.len > 0 {
             let count = range.len.min(SENDFILE_CHUNK) as usize;
             let mut offset = range.offset;
-            let stream = &self.stream;
             let file = &*range.file;
             let send = async {
                 loop {
@@ -519,6 +540,7 @@ impl<H: Handler> Driver<H> {
                     return Err(Stop::Done);
                 }
                 Ok(Ok(n)) => {
+                    self.sent += n as u64;
                     range.offset += n as u64;
                     range.len -= n as u64;
                 }
@@ -610,11 +632,15 @@ impl<H: Handler> Driver<H> {
         }
     }
 
-    /// Hands the finished exchange to the access log, if there is one.
+    /// Hands the finished exchange to the access log and the metrics, if
+    /// there are any.
     fn log_access(&mut self, status: StatusCode) {
-        let Some(log) = &self.config.access_log else {
+        if self.pending.is_none()
+            && self.config.access_log.is_none()
+            && self.config.metrics.is_none()
+        {
             return;
-        };
+        }
         let pending = self.pending.take().unwrap_or_else(|| Pending {
             time: SystemTime::now(),
             started: Instant::now(),
@@ -623,7 +649,18 @@ impl<H: Handler> Driver<H> {
             version: http::Version::HTTP_11,
             referer: None,
             user_agent: None,
+            forwarded: None,
+            x_forwarded_for: None,
         });
+        let duration = pending.started.elapsed();
+        if let Some(metrics) = &self.config.metrics {
+            let method = pending.method.as_ref().unwrap_or(&http::Method::GET);
+            metrics.record_request(method, status, duration);
+            self.report_bytes();
+        }
+        let Some(log) = &self.config.access_log else {
+            return;
+        };
         log.record(&AccessRecord {
             peer: self.peer,
             time: pending.time,
@@ -632,10 +669,20 @@ impl<H: Handler> Driver<H> {
             version: pending.version,
             status,
             body_bytes: self.conn.body_bytes_sent(),
-            duration: pending.started.elapsed(),
+            duration,
             referer: pending.referer.as_ref(),
             user_agent: pending.user_agent.as_ref(),
+            forwarded: pending.forwarded.as_ref(),
+            x_forwarded_for: pending.x_forwarded_for.as_ref(),
         });
+    }
+
+    /// Moves the byte counts to the metrics (if any).
+    fn report_bytes(&mut self) {
+        if let Some(metrics) = &self.config.metrics {
+            metrics.add_bytes_received(std::mem::take(&mut self.received));
+            metrics.add_bytes_sent(std::mem::take(&mut self.sent));
+        }
     }
 
     /// Answers a protocol error (when it has a status), then closes.
@@ -686,7 +733,13 @@ impl<H: Handler> Driver<H> {
         if self.out.is_empty() {
             return Ok(());
         }
-        let result = within(self.config.timeouts.write, self.stream.write_all(&self.out)).await;
+        let write = async {
+            self.stream.write_all(&self.out).await?;
+            // TLS holds encrypted bytes until flushed; TCP's flush is a no-op.
+            self.stream.flush().await
+        };
+        let result = within(self.config.timeouts.write, write).await;
+        self.sent += self.out.len() as u64;
         self.out.clear();
         if self.out.capacity() > 4 * FLUSH_AT {
             self.out = Vec::new();
@@ -698,9 +751,11 @@ impl<H: Handler> Driver<H> {
     /// partial packet for the file data that follows (as `TCP_CORK` would)
     /// instead of sending the head in a packet of its own.
     async fn flush_more(&mut self) -> io::Result<()> {
+        let Some(stream) = self.stream.plain_tcp() else {
+            return self.flush().await;
+        };
         self.batched = 0;
         let mut sent = 0;
-        let stream = &self.stream;
         let out = &self.out;
         let write = async {
             while sent < out.len() {
@@ -718,6 +773,7 @@ impl<H: Handler> Driver<H> {
             Ok(())
         };
         let result = within(self.config.timeouts.write, write).await;
+        self.sent += self.out.len() as u64;
         self.out.clear();
         result
     }
@@ -736,9 +792,10 @@ impl<H: Handler> Driver<H> {
                 }
                 IoSlice::advance_slices(&mut slices, n);
             }
-            Ok(())
+            self.stream.flush().await
         };
         let result = within(self.config.timeouts.write, write).await;
+        self.sent += (self.out.len() + body.len()) as u64;
         self.out.clear();
         self.batched = 0;
         result
@@ -753,40 +810,22 @@ async fn within(limit: Duration, write: impl Future<Output = io::Result<()>>) ->
     }
 }
 
-/// Reads once from `stream` into the connection's buffer, growing it only
-/// when nearly full. Cancel-safe: nothing is lost if the future is dropped.
-///
-/// A read that returns less than the space offered has drained the socket,
-/// so the readiness flag is cleared right away (by reporting `WouldBlock`
-/// to `try_io` after the read): the next read then waits for epoll instead
-/// of making a `recv` that would fail with `EAGAIN`, which strace showed on
-/// 3 of 4 keep-alive requests. Tokio only clears the flag if no newer
-/// readiness event arrived meanwhile, so no wake-up is lost.
-async fn read_into(stream: &TcpStream, conn: &mut Connection) -> io::Result<usize> {
-    loop {
-        stream.readable().await?;
-        let buf = conn.read_buf_mut();
-        if buf.capacity() - buf.len() < 1024 {
-            buf.reserve(READ_CHUNK);
-        }
-        let spare = buf.capacity() - buf.len();
-        let mut read = None;
-        let result = stream.try_io(Interest::READABLE, || {
-            let n = stream.try_read_buf(buf)?;
-            read = Some(n);
-            if n > 0 && n < spare {
-                Err(io::ErrorKind::WouldBlock.into())
-            } else {
-                Ok(n)
-            }
-        });
-        match (result, read) {
-            (Ok(n), _) => return Ok(n),
-            (Err(e), Some(n)) if e.kind() == io::ErrorKind::WouldBlock => return Ok(n),
-            (Err(e), None) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            (Err(e), _) => return Err(e),
-        }
+/// Every field line of a list header, joined with ", " (RFC 9110 §5.3):
+/// a proxy may add its own line after the client's, and the log must see
+/// both, the proxy's last.
+fn all_lines(headers: &http::HeaderMap, name: header::HeaderName) -> Option<HeaderValue> {
+    let mut values = headers.get_all(&name).iter();
+    let first = values.next()?;
+    let Some(second) = values.next() else {
+        return Some(first.clone());
+    };
+    let mut joined = Vec::with_capacity(first.len() + second.len() + 2);
+    joined.extend_from_slice(first.as_bytes());
+    for v in std::iter::once(second).chain(values) {
+        joined.extend_from_slice(b", ");
+        joined.extend_from_slice(v.as_bytes());
     }
+    HeaderValue::from_bytes(&joined).ok()
 }
 
 fn length_error(_: crate::proto::LengthMismatch) -> Stop {
@@ -802,7 +841,8 @@ struct BodyFeed {
 }
 
 enum Feed {
-    More,
+    /// Go on; the number is the bytes read from the socket this step.
+    More(usize),
     Finished,
     /// The body cannot be completed; `Some` when the connection is unusable
     /// at once.
@@ -811,8 +851,8 @@ enum Feed {
 
 /// Moves one piece of request body from the socket to the handler. Waits
 /// for the handler's first read (and sends `100 Continue` then).
-async fn feed_body(
-    stream: &mut TcpStream,
+async fn feed_body<S: Transport>(
+    stream: &mut S,
     conn: &mut Connection,
     out: &mut Vec<u8>,
     feed: &mut BodyFeed,
@@ -828,7 +868,11 @@ async fn feed_body(
     if conn.expects_continue() {
         // RFC 9110 §10.1.1: 100 Continue once the handler wants the body.
         conn.send_continue(out);
-        let written = timeout(config.timeouts.write, stream.write_all(out)).await;
+        let write = async {
+            stream.write_all(out).await?;
+            stream.flush().await
+        };
+        let written = timeout(config.timeouts.write, write).await;
         out.clear();
         if !matches!(written, Ok(Ok(()))) {
             return Feed::Failed(Some(Stop::Done));
@@ -842,20 +886,20 @@ async fn feed_body(
                 return Feed::Failed(None);
             }
             if tx.send(Ok(data)).await {
-                Feed::More
+                Feed::More(0)
             } else {
                 Feed::Finished
             }
         }
         Ok(Event::End(_)) => Feed::Finished,
         Ok(Event::NeedData) => {
-            let read = read_into(stream, conn);
+            let read = stream.read_into(conn);
             match timeout(config.timeouts.body_read, read).await {
                 Ok(Ok(0)) => {
                     conn.receive_eof();
-                    Feed::More
+                    Feed::More(0)
                 }
-                Ok(Ok(_)) => Feed::More,
+                Ok(Ok(n)) => Feed::More(n),
                 Ok(Err(e)) => {
                     let _ = tx
                         .send(Err(BodyError::new(BodyErrorKind::Incomplete)))
@@ -890,7 +934,7 @@ mod tests {
     #[tokio::test]
     async fn connection_future_stays_small() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let stream = TcpStream::connect(listener.local_addr().unwrap())
+        let stream = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
         let (_tx, stop) = watch::channel(false);

@@ -4,6 +4,7 @@ use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 
 use rustix::net::{AddressFamily, SocketType, ipproto, sockopt};
 
+use super::accept::{Bound, Listener};
 use crate::Error;
 
 /// Listen backlog; the kernel caps it at `net.core.somaxconn`.
@@ -28,7 +29,26 @@ pub(crate) fn resolve(addr: &str) -> Result<Vec<SocketAddr>, Error> {
 /// address while this one still listens: the kernel spreads new connections
 /// across both, so a new berth can start before the old one drains (a
 /// rolling restart that drops nothing).
-pub(crate) fn bind(addr: SocketAddr, reuse_port: bool) -> Result<TcpListener, Error> {
+/// Binds every address. An IPv6 wildcard (`[::]`) is dual-stack (it takes
+/// IPv4 clients too), unless an IPv4 address with the same port is in the
+/// same set: then each family gets its own socket.
+pub(crate) fn bind_all(addrs: &[SocketAddr], reuse_port: bool) -> Result<Vec<Bound>, Error> {
+    addrs
+        .iter()
+        .map(|&addr| {
+            let v6only = addr.is_ipv6()
+                && addrs
+                    .iter()
+                    .any(|other| other.is_ipv4() && other.port() == addr.port());
+            bind(addr, reuse_port, v6only).map(|l| Bound {
+                listener: Listener::Tcp(l),
+                socket_file: None,
+            })
+        })
+        .collect()
+}
+
+fn bind(addr: SocketAddr, reuse_port: bool, v6only: bool) -> Result<TcpListener, Error> {
     let family = if addr.is_ipv4() {
         AddressFamily::INET
     } else {
@@ -47,8 +67,8 @@ pub(crate) fn bind(addr: SocketAddr, reuse_port: bool) -> Result<TcpListener, Er
         sockopt::set_socket_reuseport(&fd, true).map_err(|e| fail(e.into()))?;
     }
     if addr.is_ipv6() {
-        // Listen on IPv6 only, so `[::]` and `0.0.0.0` can be bound side by side.
-        sockopt::set_ipv6_v6only(&fd, true).map_err(|e| fail(e.into()))?;
+        // Set either way: the system default (`net.ipv6.bindv6only`) varies.
+        sockopt::set_ipv6_v6only(&fd, v6only).map_err(|e| fail(e.into()))?;
     }
     rustix::net::bind(&fd, &addr).map_err(|e| fail(e.into()))?;
     rustix::net::listen(&fd, BACKLOG).map_err(|e| fail(e.into()))?;

@@ -11,34 +11,47 @@
 //! # }
 //! ```
 
+mod accept;
 mod access;
 mod config;
 mod connection;
 mod date;
 mod listen;
+mod metrics;
 mod panic;
+mod tls;
+mod transport;
 
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
+pub use accept::Listener;
+use accept::{Bound, Shared, accept_loop};
 pub use access::{AccessLog, AccessRecord};
 pub use config::{ServerConfig, Timeouts};
+pub use metrics::{ConnectionGuard, Metrics, MetricsHandler};
+pub use tls::TlsConfig;
 
 use crate::{Error, Handler};
 
 type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// An HTTP/1.1 server: listening sockets plus configuration.
+///
+/// Every listener of one server speaks the same way: plain or TLS
+/// ([`tls`](Self::tls)), with or without a PROXY protocol header first
+/// ([`proxy_protocol`](Self::proxy_protocol)). Run two servers for two ways
+/// (an HTTPS port and a plain redirecting one).
 pub struct Server {
-    listeners: Result<Vec<std::net::TcpListener>, Error>,
+    listeners: Result<Vec<Bound>, Error>,
     config: ServerConfig,
+    tls: Option<TlsConfig>,
+    proxy_protocol: bool,
     shutdown: Option<ShutdownSignal>,
     trigger: Arc<watch::Sender<bool>>,
 }
@@ -79,12 +92,13 @@ impl Server {
     /// [`serve`](Self::serve); use [`try_bind`](Self::try_bind) to see them
     /// at once.
     pub fn bind(addr: &str) -> Server {
-        Server::from_result(listen::resolve(addr).and_then(|addrs| {
-            addrs
-                .into_iter()
-                .map(|a| listen::bind(a, false))
-                .collect::<Result<Vec<_>, _>>()
-        }))
+        Server::from_result(listen::resolve(addr).and_then(|addrs| listen::bind_all(&addrs, false)))
+    }
+
+    /// A server with no listener yet; add some with
+    /// [`listen_on`](Self::listen_on) or [`bind_unix`](Self::bind_unix).
+    pub fn new() -> Server {
+        Server::from_result(Ok(Vec::new()))
     }
 
     /// Binds `addr` now (with `SO_REUSEADDR`), reporting failure here.
@@ -103,25 +117,63 @@ impl Server {
         addrs: impl IntoIterator<Item = SocketAddr>,
         options: ListenOptions,
     ) -> Result<Server, Error> {
-        let listeners = addrs
-            .into_iter()
-            .map(|a| listen::bind(a, options.reuse_port))
-            .collect::<Result<Vec<_>, _>>()?;
-        if listeners.is_empty() {
+        let addrs: Vec<SocketAddr> = addrs.into_iter().collect();
+        if addrs.is_empty() {
             return Err(Error::address("(no addresses)", None));
         }
+        let listeners = listen::bind_all(&addrs, options.reuse_port)?;
         Ok(Server::from_result(Ok(listeners)))
     }
 
     /// Serves on an already-listening socket.
     pub fn from_listener(listener: std::net::TcpListener) -> Server {
-        Server::from_result(Ok(vec![listener]))
+        Server::new().listen_on(listener)
     }
 
-    fn from_result(listeners: Result<Vec<std::net::TcpListener>, Error>) -> Server {
+    /// Adds an already-listening socket (TCP or Unix, e.g. one passed by
+    /// systemd socket activation).
+    pub fn listen_on(mut self, listener: impl Into<Listener>) -> Server {
+        if let Ok(listeners) = &mut self.listeners {
+            listeners.push(Bound {
+                listener: listener.into(),
+                socket_file: None,
+            });
+        }
+        self
+    }
+
+    /// Adds a Unix domain socket listener at `path`. A stale socket file
+    /// there is replaced; a socket someone listens on, or a file that is not
+    /// a socket, is an error (nothing is deleted). The socket file is
+    /// removed when [`serve`](Self::serve) returns.
+    pub fn bind_unix(mut self, path: impl AsRef<Path>) -> Result<Server, Error> {
+        let mut listeners = self.listeners?;
+        listeners.push(accept::bind_unix(path.as_ref())?);
+        self.listeners = Ok(listeners);
+        Ok(self)
+    }
+
+    /// Speaks TLS on every listener (see [`TlsConfig`]).
+    pub fn tls(mut self, tls: TlsConfig) -> Server {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Expects a PROXY protocol header (v1 or v2, as HAProxy and most load
+    /// balancers send) before anything else on every connection, and takes
+    /// the client's address from it. A connection without a valid header is
+    /// closed. Only for listeners that nothing but the proxy can reach.
+    pub fn proxy_protocol(mut self, on: bool) -> Server {
+        self.proxy_protocol = on;
+        self
+    }
+
+    fn from_result(listeners: Result<Vec<Bound>, Error>) -> Server {
         Server {
             listeners,
             config: ServerConfig::default(),
+            tls: None,
+            proxy_protocol: false,
             shutdown: None,
             trigger: Arc::new(watch::channel(false).0),
         }
@@ -136,7 +188,13 @@ impl Server {
     /// The addresses being listened on (after a successful bind).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         match &self.listeners {
-            Ok(ls) => ls.iter().filter_map(|l| l.local_addr().ok()).collect(),
+            Ok(ls) => ls
+                .iter()
+                .filter_map(|b| match &b.listener {
+                    Listener::Tcp(l) => l.local_addr().ok(),
+                    Listener::Unix(_) => None,
+                })
+                .collect(),
             Err(_) => Vec::new(),
         }
     }
@@ -174,23 +232,25 @@ impl Server {
     /// the shutdown signal (if any) completes. Must run inside a tokio
     /// runtime with I/O and time enabled.
     pub async fn serve<H: Handler>(self, handler: H) -> Result<(), Error> {
-        let listeners = self.listeners?;
+        let mut listeners = self.listeners?;
+        if listeners.is_empty() {
+            return Err(Error::address("(no listeners)", None));
+        }
         let config = Arc::new(self.config);
-        let handler = Arc::new(handler);
         let permits = Arc::new(Semaphore::new(config.max_connections));
+        let shared = Arc::new(Shared {
+            handler: Arc::new(handler),
+            config: config.clone(),
+            tls: self.tls.as_ref().map(TlsConfig::acceptor),
+            proxy_protocol: self.proxy_protocol,
+            permits: permits.clone(),
+        });
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut accept_loops = tokio::task::JoinSet::new();
-        for listener in listeners {
-            listener.set_nonblocking(true).map_err(Error::io)?;
-            let listener = TcpListener::from_std(listener).map_err(Error::io)?;
-            let (handler, config, permits) = (handler.clone(), config.clone(), permits.clone());
-            accept_loops.spawn(accept_loop(
-                listener,
-                handler,
-                config,
-                permits,
-                stop_rx.clone(),
-            ));
+        let mut socket_files = Vec::new();
+        for bound in listeners.drain(..) {
+            socket_files.extend(bound.socket_file);
+            accept_loops.spawn(accept_loop(bound.listener, shared.clone(), stop_rx.clone()));
         }
         let mut triggered = self.trigger.subscribe();
         let signal = async move {
@@ -199,14 +259,31 @@ impl Server {
                 None => std::future::pending().await,
             }
         };
+        let mut failure = None;
         tokio::select! {
             _ = signal => {}
             _ = triggered.wait_for(|stop| *stop) => {}
-            // Runs until every accept loop ends (they do not, in practice).
-            _ = async { while accept_loops.join_next().await.is_some() {} } => {}
+            // Runs until every accept loop ends (they do not, unless a
+            // listener cannot be registered with the runtime).
+            _ = async {
+                while let Some(ended) = accept_loops.join_next().await {
+                    if let Ok(Err(e)) = ended {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            } => {}
         }
         let _ = stop_tx.send(true);
         accept_loops.shutdown().await;
+        // A clean exit removes the Unix socket files berth created (not
+        // earlier: a new instance may not take over a path still served).
+        for file in &socket_files {
+            file.remove();
+        }
+        if let Some(e) = failure {
+            return Err(Error::io(e));
+        }
         // Every live connection holds one permit: when all are back, every
         // connection has finished.
         let all = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
@@ -219,53 +296,8 @@ impl Server {
     }
 }
 
-async fn accept_loop<H: Handler>(
-    listener: TcpListener,
-    handler: Arc<H>,
-    config: Arc<ServerConfig>,
-    permits: Arc<Semaphore>,
-    mut stop: watch::Receiver<bool>,
-) {
-    loop {
-        // Back-pressure: at the connection cap, stop accepting; clients wait
-        // in the listen backlog.
-        let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-            _ = stop.changed() => return,
-        };
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = stop.changed() => return,
-        };
-        match accepted {
-            Ok((stream, peer)) => {
-                let _ = stream.set_nodelay(true);
-                let (handler, config, stop) = (handler.clone(), config.clone(), stop.clone());
-                tokio::spawn(async move {
-                    connection::serve_connection(stream, peer, handler, config, stop).await;
-                    drop(permit);
-                });
-            }
-            Err(e) if is_resource_exhaustion(&e) => {
-                // EMFILE/ENFILE/ENOBUFS/ENOMEM: accepting again at once would
-                // spin; wait for connections to close.
-                tracing::warn!("accept: {e}; pausing accepts for 100 ms");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => tracing::debug!("accept: {e}"),
-        }
+impl Default for Server {
+    fn default() -> Self {
+        Server::new()
     }
-}
-
-fn is_resource_exhaustion(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(code) if code == rustix::io::Errno::MFILE.raw_os_error()
-            || code == rustix::io::Errno::NFILE.raw_os_error()
-            || code == rustix::io::Errno::NOBUFS.raw_os_error()
-            || code == rustix::io::Errno::NOMEM.raw_os_error()
-    )
 }

@@ -26,8 +26,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use berth::http::header::{self, HeaderMap};
 use berth::http::{HeaderValue, Method, StatusCode, Uri, Version};
 use berth::{AccessLog, AccessRecord};
+
+use crate::forwarded::TrustedProxies;
 
 /// How each access-log line is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,9 +44,23 @@ pub enum LogFormat {
 }
 
 /// The driver's callback: format the record and write it to stdout.
-pub fn stdout_log(format: LogFormat) -> AccessLog {
+pub fn stdout_log(format: LogFormat, trusted: TrustedProxies) -> AccessLog {
     AccessLog::new(move |record| {
-        let line = format_line(format, &Entry::from(record));
+        let mut entry = Entry::from(record);
+        if !trusted.is_empty() && trusted.contains(record.peer.ip()) {
+            // The peer is a proxy we trust: the client is the one its
+            // forwarding headers name.
+            let mut headers = HeaderMap::new();
+            if let Some(v) = record.forwarded {
+                headers.insert(header::FORWARDED, v.clone());
+            }
+            if let Some(v) = record.x_forwarded_for {
+                headers.insert("x-forwarded-for", v.clone());
+            }
+            let client = trusted.client_ip(record.peer.ip(), &headers);
+            entry.peer = SocketAddr::new(client, record.peer.port());
+        }
+        let line = format_line(format, &entry);
         // A closed or full stdout must not take the server down.
         let _ = std::io::stdout().lock().write_all(line.as_bytes());
     })

@@ -1,13 +1,13 @@
 //! The binary's app layer: [`Site`] wraps a [`ServeDir`] with the options
-//! the flags add (health check, CORS, SPA and 404 fallbacks, extra headers).
+//! the flags add (CORS, SPA and 404 fallbacks, extra headers). The health
+//! check and metrics answer before this, in [`crate::ops`].
 //!
 //! # Steps
 //!
-//! Each request goes through these steps in order; steps 1 and 2 may answer
-//! it on their own, the others refine the answer:
+//! Each request goes through these steps in order; step 2 may answer it on
+//! its own, the others refine the answer:
 //!
-//! 1. **Health** (`--health PATH`): GET/HEAD on exactly PATH is `200 ok`,
-//!    `text/plain`, `Cache-Control: no-store`, without touching the disk.
+//! 1. (Health: see [`crate::ops`].)
 //! 2. **CORS preflight** (`--cors`, `--cors-origin`): `OPTIONS` with
 //!    `Origin` and `Access-Control-Request-Method`, from an allowed origin,
 //!    is `204` with `Access-Control-Allow-Origin`, `-Allow-Methods: GET,
@@ -73,8 +73,6 @@ pub struct SiteOptions {
     /// `--header` values, grouped by name.
     pub headers: Vec<(HeaderName, Vec<HeaderValue>)>,
     pub cors: Cors,
-    /// The `--health` path.
-    pub health: Option<String>,
 }
 
 /// `ServeDir` plus the flags' options; see the [module docs](self).
@@ -114,7 +112,6 @@ impl Handler for Site {
 const ALLOW_METHODS: HeaderValue = HeaderValue::from_static("GET, HEAD, OPTIONS");
 const MAX_AGE: HeaderValue = HeaderValue::from_static("86400");
 const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
-const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const ANY: HeaderValue = HeaderValue::from_static("*");
 
 impl Inner {
@@ -122,12 +119,6 @@ impl Inner {
         let o = &self.options;
         let get_or_head = req.method() == Method::GET || req.method() == Method::HEAD;
         let origin = req.headers().get(header::ORIGIN).cloned();
-        // 1. Health.
-        if get_or_head && o.health.as_deref() == Some(req.uri().path()) {
-            let mut res = berth::response::text("ok");
-            res.headers_mut().insert(header::CACHE_CONTROL, NO_STORE);
-            return self.finish(res, true, origin.as_ref(), false);
-        }
         // 2. CORS preflight.
         if let Some(res) = self.preflight(&req) {
             return self.finish(res, false, origin.as_ref(), false);

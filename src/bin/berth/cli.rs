@@ -19,6 +19,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use crate::access_log::{self, LogFormat};
 use crate::app::{Cors, SiteOptions};
 use crate::config_file;
+use crate::forwarded::TrustedProxies;
 
 /// The default ROOT, created with a welcome page when missing.
 pub const DEFAULT_ROOT: &str = "./public";
@@ -32,15 +33,18 @@ pub struct Args {
     #[arg(value_name = "ROOT", env = "BERTH_ROOT")]
     pub root: Option<PathBuf>,
 
-    /// Address to listen on (an IP address, or `localhost`).
+    /// Address to listen on: an IP address (`0.0.0.0`, `[::]` for IPv6
+    /// and IPv4), `localhost`, or ADDR:PORT to override --port (repeatable
+    /// or comma-separated).
     #[arg(
         short,
         long,
         value_name = "ADDR",
         default_value = "127.0.0.1",
+        value_delimiter = ',',
         env = "BERTH_BIND"
     )]
-    pub bind: String,
+    pub bind: Vec<String>,
 
     /// Port to listen on; 0 picks a free port.
     #[arg(short, long, default_value_t = 8080, env = "BERTH_PORT")]
@@ -65,6 +69,94 @@ pub struct Args {
     /// Time in-flight requests get to finish on shutdown (also `--grace`).
     #[arg(long, visible_alias = "grace", value_name = "DURATION", default_value = "10s", value_parser = parse_duration, env = "BERTH_SHUTDOWN_GRACE")]
     pub shutdown_grace: Duration,
+
+    /// Also listen on a Unix domain socket at PATH (removed on a clean
+    /// exit; a file there that is not a stale socket is never removed)
+    /// [default: none].
+    #[arg(long, value_name = "PATH", env = "BERTH_UNIX")]
+    pub unix: Option<PathBuf>,
+
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs
+    /// --tls-key. SIGHUP reloads both files [default: none].
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "BERTH_TLS_CERT",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key for --tls-cert [default: none].
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "BERTH_TLS_KEY",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a certificate generated in memory for localhost
+    /// (development only; its SHA-256 fingerprint is printed)
+    /// [default: off].
+    #[arg(long, env = "BERTH_TLS_SELF_SIGNED", value_parser = BoolishValueParser::new(), conflicts_with = "tls_cert")]
+    pub tls_self_signed: bool,
+
+    /// Time allowed for a TLS handshake.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, env = "BERTH_TLS_HANDSHAKE_TIMEOUT")]
+    pub tls_handshake_timeout: Duration,
+
+    /// Send `Strict-Transport-Security: max-age=SECONDS` on HTTPS responses
+    /// [default: none].
+    #[arg(long, value_name = "SECONDS", env = "BERTH_HSTS")]
+    pub hsts: Option<u64>,
+
+    /// Also listen for plain HTTP on PORT (same addresses) and answer every
+    /// request with a 308 to the https:// URL [default: none].
+    #[arg(long, value_name = "PORT", env = "BERTH_REDIRECT_HTTP")]
+    pub redirect_http: Option<u16>,
+
+    /// Expect a PROXY protocol (v1 or v2) header on every connection, as
+    /// sent by HAProxy `send-proxy`; connections without one are closed
+    /// [default: off].
+    #[arg(long, env = "BERTH_PROXY_PROTOCOL", value_parser = BoolishValueParser::new())]
+    pub proxy_protocol: bool,
+
+    /// A proxy (IP or CIDR) whose Forwarded / X-Forwarded-For headers name
+    /// the client in the access log (repeatable or comma-separated)
+    /// [default: none].
+    #[arg(
+        long,
+        value_name = "CIDR",
+        value_delimiter = ',',
+        env = "BERTH_TRUSTED_PROXY"
+    )]
+    pub trusted_proxy: Vec<String>,
+
+    /// Require HTTP Basic authentication: USER:HASH with an argon2 or bcrypt
+    /// hash (repeatable; plain passwords are refused). Only over HTTPS or on
+    /// loopback, unless --auth-insecure [default: none].
+    #[arg(long, value_name = "USER:HASH", env = "BERTH_AUTH")]
+    pub auth: Vec<String>,
+
+    /// Only paths under this prefix need --auth [default: every path].
+    #[arg(long, value_name = "PATH", env = "BERTH_AUTH_PATH")]
+    pub auth_path: Option<String>,
+
+    /// Allow --auth over plain HTTP on a non-loopback address (passwords
+    /// cross the network readable) [default: off].
+    #[arg(long, env = "BERTH_AUTH_INSECURE", value_parser = BoolishValueParser::new())]
+    pub auth_insecure: bool,
+
+    /// Serve Prometheus metrics on exactly PATH (e.g. /metrics)
+    /// [default: none].
+    #[arg(long, value_name = "PATH", env = "BERTH_METRICS")]
+    pub metrics: Option<String>,
+
+    /// On SIGTERM/SIGINT, keep serving this long with the --health path
+    /// answering 503 (so a load balancer stops sending traffic), then stop
+    /// accepting and drain [default: 0s].
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration, env = "BERTH_DRAIN_DELAY")]
+    pub drain_delay: Duration,
 
     /// Listen with SO_REUSEPORT, so a new berth can start on the same port
     /// while this one drains (rolling restarts) [default: off].
@@ -248,7 +340,26 @@ pub struct Args {
 pub struct Config {
     pub root: PathBuf,
     pub root_is_default: bool,
-    pub addr: SocketAddr,
+    /// `--bind` × `--port`.
+    pub addrs: Vec<SocketAddr>,
+    /// `--unix`.
+    pub unix: Option<PathBuf>,
+    /// `--tls-cert`/`--tls-key` or `--tls-self-signed`.
+    pub tls: Option<TlsSource>,
+    /// `--hsts` (only with TLS).
+    pub hsts: Option<u64>,
+    /// `--redirect-http` (only with TLS).
+    pub redirect_http: Option<u16>,
+    pub proxy_protocol: bool,
+    /// `--auth` entries, `--auth-path`.
+    pub auth: Vec<String>,
+    pub auth_path: Option<String>,
+    /// `--metrics` path.
+    pub metrics: Option<String>,
+    /// `--health` path.
+    pub health: Option<String>,
+    /// `--drain-delay`.
+    pub drain_delay: Duration,
     /// Includes the access log (`None` with `--quiet`).
     pub server: ServerConfig,
     pub log_level: tracing::Level,
@@ -258,6 +369,15 @@ pub struct Config {
     pub compress: Option<CompressOptions>,
     /// `--reuse-port`.
     pub reuse_port: bool,
+}
+
+/// Where the TLS certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// `--tls-cert` and `--tls-key`.
+    Files { cert: PathBuf, key: PathBuf },
+    /// `--tls-self-signed`.
+    SelfSigned,
 }
 
 /// `--compress-level` (and, by being there, compression on).
@@ -353,10 +473,66 @@ impl Config {
     pub fn from_args(args: Args) -> Result<Config, ConfigError> {
         let root_is_default = args.root.is_none();
         let root = args.root.unwrap_or_else(|| PathBuf::from(DEFAULT_ROOT));
-        let addr = resolve_bind(&args.bind, args.port)?;
+        let addrs = args
+            .bind
+            .iter()
+            .map(|b| resolve_bind(b, args.port))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tls = match (args.tls_cert, args.tls_key, args.tls_self_signed) {
+            (Some(cert), Some(key), _) => Some(TlsSource::Files { cert, key }),
+            (None, None, true) => Some(TlsSource::SelfSigned),
+            (None, None, false) => None,
+            _ => {
+                return Err(ConfigError("--tls-cert and --tls-key go together".into()));
+            }
+        };
+        if tls.is_none() {
+            for (flag, set) in [
+                ("--hsts", args.hsts.is_some()),
+                ("--redirect-http", args.redirect_http.is_some()),
+            ] {
+                if set {
+                    return Err(ConfigError(format!(
+                        "{flag} needs HTTPS (--tls-cert and --tls-key, or --tls-self-signed)"
+                    )));
+                }
+            }
+        }
+        if args.auth_path.is_some() && args.auth.is_empty() {
+            return Err(ConfigError("--auth-path needs --auth".into()));
+        }
+        if !args.auth.is_empty()
+            && tls.is_none()
+            && !args.auth_insecure
+            && !addrs.iter().all(|a| a.ip().is_loopback())
+        {
+            return Err(ConfigError(
+                "--auth over plain HTTP on a non-loopback address sends passwords readable; \
+                 use --tls-cert/--tls-key, or --auth-insecure if a TLS proxy is in front"
+                    .into(),
+            ));
+        }
+        for (flag, path) in [
+            ("--metrics", &args.metrics),
+            ("--auth-path", &args.auth_path),
+        ] {
+            if let Some(path) = path
+                && !path.starts_with('/')
+            {
+                return Err(ConfigError(format!(
+                    "invalid {flag} {path:?}: give a path starting with /"
+                )));
+            }
+        }
         if args.max_connections == 0 {
             return Err(ConfigError("--max-connections must be at least 1".into()));
         }
+        let trusted: TrustedProxies = args
+            .trusted_proxy
+            .iter()
+            .map(|list| list.parse::<TrustedProxies>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| ConfigError(e.to_string()))?;
         let defaults = ServerConfig::default();
         let server = ServerConfig {
             limits: berth::proto::Limits {
@@ -371,10 +547,11 @@ impl Config {
                 body_read: args.body_timeout,
                 write: args.write_timeout,
                 shutdown_grace: args.shutdown_grace,
+                tls_handshake: args.tls_handshake_timeout,
             },
             max_connections: args.max_connections,
             max_body_bytes: args.max_body_bytes,
-            access_log: (!args.quiet).then(|| access_log::stdout_log(args.log)),
+            access_log: (!args.quiet).then(|| access_log::stdout_log(args.log, trusted)),
             ..defaults
         };
         for (name, d) in [
@@ -382,6 +559,7 @@ impl Config {
             ("--keepalive-timeout", args.keepalive_timeout),
             ("--body-timeout", args.body_timeout),
             ("--write-timeout", args.write_timeout),
+            ("--tls-handshake-timeout", args.tls_handshake_timeout),
         ] {
             if d.is_zero() {
                 return Err(ConfigError(format!("{name} must be more than zero")));
@@ -417,15 +595,25 @@ impl Config {
                 .transpose()?,
             headers: parse_headers(&args.header)?,
             cors: parse_cors(args.cors, &args.cors_origin)?,
-            health: args.health.map(validate_health).transpose()?,
         };
+        let health = args.health.map(validate_health).transpose()?;
         let compress = (!args.no_compress).then_some(CompressOptions {
             level: args.compress_level,
         });
         Ok(Config {
             root,
             root_is_default,
-            addr,
+            addrs,
+            unix: args.unix,
+            tls,
+            hsts: args.hsts,
+            redirect_http: args.redirect_http,
+            proxy_protocol: args.proxy_protocol,
+            auth: args.auth,
+            auth_path: args.auth_path,
+            metrics: args.metrics,
+            health,
+            drain_delay: args.drain_delay,
             server,
             log_level,
             site,
@@ -573,6 +761,15 @@ fn validate_health(path: String) -> Result<String, ConfigError> {
 }
 
 fn resolve_bind(bind: &str, port: u16) -> Result<SocketAddr, ConfigError> {
+    if let Ok(addr) = bind.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Some((host, p)) = bind.rsplit_once(':')
+        && host.eq_ignore_ascii_case("localhost")
+        && let Ok(p) = p.parse::<u16>()
+    {
+        return resolve_bind(host, p);
+    }
     let trimmed = bind.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = trimmed.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, port));
@@ -670,5 +867,14 @@ mod tests {
         assert_eq!(resolve_bind("[::1]", 80).unwrap().to_string(), "[::1]:80");
         assert!(resolve_bind("example.com", 80).is_err());
         assert!(resolve_bind("1.2.3", 80).is_err());
+        assert_eq!(
+            resolve_bind("0.0.0.0:8443", 80).unwrap().to_string(),
+            "0.0.0.0:8443"
+        );
+        assert_eq!(
+            resolve_bind("[::]:8443", 80).unwrap().to_string(),
+            "[::]:8443"
+        );
+        assert_eq!(resolve_bind("[::]", 80).unwrap().to_string(), "[::]:80");
     }
 }

@@ -8,14 +8,22 @@ mod access_log;
 mod app;
 mod cli;
 mod config_file;
+mod forwarded;
+mod ops;
+mod systemd;
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use berth::{Compress, Handler, ListenOptions, Server};
+use berth::http::HeaderValue;
+use berth::server::Metrics;
+use berth::{BasicAuth, Compress, Handler, ListenOptions, Server, ShutdownHandle, TlsConfig};
 
 use app::Site;
-use cli::{Config, ParseError};
+use cli::{Config, ParseError, TlsSource};
+use ops::{Draining, Ops, RedirectToHttps};
 
 const WELCOME: &str = "<!doctype html>
 <html lang=\"en\">
@@ -61,28 +69,101 @@ fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> ExitCode {
-    let listen = ListenOptions::reuse_port(config.reuse_port);
-    let server = match Server::try_bind_with([config.addr], listen) {
-        Ok(server) => server,
-        Err(e) => {
-            let hint = e
-                .hint()
-                .map(|h| format!(" (hint: {h})"))
-                .unwrap_or_default();
-            return fail(&format!("{e}{hint}"));
+    match start(config).await {
+        Ok(code) => code,
+        Err(message) => fail(&message),
+    }
+}
+
+/// Binds everything, prints where berth serves, and serves until a signal.
+async fn start(mut config: Config) -> Result<ExitCode, String> {
+    let server = listen(&config)?;
+    let tls = load_tls(&config)?;
+    let signals = Signals::register()?;
+    let redirect = match config.redirect_http {
+        Some(port) => {
+            let addrs = config.addrs.iter().map(|a| SocketAddr::new(a.ip(), port));
+            Some(
+                Server::try_bind_with(addrs, ListenOptions::reuse_port(config.reuse_port))
+                    .map_err(with_hint)?,
+            )
+        }
+        None => None,
+    };
+
+    let draining = Draining::default();
+    let metrics = config.metrics.as_ref().map(|_| Metrics::new());
+    config.server.metrics = metrics.clone();
+    let app = build_app(&mut config, tls.is_some(), draining.clone(), metrics)?;
+
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let mut places: Vec<String> = server
+        .local_addrs()
+        .iter()
+        .map(|a| format!("{scheme}://{a}"))
+        .collect();
+    if let Some(path) = &config.unix {
+        places.push(format!("unix:{}", path.display()));
+    }
+    let (first, rest) = places.split_first().ok_or("nothing to listen on")?;
+    println!("berth: serving {} on {first}", config.root.display());
+    for place in rest {
+        println!("berth: also on {place}");
+    }
+    if let Some(redirect) = &redirect {
+        for a in redirect.local_addrs() {
+            println!("berth: redirecting http://{a} to https");
+        }
+    }
+    if let Some(tls) = &tls
+        && tls.certificate_pem().is_some()
+    {
+        println!(
+            "berth: self-signed certificate for localhost, SHA-256 fingerprint {}",
+            tls.fingerprint()
+        );
+    }
+
+    let server_config = config.server.clone();
+    let server = server
+        .config(server_config.clone())
+        .proxy_protocol(config.proxy_protocol);
+    let server = match &tls {
+        Some(tls) => server.tls(tls.clone()),
+        None => server,
+    };
+    let handles: Vec<ShutdownHandle> = std::iter::once(server.shutdown_handle())
+        .chain(redirect.as_ref().map(Server::shutdown_handle))
+        .collect();
+    tokio::spawn(signals.run(handles, draining.clone(), config.drain_delay, tls.clone()));
+
+    let redirecting = async {
+        match redirect {
+            Some(r) => {
+                let https_port = config.addrs.first().map_or(443, SocketAddr::port);
+                r.config(server_config)
+                    .serve(RedirectToHttps { https_port })
+                    .await
+            }
+            None => Ok(()),
         }
     };
-    let shutdown = match shutdown_signal() {
-        Ok(signal) => signal,
-        Err(message) => return fail(&message),
-    };
-    let addr = server.local_addrs().first().copied().unwrap_or(config.addr);
-    println!("berth: serving {} on http://{addr}", config.root.display());
-    let server = server
-        .config(config.server)
-        .with_graceful_shutdown(shutdown);
-    let site = Site::new(&config.root, config.site);
-    let app: Box<dyn Handler> = match config.compress {
+    let (served, redirected) = tokio::join!(server.serve(app), redirecting);
+    served.and(redirected).map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The layers, outermost first: [`Ops`] (health, metrics, HSTS), then
+/// [`BasicAuth`] with `--auth`, then [`Compress`] unless `--no-compress`,
+/// then the [`Site`].
+fn build_app(
+    config: &mut Config,
+    https: bool,
+    draining: Draining,
+    metrics: Option<std::sync::Arc<Metrics>>,
+) -> Result<Ops, String> {
+    let site = Site::new(&config.root, std::mem::take(&mut config.site));
+    let mut app: Box<dyn Handler> = match config.compress {
         None => Box::new(site),
         Some(options) => {
             let mut layer = Compress::new(site);
@@ -92,10 +173,70 @@ async fn run(config: Config) -> ExitCode {
             Box::new(layer)
         }
     };
-    match server.serve(app).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(&e.to_string()),
+    if !config.auth.is_empty() {
+        let mut auth = BasicAuth::new(app, "berth");
+        for spec in &config.auth {
+            auth = auth
+                .user_spec(spec)
+                .map_err(|e| format!("invalid --auth: {e}"))?;
+        }
+        if let Some(prefix) = &config.auth_path {
+            auth = auth
+                .path_prefix(prefix)
+                .map_err(|e| format!("invalid --auth-path: {e}"))?;
+        }
+        app = Box::new(auth);
     }
+    let hsts = config
+        .hsts
+        .filter(|_| https)
+        .and_then(|secs| HeaderValue::try_from(format!("max-age={secs}")).ok());
+    Ok(Ops {
+        inner: app,
+        health: config.health.clone(),
+        metrics: config
+            .metrics
+            .clone()
+            .zip(metrics)
+            .map(|(path, m)| (path, Box::new(m.handler()) as Box<dyn Handler>)),
+        hsts,
+        draining,
+    })
+}
+
+/// The listeners: sockets passed by systemd (`LISTEN_FDS`) when there are
+/// any, else `--bind` × `--port`; plus `--unix`.
+fn listen(config: &Config) -> Result<Server, String> {
+    let activated = systemd::listeners()?;
+    let mut server = if activated.is_empty() {
+        let options = ListenOptions::reuse_port(config.reuse_port);
+        Server::try_bind_with(config.addrs.iter().copied(), options).map_err(with_hint)?
+    } else {
+        activated
+            .into_iter()
+            .fold(Server::new(), |server, l| server.listen_on(l))
+    };
+    if let Some(path) = &config.unix {
+        server = server.bind_unix(path).map_err(with_hint)?;
+    }
+    Ok(server)
+}
+
+fn load_tls(config: &Config) -> Result<Option<TlsConfig>, String> {
+    let tls = match &config.tls {
+        None => return Ok(None),
+        Some(TlsSource::Files { cert, key }) => TlsConfig::from_pem_files(cert, key),
+        Some(TlsSource::SelfSigned) => TlsConfig::self_signed(&["localhost", "127.0.0.1", "::1"]),
+    };
+    tls.map(Some).map_err(|e| e.to_string())
+}
+
+fn with_hint(e: berth::Error) -> String {
+    let hint = e
+        .hint()
+        .map(|h| format!(" (hint: {h})"))
+        .unwrap_or_default();
+    format!("{e}{hint}")
 }
 
 /// Checks ROOT; creates the default one with a welcome page when missing,
@@ -142,21 +283,75 @@ fn warn_missing_pages(config: &Config) {
     }
 }
 
-/// Registers SIGINT and SIGTERM handlers now (so a signal that arrives
-/// right after the startup line is already ours) and returns the future
-/// that completes on the first of them.
-fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let register = |kind| signal(kind).map_err(|e| format!("cannot install signal handlers: {e}"));
-    let mut interrupt = register(SignalKind::interrupt())?;
-    let mut terminate = register(SignalKind::terminate())?;
-    Ok(async move {
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
+/// The signals berth acts on, registered before the startup line so that
+/// a signal arriving right after it is already ours.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> Result<Signals, String> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let register =
+            |kind| signal(kind).map_err(|e| format!("cannot install signal handlers: {e}"));
+        Ok(Signals {
+            interrupt: register(SignalKind::interrupt())?,
+            terminate: register(SignalKind::terminate())?,
+            hangup: register(SignalKind::hangup())?,
+        })
+    }
+
+    /// SIGHUP reloads the certificate (a failure keeps the old one).
+    /// SIGINT/SIGTERM start draining: the health check answers 503 for
+    /// `drain_delay` (a second signal cuts that short), then the servers
+    /// stop accepting and finish their requests.
+    async fn run(
+        mut self,
+        servers: Vec<ShutdownHandle>,
+        draining: Draining,
+        drain_delay: Duration,
+        tls: Option<TlsConfig>,
+    ) {
+        loop {
+            tokio::select! {
+                _ = self.interrupt.recv() => break,
+                _ = self.terminate.recv() => break,
+                _ = self.hangup.recv() => reload(tls.as_ref()),
+            }
+        }
+        draining.start();
+        if !drain_delay.is_zero() {
+            eprintln!(
+                "berth: draining for {} ms (health check answers 503)",
+                drain_delay.as_millis()
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(drain_delay) => {}
+                _ = self.interrupt.recv() => {}
+                _ = self.terminate.recv() => {}
+            }
         }
         eprintln!("berth: shutting down");
-    })
+        for server in servers {
+            server.shutdown();
+        }
+    }
+}
+
+fn reload(tls: Option<&TlsConfig>) {
+    let Some(tls) = tls else {
+        tracing::info!("SIGHUP: nothing to reload (no --tls-cert)");
+        return;
+    };
+    match tls.reload() {
+        Ok(()) => eprintln!(
+            "berth: certificate reloaded, SHA-256 fingerprint {}",
+            tls.fingerprint()
+        ),
+        Err(e) => eprintln!("berth: certificate reload failed, keeping the current one: {e}"),
+    }
 }
 
 fn fail(message: &str) -> ExitCode {

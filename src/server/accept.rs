@@ -1,0 +1,377 @@
+//! The accept side: listening sockets of every kind, the accept loops, and
+//! what happens on a new connection before HTTP starts (the PROXY protocol
+//! header, the TLS handshake), each under a deadline.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::Interest;
+use tokio::net::{TcpListener, TcpStream, UnixListener};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::time::timeout;
+
+use super::config::ServerConfig;
+use super::connection::serve_connection;
+use crate::proto::proxy::{ProxyParse, parse_proxy_header};
+use crate::{Error, Handler};
+
+/// A listening socket berth can serve on: TCP (IPv4 or IPv6) or a Unix
+/// domain socket. Built from std listeners (e.g. sockets passed by systemd).
+#[derive(Debug)]
+pub enum Listener {
+    /// A TCP listener.
+    Tcp(std::net::TcpListener),
+    /// A Unix domain socket listener.
+    Unix(std::os::unix::net::UnixListener),
+}
+
+impl From<std::net::TcpListener> for Listener {
+    fn from(l: std::net::TcpListener) -> Self {
+        Listener::Tcp(l)
+    }
+}
+
+impl From<std::os::unix::net::UnixListener> for Listener {
+    fn from(l: std::os::unix::net::UnixListener) -> Self {
+        Listener::Unix(l)
+    }
+}
+
+/// A listener plus the socket file to remove on a clean exit (for Unix
+/// sockets berth created itself).
+#[derive(Debug)]
+pub(crate) struct Bound {
+    pub(crate) listener: Listener,
+    pub(crate) socket_file: Option<SocketFile>,
+}
+
+/// A Unix socket's path and identity, so that only the very file berth
+/// created is removed, never a file someone put there since.
+#[derive(Debug)]
+pub(crate) struct SocketFile {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+}
+
+impl SocketFile {
+    /// Removes the socket file if it is still the one berth created.
+    pub(crate) fn remove(&self) {
+        if let Ok(meta) = std::fs::symlink_metadata(&self.path)
+            && meta.file_type().is_socket()
+            && meta.dev() == self.dev
+            && meta.ino() == self.ino
+        {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Binds a Unix domain socket at `path`. A stale socket file (nobody
+/// listening) is replaced; a live one, or any file that is not a socket,
+/// is an error: berth never deletes what is not its own.
+pub(crate) fn bind_unix(path: &Path) -> Result<Bound, Error> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => {
+            if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                return Err(Error::unix(
+                    path,
+                    io::Error::new(
+                        io::ErrorKind::AddrInUse,
+                        "another process is listening on it",
+                    ),
+                ));
+            }
+            std::fs::remove_file(path).map_err(|e| Error::unix(path, e))?;
+        }
+        Ok(_) => {
+            return Err(Error::unix(
+                path,
+                io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    "the path exists and is not a socket; not removing it",
+                ),
+            ));
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::unix(path, e)),
+    }
+    let listener =
+        std::os::unix::net::UnixListener::bind(path).map_err(|e| Error::unix(path, e))?;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| Error::unix(path, e))?;
+    Ok(Bound {
+        listener: Listener::Unix(listener),
+        socket_file: Some(SocketFile {
+            path: path.to_owned(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }),
+    })
+}
+
+/// What every accept loop of one server shares.
+pub(crate) struct Shared<H> {
+    pub(crate) handler: Arc<H>,
+    pub(crate) config: Arc<ServerConfig>,
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
+    pub(crate) proxy_protocol: bool,
+    pub(crate) permits: Arc<Semaphore>,
+}
+
+/// Accepts on `listener` until `stop` fires; every connection holds a
+/// permit (back-pressure at the connection cap).
+pub(crate) async fn accept_loop<H: Handler>(
+    listener: Listener,
+    shared: Arc<Shared<H>>,
+    mut stop: watch::Receiver<bool>,
+) -> io::Result<()> {
+    enum Accepting {
+        Tcp(TcpListener),
+        Unix(UnixListener),
+    }
+    let accepting = match listener {
+        Listener::Tcp(l) => {
+            l.set_nonblocking(true)?;
+            Accepting::Tcp(TcpListener::from_std(l)?)
+        }
+        Listener::Unix(l) => {
+            l.set_nonblocking(true)?;
+            Accepting::Unix(UnixListener::from_std(l)?)
+        }
+    };
+    loop {
+        let permit = tokio::select! {
+            permit = shared.permits.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => return Ok(()),
+            },
+            _ = stop.changed() => return Ok(()),
+        };
+        let accepted = tokio::select! {
+            accepted = accept(&accepting) => accepted,
+            _ = stop.changed() => return Ok(()),
+        };
+        match accepted {
+            Ok(conn) => {
+                let (shared, stop) = (shared.clone(), stop.clone());
+                tokio::spawn(start(conn, shared, stop, permit));
+            }
+            Err(e) if is_resource_exhaustion(&e) => {
+                // EMFILE/ENFILE/ENOBUFS/ENOMEM: accepting again at once would
+                // spin; wait for connections to close.
+                tracing::warn!("accept: {e}; pausing accepts for 100 ms");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => tracing::debug!("accept: {e}"),
+        }
+    }
+
+    async fn accept(accepting: &Accepting) -> io::Result<Accepted> {
+        match accepting {
+            Accepting::Tcp(l) => l.accept().await.map(|(s, peer)| Accepted::Tcp(s, peer)),
+            Accepting::Unix(l) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+        }
+    }
+}
+
+enum Accepted {
+    Tcp(TcpStream, SocketAddr),
+    Unix(tokio::net::UnixStream),
+}
+
+/// A Unix-socket peer has no IP address; this stands for it (unless a
+/// PROXY header names the real client).
+const UNIX_PEER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+
+/// Runs one connection: PROXY header (if the listener asks for it), TLS
+/// handshake (if configured), then HTTP.
+async fn start<H: Handler>(
+    accepted: Accepted,
+    shared: Arc<Shared<H>>,
+    stop: watch::Receiver<bool>,
+    permit: OwnedSemaphorePermit,
+) {
+    let _open = shared
+        .config
+        .metrics
+        .as_ref()
+        .map(|m| m.connection_opened());
+    let config = &shared.config;
+    match accepted {
+        Accepted::Tcp(stream, mut peer) => {
+            let _ = stream.set_nodelay(true);
+            if shared.proxy_protocol {
+                match timeout(config.timeouts.head_read, read_proxy_header(&stream)).await {
+                    Ok(Ok(Some(source))) => peer = source,
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, "PROXY header rejected: {e}");
+                        return proxy_failed(&shared);
+                    }
+                    Err(_) => {
+                        tracing::debug!(%peer, "PROXY header timed out");
+                        return proxy_failed(&shared);
+                    }
+                }
+            }
+            match &shared.tls {
+                None => {
+                    serve_connection(stream, peer, shared.handler.clone(), config.clone(), stop)
+                        .await
+                }
+                Some(acceptor) => {
+                    let handshake = acceptor.accept(stream);
+                    match timeout(config.timeouts.tls_handshake, handshake).await {
+                        Ok(Ok(tls)) => {
+                            serve_connection(
+                                tls,
+                                peer,
+                                shared.handler.clone(),
+                                config.clone(),
+                                stop,
+                            )
+                            .await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, "TLS handshake failed: {e}");
+                            tls_failed(&shared);
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            tls_failed(&shared);
+                        }
+                    }
+                }
+            }
+        }
+        Accepted::Unix(stream) => {
+            let mut peer = UNIX_PEER;
+            if shared.proxy_protocol {
+                // PROXY over a Unix socket (HAProxy `send-proxy` to a
+                // `unix@` server): the same header.
+                match timeout(config.timeouts.head_read, read_proxy_header(&stream)).await {
+                    Ok(Ok(Some(source))) => peer = source,
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => {
+                        tracing::debug!("PROXY header rejected on a Unix socket: {e}");
+                        return proxy_failed(&shared);
+                    }
+                    Err(_) => return proxy_failed(&shared),
+                }
+            }
+            serve_connection(stream, peer, shared.handler.clone(), config.clone(), stop).await
+        }
+    }
+    drop(permit);
+}
+
+fn tls_failed<H>(shared: &Shared<H>) {
+    if let Some(m) = &shared.config.metrics {
+        m.tls_handshake_failed();
+    }
+}
+
+fn proxy_failed<H>(shared: &Shared<H>) {
+    if let Some(m) = &shared.config.metrics {
+        m.proxy_header_rejected();
+    }
+}
+
+/// The readiness-based socket calls [`read_proxy_header`] needs, on TCP
+/// and Unix streams alike.
+trait PeekSocket: std::os::fd::AsFd + Sync {
+    fn readable(&self) -> impl std::future::Future<Output = io::Result<()>> + Send;
+    fn try_io<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R>;
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
+}
+
+macro_rules! peek_socket {
+    ($t:ty) => {
+        impl PeekSocket for $t {
+            fn readable(&self) -> impl std::future::Future<Output = io::Result<()>> + Send {
+                <$t>::readable(self)
+            }
+            fn try_io<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+                <$t>::try_io(self, Interest::READABLE, f)
+            }
+            fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+                <$t>::try_read(self, buf)
+            }
+        }
+    };
+}
+peek_socket!(TcpStream);
+peek_socket!(tokio::net::UnixStream);
+
+/// Reads a PROXY protocol v1/v2 header, consuming exactly its bytes (what
+/// follows belongs to TLS or HTTP): peeks at what has arrived, and reads
+/// only once the parser has a complete header. Returns the client's
+/// address, or `None` when the proxy sent LOCAL/UNKNOWN (its own health
+/// checks).
+async fn read_proxy_header(stream: &impl PeekSocket) -> io::Result<Option<SocketAddr>> {
+    let mut buf = vec![0u8; 256];
+    let mut seen = 0usize;
+    loop {
+        stream.readable().await?;
+        // Peeking leaves the data in the socket, so readiness would stay
+        // set and the loop would spin on a partial header: report
+        // `WouldBlock` when nothing new arrived, which clears readiness
+        // until more bytes come.
+        let peeked = stream.try_io(|| {
+            let n = rustix::net::recv(stream, &mut buf[..], rustix::net::RecvFlags::PEEK)
+                .map_err(io::Error::from)?
+                .0;
+            if n == seen && n < buf.len() && n > 0 {
+                Err(io::ErrorKind::WouldBlock.into())
+            } else {
+                Ok(n)
+            }
+        });
+        let n = match peeked {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        };
+        seen = n;
+        match parse_proxy_header(&buf[..n]).map_err(invalid)? {
+            ProxyParse::Complete { header, consumed } => {
+                // The bytes are in the socket buffer already (peeked).
+                let mut filled = 0;
+                while filled < consumed {
+                    stream.readable().await?;
+                    match stream.try_read(&mut buf[filled..consumed]) {
+                        Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                return Ok(header.source);
+            }
+            ProxyParse::Incomplete { at_least } => {
+                if at_least > buf.len() {
+                    buf.resize(at_least, 0);
+                }
+            }
+        }
+    }
+}
+
+fn invalid(e: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+}
+
+fn is_resource_exhaustion(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(code) if code == rustix::io::Errno::MFILE.raw_os_error()
+            || code == rustix::io::Errno::NFILE.raw_os_error()
+            || code == rustix::io::Errno::NOBUFS.raw_os_error()
+            || code == rustix::io::Errno::NOMEM.raw_os_error()
+    )
+}

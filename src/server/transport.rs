@@ -1,0 +1,88 @@
+//! The byte streams a connection runs over: plain TCP (with its zero-copy
+//! and readiness fast paths), TLS over TCP, and Unix domain sockets.
+//!
+//! The connection driver is generic over [`Transport`]; everything it needs
+//! beyond `AsyncRead + AsyncWrite` is here, so the driver never asks which
+//! kind of socket it has except to reach `sendfile`/`MSG_MORE`, which only
+//! a plain TCP socket can use.
+
+use std::future::Future;
+use std::io;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, Interest};
+use tokio::net::{TcpStream, UnixStream};
+
+use crate::proto::Connection;
+
+/// Bytes requested from the kernel per read.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// A connected byte stream the driver can serve HTTP/1.1 on.
+pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    /// Reads once into the connection's buffer, growing it only when nearly
+    /// full. Cancel-safe: nothing is lost if the future is dropped.
+    fn read_into<'a>(
+        &'a mut self,
+        conn: &'a mut Connection,
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+        async move {
+            let buf = conn.read_buf_mut();
+            reserve(buf);
+            self.read_buf(buf).await
+        }
+    }
+
+    /// The plain TCP socket underneath, when bytes written to it reach the
+    /// peer as they are (no TLS): `sendfile` and `MSG_MORE` need it.
+    fn plain_tcp(&self) -> Option<&TcpStream> {
+        None
+    }
+}
+
+fn reserve(buf: &mut bytes::BytesMut) {
+    if buf.capacity() - buf.len() < 1024 {
+        buf.reserve(READ_CHUNK);
+    }
+}
+
+impl Transport for TcpStream {
+    /// A read that returns less than the space offered has drained the
+    /// socket, so the readiness flag is cleared right away (by reporting
+    /// `WouldBlock` to `try_io` after the read): the next read then waits
+    /// for epoll instead of making a `recv` that would fail with `EAGAIN`,
+    /// which strace showed on 3 of 4 keep-alive requests. Tokio only clears
+    /// the flag if no newer readiness event arrived meanwhile, so no wake-up
+    /// is lost.
+    async fn read_into(&mut self, conn: &mut Connection) -> io::Result<usize> {
+        loop {
+            self.readable().await?;
+            let buf = conn.read_buf_mut();
+            reserve(buf);
+            let spare = buf.capacity() - buf.len();
+            let mut read = None;
+            let result = self.try_io(Interest::READABLE, || {
+                let n = self.try_read_buf(buf)?;
+                read = Some(n);
+                if n > 0 && n < spare {
+                    Err(io::ErrorKind::WouldBlock.into())
+                } else {
+                    Ok(n)
+                }
+            });
+            match (result, read) {
+                (Ok(n), _) => return Ok(n),
+                (Err(e), Some(n)) if e.kind() == io::ErrorKind::WouldBlock => return Ok(n),
+                (Err(e), None) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                (Err(e), _) => return Err(e),
+            }
+        }
+    }
+
+    fn plain_tcp(&self) -> Option<&TcpStream> {
+        Some(self)
+    }
+}
+
+impl Transport for UnixStream {}
+
+impl Transport for tokio_rustls::server::TlsStream<TcpStream> {}
