@@ -25,7 +25,7 @@ set -euo pipefail
 secs="${1:-60}"
 toolchain="+${FUZZ_TOOLCHAIN:-stable}"
 sanitizer="${FUZZ_SANITIZER:-none}"
-targets=(parse_head chunked connection resolve_path range accept_encoding)
+targets=(parse_head chunked connection resolve_path range accept_encoding proxy_header)
 
 fuzz_dir=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$fuzz_dir")
@@ -39,6 +39,19 @@ fi
 echo "== seeds from tests/corpus/*.md"
 BERTH_FUZZ_SEEDS="$fuzz_dir/corpus" \
     cargo test --quiet --test corpus -- --ignored --exact export_fuzz_seeds >/dev/null
+
+# proxy_header's input is not HTTP, so the corpus has nothing for it: seed it
+# with one header of each kind, or the fuzzer (without a sanitizer, memcmp is
+# not traced) may never get past the signatures.
+proxy_seeds="$fuzz_dir/corpus/proxy_header"
+v2_sig='\r\n\r\n\0\r\nQUIT\n'
+mkdir -p "$proxy_seeds"
+printf '%b' 'PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\nGET / HTTP/1.1\r\n' >"$proxy_seeds/v1_tcp4"
+printf '%b' 'PROXY TCP6 2001:db8::1 ::ffff:192.0.2.1 0 65535\r\n' >"$proxy_seeds/v1_tcp6"
+printf '%b' 'PROXY UNKNOWN ::1 ::2 1 2\r\n' >"$proxy_seeds/v1_unknown"
+printf '%b' "$v2_sig"'\x21\x11\x00\x0c\xc0\x00\x02\x01\xc6\x33\x64\x07\xdc\x04\x01\xbb' >"$proxy_seeds/v2_tcp4"
+printf '%b' "$v2_sig"'\x21\x21\x00\x2a\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x02\x04\xd2\x00\x50\x01\x00\x03abc' >"$proxy_seeds/v2_tcp6_tlv"
+printf '%b' "$v2_sig"'\x20\x00\x00\x00' >"$proxy_seeds/v2_local"
 
 crashed=()
 for target in "${targets[@]}"; do
