@@ -102,7 +102,7 @@ pub use conditional::{Precondition, evaluate_preconditions};
 pub use range::{ByteRange, MAX_RANGE_SPECS, RangeOutcome, if_range_matches, parse_range};
 pub use resolve::{ResolveError, SafePath, resolve_path};
 
-use std::fs::{File, Metadata};
+use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,7 +114,7 @@ use crate::handler::BoxFuture;
 use crate::response::status;
 use crate::{Body, Handler, Request, Response};
 use open::{Root, error_status};
-use open_cache::OpenCache;
+use open_cache::{OpenCache, Opened};
 use precompressed::Lookup;
 use representation::file_response;
 
@@ -285,22 +285,22 @@ impl Inner {
         let Some(root) = &self.root else {
             return status(StatusCode::NOT_FOUND);
         };
-        let (file, meta) = match self.open(root, path.as_str()) {
+        let opened = match self.open(root, path.as_str()) {
             Ok(opened) => opened,
             Err(e) => return status(error_status(e)),
         };
         // 4. Kind.
-        let (file, meta, name, rel) = if meta.is_dir() {
+        let (opened, name, rel) = if opened.meta.is_dir() {
             if !path.has_trailing_slash() {
                 return redirect_to_dir(&path, req.uri().query());
             }
             match self.open_index(root, &path) {
-                Ok(Some((index, meta, name, rel))) => (index, meta, name, rel),
-                Ok(None) => return self.directory_without_index(req, &file, &path),
+                Ok(Some((index, name, rel))) => (index, name, rel),
+                Ok(None) => return self.directory_without_index(req, &opened.file, &path),
                 Err(e) => return status(error_status(e)),
             }
-        } else if meta.is_file() && !path.has_trailing_slash() {
-            (file, meta, path.as_str(), path.as_str().to_owned())
+        } else if opened.meta.is_file() && !path.has_trailing_slash() {
+            (opened, path.as_str(), path.as_str().to_owned())
         } else {
             return status(StatusCode::NOT_FOUND);
         };
@@ -315,13 +315,13 @@ impl Inner {
             follow_symlinks: self.follow_symlinks,
             precompressed: self.precompressed,
         };
-        file_response(req, file, &meta, Path::new(name), &lookup)
+        file_response(req, opened, Path::new(name), &lookup)
     }
 
     /// Step 4: the first index file present in the directory at `path`
     /// (with its name and its path beneath the root), or `None` when there
     /// is none (missing, or not a regular file).
-    fn open_index(&self, root: &Root, path: &SafePath) -> Result<Option<Opened<'_>>, Errno> {
+    fn open_index(&self, root: &Root, path: &SafePath) -> Result<Option<OpenedIndex<'_>>, Errno> {
         for index in &self.index_files {
             let rel = if path.is_root() {
                 index.to_string()
@@ -329,8 +329,8 @@ impl Inner {
                 format!("{}/{index}", path.as_str())
             };
             match self.open(root, &rel) {
-                Ok((file, meta)) if meta.is_file() => {
-                    return Ok(Some((file, meta, &**index, rel)));
+                Ok(opened) if opened.meta.is_file() => {
+                    return Ok(Some((opened, &**index, rel)));
                 }
                 Ok(_) | Err(Errno::NOENT) => {}
                 Err(e) => return Err(e),
@@ -358,21 +358,23 @@ impl Inner {
     }
 
     /// Step 3: opens `rel` beneath the root and `fstat`s the handle.
-    fn open(&self, root: &Root, rel: &str) -> Result<(Arc<File>, Metadata), Errno> {
+    /// With the open-file cache, a small file's content comes along.
+    fn open(&self, root: &Root, rel: &str) -> Result<Opened, Errno> {
         if let Some(cached) = self.open_cache.as_ref().and_then(|c| c.get(rel)) {
             return Ok(cached);
         }
         let (file, meta) = root.open_file(rel, self.follow_symlinks)?;
         let file = Arc::new(file);
-        if let Some(cache) = &self.open_cache {
-            cache.insert(rel, &file, &meta);
-        }
-        Ok((file, meta))
+        Ok(match &self.open_cache {
+            Some(cache) => cache.insert(rel, file, meta),
+            None => Opened::uncached(file, meta),
+        })
     }
 }
 
-/// An opened index file: handle, metadata, its name, its path beneath root.
-type Opened<'a> = (Arc<File>, Metadata, &'a str, String);
+/// An opened index file: handle, metadata and content (when cached), its
+/// name, its path beneath root.
+type OpenedIndex<'a> = (Opened, &'a str, String);
 
 /// `Allow` for every resource `ServeDir` serves.
 const ALLOW: HeaderValue = HeaderValue::from_static("GET, HEAD, OPTIONS");

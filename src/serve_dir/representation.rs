@@ -15,9 +15,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use std::borrow::Cow;
+
+use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use super::byteranges::{self, ByteRangesBody};
+use super::open_cache::Opened;
 use super::precompressed::{self, Coded, Lookup};
 use super::{
     Precondition, RangeOutcome, content_type, evaluate_preconditions, if_range_matches, parse_range,
@@ -34,15 +38,27 @@ const YEAR_10000: u64 = 253_402_300_800;
 /// lies and whether sidecars are looked for.
 pub(super) fn file_response(
     req: &Request,
-    file: Arc<File>,
-    meta: &Metadata,
+    opened: Opened,
     name: &Path,
     lookup: &Lookup<'_>,
 ) -> Response {
-    let content_type = content_type(name);
+    let Opened {
+        file,
+        meta,
+        content,
+        facts,
+    } = opened;
+    let computed;
+    let facts = match &facts {
+        Some(cell) => cell.get_or_init(|| FileFacts::of(&meta, name)),
+        None => {
+            computed = FileFacts::of(&meta, name);
+            &computed
+        }
+    };
     // 6. Content coding.
-    let selection = precompressed::select(req, lookup, meta, &content_type);
-    let mut res = represent(req, file, meta, content_type, selection.coded);
+    let selection = precompressed::select(req, lookup, &meta, &facts.content_type);
+    let mut res = represent(req, file, &meta, content, facts, selection.coded);
     if selection.vary {
         compress::add_vary(res.headers_mut());
     }
@@ -58,9 +74,11 @@ fn represent(
     req: &Request,
     file: Arc<File>,
     meta: &Metadata,
-    content_type: HeaderValue,
+    content: Option<Bytes>,
+    facts: &FileFacts,
     coded: Coded,
 ) -> Response {
+    let content_type = facts.content_type.clone();
     let identity = FileIdentity::of(meta);
     let (file, sidecar_meta, coding, on_the_fly) = match coded {
         Coded::Identity => (file, None, None, false),
@@ -70,14 +88,22 @@ fn represent(
     // A sidecar's own metadata gives its validators and length.
     let meta = sidecar_meta.as_ref().unwrap_or(meta);
 
-    // 6. Validators.
-    let etag = match coding {
-        Some(coding) => with_coding(etag(meta), coding),
-        None => etag(meta),
+    // 6. Validators (the identity's computed once per open-cache entry).
+    let (etag, etag_value, last_modified) = match coding {
+        Some(coding) => {
+            let etag = with_coding(etag(meta), coding);
+            let value = HeaderValue::try_from(&etag).ok();
+            let last_modified = meta.modified().ok().and_then(|t| Some((t, http_date(t)?)));
+            (Cow::Owned(etag), value, last_modified)
+        }
+        None => (
+            Cow::Borrowed(facts.etag.as_str()),
+            facts.etag_value.clone(),
+            facts.last_modified.clone(),
+        ),
     };
-    let last_modified = meta.modified().ok().and_then(|t| Some((t, http_date(t)?)));
     let mut validators = HeaderMap::with_capacity(4);
-    if let Ok(value) = HeaderValue::try_from(&etag) {
+    if let Some(value) = etag_value {
         validators.insert(header::ETAG, value);
     }
     if let Some((_, value)) = &last_modified {
@@ -125,7 +151,14 @@ fn represent(
         RangeOutcome::Full
     };
     let (code, body, content_type) = match outcome {
-        RangeOutcome::Full => (StatusCode::OK, Body::file(file, 0, len), content_type),
+        RangeOutcome::Full => {
+            let body = match content {
+                // A small file answered from the open-file cache's copy.
+                Some(bytes) if bytes.len() as u64 == len => Body::from(bytes),
+                _ => Body::file(file, 0, len),
+            };
+            (StatusCode::OK, body, content_type)
+        }
         RangeOutcome::Unsatisfiable => {
             let mut res = status(StatusCode::RANGE_NOT_SATISFIABLE);
             let headers = res.headers_mut();
@@ -141,7 +174,13 @@ fn represent(
                 if let Ok(value) = HeaderValue::try_from(content_range) {
                     validators.insert(header::CONTENT_RANGE, value);
                 }
-                let body = Body::file(file, range.first, range.length());
+                let body = match content {
+                    Some(bytes) if bytes.len() as u64 == len => {
+                        let end = range.first + range.length();
+                        Body::from(bytes.slice(range.first as usize..end as usize))
+                    }
+                    _ => Body::file(file, range.first, range.length()),
+                };
                 (StatusCode::PARTIAL_CONTENT, body, content_type)
             }
             ranges => {
@@ -170,6 +209,29 @@ fn represent(
     headers.insert(header::CONTENT_TYPE, content_type);
     headers.extend(validators);
     res
+}
+
+/// What a file's metadata and name give every response for it; kept with
+/// the open-file cache's entry so a hot file's validators and type are
+/// formatted once, not per request.
+#[derive(Debug)]
+pub(super) struct FileFacts {
+    etag: String,
+    etag_value: Option<HeaderValue>,
+    last_modified: Option<(SystemTime, HeaderValue)>,
+    content_type: HeaderValue,
+}
+
+impl FileFacts {
+    pub(super) fn of(meta: &Metadata, name: &Path) -> FileFacts {
+        let etag = etag(meta);
+        FileFacts {
+            etag_value: HeaderValue::try_from(&etag).ok(),
+            etag,
+            last_modified: meta.modified().ok().and_then(|t| Some((t, http_date(t)?))),
+            content_type: content_type(name),
+        }
+    }
 }
 
 /// Step 8: the ranges a `GET` asks for, or [`RangeOutcome::Full`] when
