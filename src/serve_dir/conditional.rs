@@ -81,6 +81,16 @@ pub fn evaluate_preconditions(
     etag: Option<&str>,
     last_modified: Option<SystemTime>,
 ) -> Precondition {
+    // Most requests carry no precondition: skip parsing our own tag.
+    let conditional = [
+        &header::IF_MATCH,
+        &header::IF_UNMODIFIED_SINCE,
+        &header::IF_NONE_MATCH,
+        &header::IF_MODIFIED_SINCE,
+    ];
+    if !conditional.iter().any(|name| headers.contains_key(*name)) {
+        return Precondition::Proceed;
+    }
     let current = etag.and_then(|e| parse_single_tag(e.as_bytes()));
     let modified = last_modified.and_then(unix_seconds);
     let get_or_head = method == Method::GET || method == Method::HEAD;

@@ -200,73 +200,78 @@ async fn start<H: Handler>(
         .metrics
         .as_ref()
         .map(|m| m.connection_opened());
-    let config = &shared.config;
     match accepted {
-        Accepted::Tcp(stream, mut peer) => {
+        Accepted::Tcp(stream, peer) => {
             let _ = stream.set_nodelay(true);
-            if shared.proxy_protocol {
-                match timeout(config.timeouts.head_read, read_proxy_header(&stream)).await {
-                    Ok(Ok(Some(source))) => peer = source,
-                    Ok(Ok(None)) => {}
-                    Ok(Err(e)) => {
-                        tracing::debug!(%peer, "PROXY header rejected: {e}");
-                        return proxy_failed(&shared);
-                    }
-                    Err(_) => {
-                        tracing::debug!(%peer, "PROXY header timed out");
-                        return proxy_failed(&shared);
-                    }
-                }
-            }
-            match &shared.tls {
-                None => {
-                    serve_connection(stream, peer, shared.handler.clone(), config.clone(), stop)
-                        .await
-                }
-                Some(acceptor) => {
-                    let handshake = acceptor.accept(stream);
-                    match timeout(config.timeouts.tls_handshake, handshake).await {
-                        Ok(Ok(tls)) => {
-                            serve_connection(
-                                tls,
-                                peer,
-                                shared.handler.clone(),
-                                config.clone(),
-                                stop,
-                            )
-                            .await
-                        }
-                        Ok(Err(e)) => {
-                            tracing::debug!(%peer, "TLS handshake failed: {e}");
-                            tls_failed(&shared);
-                        }
-                        Err(_) => {
-                            tracing::debug!(%peer, "TLS handshake timed out");
-                            tls_failed(&shared);
-                        }
-                    }
-                }
-            }
+            prelude(stream, peer, &shared, stop).await
         }
-        Accepted::Unix(stream) => {
-            let mut peer = UNIX_PEER;
-            if shared.proxy_protocol {
-                // PROXY over a Unix socket (HAProxy `send-proxy` to a
-                // `unix@` server): the same header.
-                match timeout(config.timeouts.head_read, read_proxy_header(&stream)).await {
-                    Ok(Ok(Some(source))) => peer = source,
-                    Ok(Ok(None)) => {}
-                    Ok(Err(e)) => {
-                        tracing::debug!("PROXY header rejected on a Unix socket: {e}");
-                        return proxy_failed(&shared);
-                    }
-                    Err(_) => return proxy_failed(&shared),
-                }
-            }
-            serve_connection(stream, peer, shared.handler.clone(), config.clone(), stop).await
-        }
+        Accepted::Unix(stream) => prelude(stream, UNIX_PEER, &shared, stop).await,
     }
     drop(permit);
+}
+
+/// Until it is over, a connection being set up is waited for only as long
+/// as the server is not shutting down (a client that never finishes its
+/// PROXY header or handshake must not hold shutdown for its timeout).
+async fn unless_stopping<T>(
+    stop: &mut watch::Receiver<bool>,
+    limit: Duration,
+    step: impl std::future::Future<Output = T>,
+) -> Option<Result<T, tokio::time::error::Elapsed>> {
+    if *stop.borrow() {
+        return None;
+    }
+    tokio::select! {
+        done = timeout(limit, step) => Some(done),
+        _ = stop.wait_for(|stopping| *stopping) => None,
+    }
+}
+
+/// The PROXY header, the TLS handshake, then HTTP, on any stream kind.
+async fn prelude<H: Handler, S>(
+    stream: S,
+    mut peer: SocketAddr,
+    shared: &Shared<H>,
+    mut stop: watch::Receiver<bool>,
+) where
+    S: PeekSocket + super::transport::Transport,
+    tokio_rustls::server::TlsStream<S>: super::transport::Transport,
+{
+    let config = &shared.config;
+    if shared.proxy_protocol {
+        let header = read_proxy_header(&stream);
+        match unless_stopping(&mut stop, config.timeouts.head_read, header).await {
+            Some(Ok(Ok(Some(source)))) => peer = source,
+            Some(Ok(Ok(None))) => {}
+            Some(Ok(Err(e))) => {
+                tracing::debug!(%peer, "PROXY header rejected: {e}");
+                return proxy_failed(shared);
+            }
+            Some(Err(_)) => {
+                tracing::debug!(%peer, "PROXY header timed out");
+                return proxy_failed(shared);
+            }
+            None => return,
+        }
+    }
+    let Some(acceptor) = &shared.tls else {
+        return serve_connection(stream, peer, shared.handler.clone(), config.clone(), stop).await;
+    };
+    let handshake = acceptor.accept(stream);
+    match unless_stopping(&mut stop, config.timeouts.tls_handshake, handshake).await {
+        Some(Ok(Ok(tls))) => {
+            serve_connection(tls, peer, shared.handler.clone(), config.clone(), stop).await
+        }
+        Some(Ok(Err(e))) => {
+            tracing::debug!(%peer, "TLS handshake failed: {e}");
+            tls_failed(shared);
+        }
+        Some(Err(_)) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            tls_failed(shared);
+        }
+        None => {}
+    }
 }
 
 fn tls_failed<H>(shared: &Shared<H>) {
@@ -283,7 +288,7 @@ fn proxy_failed<H>(shared: &Shared<H>) {
 
 /// The readiness-based socket calls [`read_proxy_header`] needs, on TCP
 /// and Unix streams alike.
-trait PeekSocket: std::os::fd::AsFd + Sync {
+trait PeekSocket: std::os::fd::AsFd + Sync + Send {
     fn readable(&self) -> impl std::future::Future<Output = io::Result<()>> + Send;
     fn try_io<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R>;
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;

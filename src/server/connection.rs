@@ -654,7 +654,15 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         });
         let duration = pending.started.elapsed();
         if let Some(metrics) = &self.config.metrics {
-            let method = pending.method.as_ref().unwrap_or(&http::Method::GET);
+            // A request that could not be parsed has no method: "other".
+            let unparsed;
+            let method = match &pending.method {
+                Some(method) => method,
+                None => {
+                    unparsed = http::Method::from_bytes(b"-").unwrap_or_default();
+                    &unparsed
+                }
+            };
             metrics.record_request(method, status, duration);
             self.report_bytes();
         }

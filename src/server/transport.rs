@@ -86,3 +86,5 @@ impl Transport for TcpStream {
 impl Transport for UnixStream {}
 
 impl Transport for tokio_rustls::server::TlsStream<TcpStream> {}
+
+impl Transport for tokio_rustls::server::TlsStream<UnixStream> {}

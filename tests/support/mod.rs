@@ -521,3 +521,751 @@ pub fn berth_command(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> std::pr
     cmd.envs(env.iter().copied());
     cmd
 }
+
+// ---- servers built by the test, any-stream clients, TLS, the binary ----
+//
+// Added for tests/tls.rs, tests/listeners.rs and tests/operations.rs.
+
+/// A `Server` the test built itself (TLS, PROXY protocol, Unix sockets...)
+/// serving on a background runtime. Dropping it triggers shutdown without
+/// waiting.
+pub struct Background {
+    /// The TCP addresses listened on (none for a Unix-only server).
+    pub addrs: Vec<SocketAddr>,
+    handle: berth::ShutdownHandle,
+    done: mpsc::Receiver<Result<(), String>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Serves `server` with `handler` on a 2-worker runtime on its own thread.
+pub fn serve_in_background<H: Handler>(server: Server, handler: H) -> Background {
+    let addrs = server.local_addrs();
+    let handle = server.shutdown_handle();
+    let (done_tx, done_rx) = mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let result = runtime.block_on(server.serve(handler));
+        let _ = done_tx.send(result.map_err(|e| e.to_string()));
+    });
+    Background {
+        addrs,
+        handle,
+        done: done_rx,
+        thread: Some(thread),
+    }
+}
+
+impl Background {
+    /// The first TCP address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// Graceful shutdown; panics unless `serve()` returns `Ok` within 5 s.
+    pub fn shutdown(mut self) {
+        self.handle.shutdown();
+        let result = self
+            .done
+            .recv_timeout(Duration::from_secs(5))
+            .expect("serve() did not return within 5 s of the shutdown signal");
+        result.expect("serve() returned an error");
+        if let Some(t) = self.thread.take() {
+            t.join().expect("server thread panicked");
+        }
+    }
+
+    /// Triggers graceful shutdown and waits up to `limit` for `serve()` to
+    /// return `Ok`: how long it took, or `None` if it was still running.
+    pub fn shutdown_timed(mut self, limit: Duration) -> Option<Duration> {
+        let start = Instant::now();
+        self.handle.shutdown();
+        let result = self.done.recv_timeout(limit).ok()?;
+        let took = start.elapsed();
+        result.expect("serve() returned an error");
+        if let Some(t) = self.thread.take() {
+            t.join().expect("server thread panicked");
+        }
+        Some(took)
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+    }
+}
+
+/// An HTTP/1.1 client over any byte stream (TCP, Unix socket, TLS), reading
+/// one response at a time like [`Client`]. The stream's read and write
+/// timeouts must be set by whoever made it (the constructors here do).
+pub struct AnyConn<S> {
+    pub stream: S,
+    buf: Vec<u8>,
+}
+
+/// A blocking TLS client stream (rustls over a TCP socket with timeouts).
+pub type TlsStream = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+impl AnyConn<TcpStream> {
+    /// A plain TCP connection with the usual timeouts.
+    pub fn tcp(addr: SocketAddr) -> Self {
+        AnyConn::new(tcp_with_timeouts(addr))
+    }
+}
+
+impl AnyConn<std::os::unix::net::UnixStream> {
+    /// A Unix domain socket connection with the usual timeouts.
+    pub fn unix(path: &Path) -> Self {
+        let stream = std::os::unix::net::UnixStream::connect(path).expect("connect unix");
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        AnyConn::new(stream)
+    }
+}
+
+impl AnyConn<TlsStream> {
+    /// The TLS connection underneath (negotiated version, ALPN, peer
+    /// certificates).
+    pub fn tls(&self) -> &rustls::ClientConnection {
+        &self.stream.conn
+    }
+
+    /// The DER of the certificate the server presented.
+    pub fn peer_cert(&self) -> Vec<u8> {
+        self.stream
+            .conn
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .expect("no peer certificate")
+            .to_vec()
+    }
+}
+
+impl<S: Read + Write> AnyConn<S> {
+    pub fn new(stream: S) -> Self {
+        AnyConn {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Writes all of `bytes` and flushes (panics on failure).
+    pub fn send(&mut self, bytes: impl AsRef<[u8]>) {
+        self.stream.write_all(bytes.as_ref()).expect("send");
+        self.stream.flush().expect("flush");
+    }
+
+    /// Sends `request` and reads its response.
+    pub fn request(&mut self, request: impl AsRef<[u8]>) -> Resp {
+        self.send(request);
+        self.read_response()
+    }
+
+    pub fn read_response(&mut self) -> Resp {
+        self.try_read_response(false)
+            .unwrap_or_else(|e| panic!("reading a response: {e}"))
+    }
+
+    pub fn read_head_response(&mut self) -> Resp {
+        self.try_read_response(true)
+            .unwrap_or_else(|e| panic!("reading a HEAD response: {e}"))
+    }
+
+    /// Reads one response; `Err` on timeout, EOF or a malformed response.
+    pub fn try_read_response(&mut self, to_head: bool) -> io::Result<Resp> {
+        let end = loop {
+            if let Some(i) = find(&self.buf, b"\r\n\r\n") {
+                break i;
+            }
+            self.fill()?;
+        };
+        let head = String::from_utf8(self.buf[..end].to_vec()).map_err(invalid)?;
+        self.buf.drain(..end + 4);
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap_or("");
+        let mut parts = status_line.splitn(3, ' ');
+        let version = parts.next().unwrap_or("").to_string();
+        let status: u16 = parts
+            .next()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| invalid(format!("bad status line {status_line:?}")))?;
+        let reason = parts.next().unwrap_or("").to_string();
+        if !version.starts_with("HTTP/1.") {
+            return Err(invalid(format!("bad status line {status_line:?}")));
+        }
+        let mut headers = Vec::new();
+        for line in lines {
+            let (name, value) = line
+                .split_once(':')
+                .ok_or_else(|| invalid(format!("bad header line {line:?}")))?;
+            headers.push((name.to_string(), value.trim().to_string()));
+        }
+        let mut resp = Resp {
+            version,
+            status,
+            reason,
+            headers,
+            body: Vec::new(),
+            framing: Framing::NoBody,
+        };
+        if to_head || (100..200).contains(&status) || status == 204 || status == 304 {
+            return Ok(resp);
+        }
+        let chunked = resp
+            .header_all("transfer-encoding")
+            .iter()
+            .any(|v| v.to_ascii_lowercase().contains("chunked"));
+        if chunked {
+            resp.framing = Framing::Chunked;
+            let mut body = Vec::new();
+            loop {
+                let line = self.take_line()?;
+                let size = line.split(';').next().unwrap_or("").trim();
+                let size = usize::from_str_radix(size, 16)
+                    .map_err(|_| invalid(format!("bad chunk size line {line:?}")))?;
+                if size == 0 {
+                    while !self.take_line()?.is_empty() {}
+                    break;
+                }
+                body.extend(self.take(size)?);
+                if !self.take_line()?.is_empty() {
+                    return Err(invalid("chunk data not followed by CRLF"));
+                }
+            }
+            resp.body = body;
+        } else if let Some(len) = resp.header("content-length") {
+            let len: usize = len.parse().map_err(invalid)?;
+            resp.framing = Framing::Length(len);
+            resp.body = self.take(len)?;
+        } else {
+            resp.framing = Framing::Close;
+            let (body, closed) = self.read_until_close();
+            if !closed {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "close-delimited body did not end",
+                ));
+            }
+            resp.body = body;
+        }
+        Ok(resp)
+    }
+
+    fn take_line(&mut self) -> io::Result<String> {
+        loop {
+            if let Some(i) = find(&self.buf, b"\r\n") {
+                let line = String::from_utf8(self.buf[..i].to_vec()).map_err(invalid)?;
+                self.buf.drain(..i + 2);
+                return Ok(line);
+            }
+            self.fill()?;
+        }
+    }
+
+    fn take(&mut self, n: usize) -> io::Result<Vec<u8>> {
+        while self.buf.len() < n {
+            self.fill()?;
+        }
+        Ok(self.buf.drain(..n).collect())
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        let mut chunk = [0u8; 16 * 1024];
+        let n = self.stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "connection closed with {} unparsed bytes: {:?}",
+                    self.buf.len(),
+                    String::from_utf8_lossy(&self.buf)
+                ),
+            ));
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(())
+    }
+
+    /// Everything received until the peer closes, and whether it did
+    /// (a reset, or a TLS stream cut without close_notify, counts as a
+    /// close); `false` when the stream's read timeout expired first.
+    pub fn read_until_close(&mut self) -> (Vec<u8>, bool) {
+        let mut out = std::mem::take(&mut self.buf);
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return (out, true),
+                Ok(n) => out.extend_from_slice(&chunk[..n]),
+                Err(e) if is_close(&e) => return (out, true),
+                Err(e) if is_timeout(&e) => return (out, false),
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+    }
+
+    /// True when the peer closes with nothing more sent (the stream's read
+    /// timeout bounds the wait); panics if bytes arrive.
+    pub fn is_closed(&mut self) -> bool {
+        let (bytes, closed) = self.read_until_close();
+        assert!(
+            bytes.is_empty(),
+            "expected a close, got bytes: {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+        closed
+    }
+}
+
+fn is_close(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+    )
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// A TCP connection with `IO_TIMEOUT` on reads and writes.
+pub fn tcp_with_timeouts(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    stream
+}
+
+/// Reads from `stream` until the peer closes or `limit` passes: the bytes,
+/// and the time the close came after (`None`: still open at `limit`).
+pub fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (Vec<u8>, Option<Duration>) {
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let left = limit.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return (out, None);
+        }
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut chunk) {
+            Ok(0) => return (out, Some(start.elapsed())),
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+            Err(e) if is_close(&e) => return (out, Some(start.elapsed())),
+            Err(e) if is_timeout(&e) => return (out, None),
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
+}
+
+/// A certificate for the test server, with its key, signed by a CA made
+/// for it alone (so two calls give certificates no root store mixes up).
+pub struct TestCert {
+    pub cert_pem: String,
+    pub key_pem: String,
+    pub cert_der: Vec<u8>,
+    /// The issuing CA's certificate, to trust.
+    pub ca_der: Vec<u8>,
+    pub ca_pem: String,
+}
+
+/// A fresh CA and a leaf certificate it signs for `localhost`, `127.0.0.1`
+/// and `::1` (CA common name `ca_name`).
+pub fn ca_signed_cert(ca_name: &str) -> TestCert {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, ca_name);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let names: Vec<String> = ["localhost", "127.0.0.1", "::1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut leaf_params = CertificateParams::new(names).unwrap();
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
+    TestCert {
+        cert_pem: leaf.pem(),
+        key_pem: leaf_key.serialize_pem(),
+        cert_der: leaf.der().to_vec(),
+        ca_der: ca.der().to_vec(),
+        ca_pem: ca.pem(),
+    }
+}
+
+impl TestCert {
+    /// Writes `cert.pem` and `key.pem` into `dir` (replacing them); returns
+    /// their paths.
+    pub fn write_to(&self, dir: &Path) -> (PathBuf, PathBuf) {
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        std::fs::write(&cert, &self.cert_pem).unwrap();
+        std::fs::write(&key, &self.key_pem).unwrap();
+        (cert, key)
+    }
+}
+
+/// The ring provider, as the tests build every rustls config with it.
+pub fn ring_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+    std::sync::Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A client configuration trusting the CAs in `roots` (DER), speaking only
+/// `versions`, offering `alpn` (none when empty), never resuming sessions.
+pub fn tls_client_config(
+    roots: &[&[u8]],
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    alpn: &[&[u8]],
+) -> std::sync::Arc<rustls::ClientConfig> {
+    let mut store = rustls::RootCertStore::empty();
+    for der in roots {
+        store
+            .add(rustls_pki_types::CertificateDer::from(der.to_vec()))
+            .expect("add root");
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(ring_provider())
+        .with_protocol_versions(versions)
+        .expect("protocol versions")
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    // Every connection a full handshake: a resumed session shows the
+    // certificate of the session it resumes, not the one served now.
+    config.resumption = rustls::client::Resumption::disabled();
+    std::sync::Arc::new(config)
+}
+
+/// Accepts any server certificate (the handshake signature is still
+/// checked): for self-signed certificates identified by fingerprint.
+#[derive(Debug)]
+struct AnyServerCert(std::sync::Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyServerCert {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls_pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls_pki_types::CertificateDer<'_>],
+        _server_name: &rustls_pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls_pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls_pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A client configuration that accepts whatever certificate the server
+/// presents (TLS 1.2 and 1.3, ALPN `http/1.1`).
+pub fn tls_client_config_any_cert() -> std::sync::Arc<rustls::ClientConfig> {
+    let provider = ring_provider();
+    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .dangerous()
+        .with_custom_certificate_verifier(std::sync::Arc::new(AnyServerCert(provider)))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.resumption = rustls::client::Resumption::disabled();
+    std::sync::Arc::new(config)
+}
+
+/// Completes a TLS handshake with `localhost` as the server name over
+/// `tcp` (which may already carry bytes, e.g. a PROXY header).
+pub fn tls_handshake(
+    tcp: TcpStream,
+    config: std::sync::Arc<rustls::ClientConfig>,
+) -> io::Result<AnyConn<TlsStream>> {
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(config, name).map_err(io::Error::other)?;
+    let mut stream = rustls::StreamOwned::new(conn, tcp);
+    while stream.conn.is_handshaking() {
+        stream.conn.complete_io(&mut stream.sock)?;
+    }
+    Ok(AnyConn::new(stream))
+}
+
+/// Connects to `addr` and completes a TLS handshake (see [`tls_handshake`]).
+pub fn tls_connect(
+    addr: SocketAddr,
+    config: std::sync::Arc<rustls::ClientConfig>,
+) -> io::Result<AnyConn<TlsStream>> {
+    tls_handshake(tcp_with_timeouts(addr), config)
+}
+
+/// The rustls error inside an I/O error from a handshake, if any.
+pub fn rustls_error(e: &io::Error) -> Option<&rustls::Error> {
+    e.get_ref().and_then(|inner| inner.downcast_ref())
+}
+
+/// SHA-256 of `der` as colon-separated upper-case hex (`AB:01:...`).
+pub fn sha256_fingerprint(der: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, der);
+    let hex: Vec<String> = digest.as_ref().iter().map(|b| format!("{b:02X}")).collect();
+    hex.join(":")
+}
+
+/// Whether this host can listen and connect on IPv6 loopback.
+pub fn ipv6_loopback_available() -> bool {
+    match std::net::TcpListener::bind("[::1]:0") {
+        Ok(l) => l
+            .local_addr()
+            .is_ok_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(1)).is_ok()),
+        Err(_) => false,
+    }
+}
+
+/// The `berth` binary running, its stdout and stderr read line by line on
+/// background threads. Dropping it kills the process if it still runs.
+pub struct Berth {
+    pub child: std::process::Child,
+    /// Every stdout line read so far, in order.
+    pub stdout_seen: Vec<String>,
+    /// Every stderr line read so far, in order.
+    pub stderr_seen: Vec<String>,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+    /// Where the startup line says berth serves (scheme stripped; the
+    /// first TCP address).
+    pub addr: SocketAddr,
+    /// Every `scheme://addr` or `unix:path` place from the startup lines
+    /// seen so far.
+    pub places: Vec<String>,
+}
+
+fn lines_to_channel(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in io::BufReader::new(pipe).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Starts `berth ARGS` in `cwd` with `env` and waits (at most 10 s) for its
+/// startup line; panics with its stderr if it exits or says nothing.
+pub fn spawn_berth(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Berth {
+    let mut child = berth_command(args, env, cwd).spawn().expect("spawn berth");
+    let stdout = lines_to_channel(child.stdout.take().unwrap());
+    let stderr = lines_to_channel(child.stderr.take().unwrap());
+    let mut berth = Berth {
+        child,
+        stdout_seen: Vec::new(),
+        stderr_seen: Vec::new(),
+        stdout,
+        stderr,
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        places: Vec::new(),
+    };
+    let Some(line) = berth.wait_stdout(Duration::from_secs(10), |l| {
+        l.starts_with("berth: serving ")
+    }) else {
+        let _ = berth.child.kill();
+        let _ = berth.child.wait();
+        berth.drain_stderr(Duration::from_secs(2));
+        panic!(
+            "no startup line from berth {args:?}; stdout {:?}, stderr {:?}",
+            berth.stdout_seen, berth.stderr_seen
+        );
+    };
+    let place = line
+        .rsplit_once(" on ")
+        .map(|(_, p)| p.to_string())
+        .unwrap();
+    berth.addr = place_addr(&place)
+        .unwrap_or_else(|| panic!("startup line without a TCP address: {line:?}"));
+    berth.places.push(place);
+    berth
+}
+
+/// `http://ADDR` / `https://ADDR` → ADDR.
+pub fn place_addr(place: &str) -> Option<SocketAddr> {
+    place
+        .strip_prefix("https://")
+        .or_else(|| place.strip_prefix("http://"))
+        .and_then(|a| a.parse().ok())
+}
+
+impl Berth {
+    /// Reads stdout lines until one satisfies `pred` (returned) or `limit`
+    /// passes (`None`). Lines passed over stay in `stdout_seen`.
+    pub fn wait_stdout(&mut self, limit: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self.stdout.recv_timeout(left).ok()?;
+            if let Some(place) = line.strip_prefix("berth: also on ") {
+                self.places.push(place.to_string());
+            }
+            self.stdout_seen.push(line.clone());
+            if pred(&line) {
+                return Some(line);
+            }
+        }
+    }
+
+    /// Reads stderr lines until one satisfies `pred` or `limit` passes.
+    pub fn wait_stderr(&mut self, limit: Duration, pred: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self.stderr.recv_timeout(left).ok()?;
+            self.stderr_seen.push(line.clone());
+            if pred(&line) {
+                return Some(line);
+            }
+        }
+    }
+
+    /// Reads the stderr lines that arrive within `limit` (until EOF).
+    pub fn drain_stderr(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while let Ok(line) = self
+            .stderr
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.stderr_seen.push(line);
+        }
+    }
+
+    /// Reads the stdout lines that arrive within `limit` (until EOF).
+    pub fn drain_stdout(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while let Ok(line) = self
+            .stdout
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.stdout_seen.push(line);
+        }
+    }
+
+    /// Sends `signal` (`"-TERM"`, `"-HUP"`) with kill(1); the process must
+    /// still be running.
+    pub fn signal(&mut self, signal: &str) {
+        assert!(
+            self.child.try_wait().expect("try_wait").is_none(),
+            "berth exited before {signal}"
+        );
+        let status = std::process::Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} failed");
+    }
+
+    /// Waits up to `limit` for the process to exit (bounded polling).
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGTERM, then the exit status (within 5 s) with stderr drained.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal("-TERM");
+        let status = self
+            .wait_exit(Duration::from_secs(5))
+            .expect("berth did not exit within 5 s of SIGTERM");
+        self.drain_stderr(Duration::from_secs(2));
+        status
+    }
+}
+
+impl Drop for Berth {
+    fn drop(&mut self) {
+        // `Child::kill` never signals a process already reaped.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `berth ARGS`, expecting it to exit within 10 s (killed otherwise):
+/// the exit code and stderr.
+pub fn run_berth_to_exit(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> (Option<i32>, String) {
+    let mut child = berth_command(args, env, cwd).spawn().expect("spawn berth");
+    let stderr = lines_to_channel(child.stderr.take().unwrap());
+    let _stdout = lines_to_channel(child.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("berth {args:?} kept running");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut text = String::new();
+    while let Ok(line) = stderr.recv_timeout(Duration::from_secs(2)) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    (status.code(), text)
+}
+
+/// A temporary directory holding `root/` filled as for [`start`]
+/// (`index.html`, `hello.txt`, `big.bin`, `sub/index.html`, `.secret`):
+/// the directory (keep it alive) and the root's path.
+pub fn temp_root() -> (TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("root");
+    fill_root(&root);
+    (tmp, root)
+}

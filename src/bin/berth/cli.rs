@@ -122,7 +122,9 @@ pub struct Args {
     pub proxy_protocol: bool,
 
     /// A proxy (IP or CIDR) whose Forwarded / X-Forwarded-For headers name
-    /// the client in the access log (repeatable or comma-separated)
+    /// the client in the access log (repeatable or comma-separated).
+    /// `Forwarded` wins when present: a proxy that only appends
+    /// X-Forwarded-For must delete a client's own `Forwarded`
     /// [default: none].
     #[arg(
         long,
@@ -354,6 +356,8 @@ pub struct Config {
     /// `--auth` entries, `--auth-path`.
     pub auth: Vec<String>,
     pub auth_path: Option<String>,
+    /// `--auth-insecure`.
+    pub auth_insecure: bool,
     /// `--metrics` path.
     pub metrics: Option<String>,
     /// `--health` path.
@@ -611,6 +615,7 @@ impl Config {
             proxy_protocol: args.proxy_protocol,
             auth: args.auth,
             auth_path: args.auth_path,
+            auth_insecure: args.auth_insecure,
             metrics: args.metrics,
             health,
             drain_delay: args.drain_delay,

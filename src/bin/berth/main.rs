@@ -48,6 +48,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_max_level(config.log_level)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
     if let Err(message) = prepare_root(&config.root, config.root_is_default) {
@@ -77,9 +78,27 @@ async fn run(config: Config) -> ExitCode {
 
 /// Binds everything, prints where berth serves, and serves until a signal.
 async fn start(mut config: Config) -> Result<ExitCode, String> {
-    let server = listen(&config)?;
     let tls = load_tls(&config)?;
+    let draining = Draining::default();
+    let metrics = config.metrics.as_ref().map(|_| Metrics::new());
+    config.server.metrics = metrics.clone();
+    let app = build_app(&mut config, tls.is_some(), draining.clone(), metrics)?;
     let signals = Signals::register()?;
+    let server = listen(&config)?;
+    // The --auth rule (cli.rs) again, on the sockets actually served:
+    // systemd may pass other ones than --bind names.
+    if !config.auth.is_empty()
+        && tls.is_none()
+        && !config.auth_insecure
+        && !server.local_addrs().iter().all(|a| a.ip().is_loopback())
+    {
+        return Err(
+            "--auth over plain HTTP on a non-loopback socket sends passwords readable; \
+             use --tls-cert/--tls-key, or --auth-insecure if a TLS proxy is in front"
+                .into(),
+        );
+    }
+    let https_port = server.local_addrs().first().map_or(443, SocketAddr::port);
     let redirect = match config.redirect_http {
         Some(port) => {
             let addrs = config.addrs.iter().map(|a| SocketAddr::new(a.ip(), port));
@@ -90,11 +109,11 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
         }
         None => None,
     };
-
-    let draining = Draining::default();
-    let metrics = config.metrics.as_ref().map(|_| Metrics::new());
-    config.server.metrics = metrics.clone();
-    let app = build_app(&mut config, tls.is_some(), draining.clone(), metrics)?;
+    // Last, so that a failure above leaves no socket file behind.
+    let server = match &config.unix {
+        Some(path) => server.bind_unix(path).map_err(with_hint)?,
+        None => server,
+    };
 
     let scheme = if tls.is_some() { "https" } else { "http" };
     let mut places: Vec<String> = server
@@ -104,6 +123,10 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
         .collect();
     if let Some(path) = &config.unix {
         places.push(format!("unix:{}", path.display()));
+    }
+    if places.is_empty() {
+        // Only Unix sockets passed by systemd.
+        places.push("sockets passed by systemd".into());
     }
     let (first, rest) = places.split_first().ok_or("nothing to listen on")?;
     println!("berth: serving {} on {first}", config.root.display());
@@ -140,8 +163,8 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
     let redirecting = async {
         match redirect {
             Some(r) => {
-                let https_port = config.addrs.first().map_or(443, SocketAddr::port);
                 r.config(server_config)
+                    .proxy_protocol(config.proxy_protocol)
                     .serve(RedirectToHttps { https_port })
                     .await
             }
@@ -204,11 +227,11 @@ fn build_app(
     })
 }
 
-/// The listeners: sockets passed by systemd (`LISTEN_FDS`) when there are
-/// any, else `--bind` × `--port`; plus `--unix`.
+/// The TCP listeners: sockets passed by systemd (`LISTEN_FDS`) when there
+/// are any, else `--bind` × `--port`. (`--unix` is bound last, in `start`.)
 fn listen(config: &Config) -> Result<Server, String> {
     let activated = systemd::listeners()?;
-    let mut server = if activated.is_empty() {
+    let server = if activated.is_empty() {
         let options = ListenOptions::reuse_port(config.reuse_port);
         Server::try_bind_with(config.addrs.iter().copied(), options).map_err(with_hint)?
     } else {
@@ -216,9 +239,6 @@ fn listen(config: &Config) -> Result<Server, String> {
             .into_iter()
             .fold(Server::new(), |server, l| server.listen_on(l))
     };
-    if let Some(path) = &config.unix {
-        server = server.bind_unix(path).map_err(with_hint)?;
-    }
     Ok(server)
 }
 
