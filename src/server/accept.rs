@@ -203,9 +203,17 @@ async fn start<H: Handler>(
     match accepted {
         Accepted::Tcp(stream, peer) => {
             let _ = stream.set_nodelay(true);
-            prelude(stream, peer, &shared, stop).await
+            if shared.tls.is_none() && !shared.proxy_protocol {
+                // The common case, inline: nothing before HTTP.
+                let (handler, config) = (shared.handler.clone(), shared.config.clone());
+                serve_connection(stream, peer, handler, config, stop).await
+            } else {
+                // Boxed: the PROXY and TLS states would otherwise make every
+                // plain connection's future larger (idle memory).
+                Box::pin(prelude(stream, peer, &shared, stop)).await
+            }
         }
-        Accepted::Unix(stream) => prelude(stream, UNIX_PEER, &shared, stop).await,
+        Accepted::Unix(stream) => Box::pin(prelude(stream, UNIX_PEER, &shared, stop)).await,
     }
     drop(permit);
 }
@@ -239,7 +247,7 @@ async fn prelude<H: Handler, S>(
 {
     let config = &shared.config;
     if shared.proxy_protocol {
-        let header = read_proxy_header(&stream);
+        let header = Box::pin(read_proxy_header(&stream));
         match unless_stopping(&mut stop, config.timeouts.head_read, header).await {
             Some(Ok(Ok(Some(source)))) => peer = source,
             Some(Ok(Ok(None))) => {}
@@ -257,10 +265,19 @@ async fn prelude<H: Handler, S>(
     let Some(acceptor) = &shared.tls else {
         return serve_connection(stream, peer, shared.handler.clone(), config.clone(), stop).await;
     };
-    let handshake = acceptor.accept(stream);
+    // Boxed: a TLS session is large, and inline it would make every plain
+    // connection's future as large (idle memory per connection doubled).
+    let handshake = Box::pin(acceptor.accept(stream));
     match unless_stopping(&mut stop, config.timeouts.tls_handshake, handshake).await {
         Some(Ok(Ok(tls))) => {
-            serve_connection(tls, peer, shared.handler.clone(), config.clone(), stop).await
+            let tls = Box::pin(serve_connection(
+                tls,
+                peer,
+                shared.handler.clone(),
+                config.clone(),
+                stop,
+            ));
+            tls.await
         }
         Some(Ok(Err(e))) => {
             tracing::debug!(%peer, "TLS handshake failed: {e}");
@@ -379,4 +396,34 @@ fn is_resource_exhaustion(e: &io::Error) -> bool {
             || code == rustix::io::Errno::NOBUFS.raw_os_error()
             || code == rustix::io::Errno::NOMEM.raw_os_error()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Body, Request, Response};
+
+    /// Every idle connection holds this future (the driver's plus the
+    /// prelude's state): keep TLS and Unix paths boxed so it stays small.
+    #[tokio::test]
+    async fn connection_task_stays_small() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let handler = Arc::new(|_req: Request| async { Response::new(Body::empty()) });
+        let permits = Arc::new(Semaphore::new(1));
+        let permit = permits.clone().acquire_owned().await.unwrap();
+        let shared = Arc::new(Shared {
+            handler,
+            config: Arc::default(),
+            tls: None,
+            proxy_protocol: false,
+            permits,
+        });
+        let (_tx, stop) = watch::channel(false);
+        let task = start(Accepted::Tcp(stream, addr), shared, stop, permit);
+        let size = std::mem::size_of_val(&task);
+        println!("connection task: {size} bytes");
+        assert!(size < 4096, "connection task future is {size} bytes");
+    }
 }

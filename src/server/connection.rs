@@ -69,6 +69,20 @@ const FILE_CHUNK: usize = 128 * 1024;
 /// response is read.
 const LINGER: Duration = Duration::from_secs(2);
 
+/// How the active phase ends.
+enum Active {
+    /// Nothing buffered: wait idle for the next request.
+    Idle,
+    Closed,
+}
+
+/// What [`Driver::next_head`] found.
+enum Next {
+    Head(RequestHead),
+    Idle,
+    Closed,
+}
+
 /// Why a connection ends early. Only for control flow and debug logs.
 #[derive(Debug)]
 enum Stop {
@@ -97,7 +111,7 @@ struct Driver<H, S> {
     served: u64,
     /// The current request's access-log facts (only with an access log
     /// or metrics).
-    pending: Option<Pending>,
+    pending: Option<Box<Pending>>,
     /// Bytes read and written since last reported to the metrics.
     received: u64,
     sent: u64,
@@ -134,17 +148,82 @@ pub(crate) async fn serve_connection<H: Handler, S: Transport>(
 }
 
 impl<H: Handler, S: Transport> Driver<H, S> {
+    /// Idle and active phases alternate. Idle (nothing buffered, no request
+    /// in progress) is a small future; the active phase's state machine
+    /// (handler call, bodies, response writing) is boxed for as long as it
+    /// runs, so 10,000 idle keep-alive connections do not each hold its
+    /// largest state.
     async fn run(&mut self) -> Result<(), Stop> {
         loop {
+            if !self.wait_for_bytes().await? {
+                return Ok(());
+            }
+            match Box::pin(self.serve_active()).await? {
+                Active::Idle => {}
+                Active::Closed => return Ok(()),
+            }
+        }
+    }
+
+    /// Idle between requests: hold no buffers while waiting; the read
+    /// buffer is allocated again once the socket is readable. `false` when
+    /// the connection should close cleanly (timeout, shutdown).
+    ///
+    /// Shutting down: an idle connection gets a last short window, so a
+    /// request already on its way is answered (with `Connection: close`)
+    /// instead of meeting a closed socket; a rolling restart then loses
+    /// nothing.
+    async fn wait_for_bytes(&mut self) -> Result<bool, Stop> {
+        loop {
+            let stopping = *self.stop.borrow();
+            self.conn.release_idle_buffer();
+            self.out = Vec::new();
+            let wait = if stopping {
+                IDLE_AT_SHUTDOWN.min(self.config.timeouts.keep_alive)
+            } else if self.served == 0 {
+                self.config.timeouts.head_read
+            } else {
+                self.config.timeouts.keep_alive
+            };
+            let read = tokio::select! {
+                read = timeout(wait, self.stream.read_into(&mut self.conn)) => match read {
+                    Ok(read) => read,
+                    Err(_) => return Ok(false),
+                },
+                changed = self.stop.changed(), if !stopping => {
+                    if changed.is_err() {
+                        return Ok(false);
+                    }
+                    continue;
+                }
+            };
+            match read {
+                Ok(0) => self.conn.receive_eof(),
+                Ok(n) => self.received += n as u64,
+                Err(e) => return Err(e.into()),
+            }
+            return Ok(true);
+        }
+    }
+
+    /// Serves requests while bytes are buffered (pipelining) or a request
+    /// is in progress.
+    async fn serve_active(&mut self) -> Result<Active, Stop> {
+        loop {
             let head = match self.next_head().await? {
-                Some(head) => head,
-                None => return self.flush().await.map_err(Stop::from),
+                Next::Head(head) => head,
+                Next::Idle => return Ok(Active::Idle),
+                Next::Closed => {
+                    self.flush().await?;
+                    return Ok(Active::Closed);
+                }
             };
             self.serve_request(head).await?;
             self.served += 1;
             if !self.conn.start_next_cycle() {
                 self.flush().await?;
-                return Box::pin(self.close_gracefully()).await;
+                Box::pin(self.close_gracefully()).await?;
+                return Ok(Active::Closed);
             }
             self.batched += 1;
             let more_buffered = self.conn.has_buffered_data();
@@ -157,68 +236,40 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         }
     }
 
-    /// Step 1: the next request head, or `None` when the peer closed (or
-    /// went idle past its timeout, or the server is shutting down) cleanly.
-    async fn next_head(&mut self) -> Result<Option<RequestHead>, Stop> {
+    /// Step 1: the next request head from what is buffered (reading more
+    /// while a head is incomplete); `Idle` once nothing is buffered (after
+    /// flushing what is encoded), `Closed` when the peer closed cleanly.
+    async fn next_head(&mut self) -> Result<Next, Stop> {
         let mut head_deadline: Option<Instant> = None;
         loop {
             match self.conn.next_event() {
-                Ok(Event::Head(head)) => return Ok(Some(head)),
+                Ok(Event::Head(head)) => return Ok(Next::Head(head)),
                 Ok(Event::NeedData) => {}
-                Ok(Event::Closed) => return Ok(None),
+                Ok(Event::Closed) => return Ok(Next::Closed),
                 Ok(Event::Data(_) | Event::End(_) | Event::Paused) => {
                     debug_assert!(false, "body event while waiting for a head");
                     return Err(Stop::Done);
                 }
-                Err(e) => return Box::pin(self.reject(e)).await.map(|()| None),
+                Err(e) => return Box::pin(self.reject(e)).await.map(|()| Next::Closed),
             }
             self.flush().await?;
-            let read = if !self.conn.has_buffered_data() {
-                // Idle between requests: hold no buffers while waiting
-                // (10,000 idle connections should cost little memory); the
-                // read buffer is allocated again once the socket is readable.
-                // Shutting down: an idle connection gets a last short
-                // window, so a request already on its way is answered
-                // (with `Connection: close`) instead of meeting a closed
-                // socket; a rolling restart then loses nothing.
-                let stopping = *self.stop.borrow();
-                self.conn.release_idle_buffer();
-                self.out = Vec::new();
-                let wait = if stopping {
-                    IDLE_AT_SHUTDOWN.min(self.config.timeouts.keep_alive)
-                } else if self.served == 0 {
-                    self.config.timeouts.head_read
-                } else {
-                    self.config.timeouts.keep_alive
-                };
-                tokio::select! {
-                    read = timeout(wait, self.stream.read_into(&mut self.conn)) => match read {
-                        Ok(read) => read,
-                        Err(_) => return Ok(None),
-                    },
-                    changed = self.stop.changed(), if !stopping => {
-                        if changed.is_err() {
-                            return Ok(None);
-                        }
-                        continue;
-                    }
-                }
-            } else {
-                // Slowloris: the whole head must arrive within head_read of
-                // its first byte.
-                let deadline = *head_deadline
-                    .get_or_insert_with(|| Instant::now() + self.config.timeouts.head_read);
-                match timeout_at(deadline, self.read_some()).await {
-                    Ok(read) => read,
-                    Err(_) => {
-                        Box::pin(self.reject(ProtocolError::new(ErrorKind::HeadTimeout))).await?;
-                        return Err(Stop::Timeout);
-                    }
+            if !self.conn.has_buffered_data() {
+                return Ok(Next::Idle);
+            }
+            // Slowloris: the whole head must arrive within head_read of its
+            // first byte.
+            let deadline = *head_deadline
+                .get_or_insert_with(|| Instant::now() + self.config.timeouts.head_read);
+            let read = match timeout_at(deadline, self.read_some()).await {
+                Ok(read) => read,
+                Err(_) => {
+                    Box::pin(self.reject(ProtocolError::new(ErrorKind::HeadTimeout))).await?;
+                    return Err(Stop::Timeout);
                 }
             };
             match read {
                 Ok(0) => self.conn.receive_eof(),
-                Ok(n) => self.received += n as u64,
+                Ok(_) => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -234,7 +285,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     /// Steps 2–4 for one request.
     async fn serve_request(&mut self, head: RequestHead) -> Result<(), Stop> {
         if self.config.access_log.is_some() || self.config.metrics.is_some() {
-            self.pending = Some(Pending {
+            self.pending = Some(Box::new(Pending {
                 time: SystemTime::now(),
                 started: Instant::now(),
                 method: Some(head.method.clone()),
@@ -247,7 +298,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                     &head.headers,
                     header::HeaderName::from_static("x-forwarded-for"),
                 ),
-            });
+            }));
         }
         let body_len = self.conn.request_body_length();
         if body_len.is_some_and(|n| n > self.config.max_body_bytes) {
@@ -641,16 +692,18 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         {
             return;
         }
-        let pending = self.pending.take().unwrap_or_else(|| Pending {
-            time: SystemTime::now(),
-            started: Instant::now(),
-            method: None,
-            target: None,
-            version: http::Version::HTTP_11,
-            referer: None,
-            user_agent: None,
-            forwarded: None,
-            x_forwarded_for: None,
+        let pending = self.pending.take().unwrap_or_else(|| {
+            Box::new(Pending {
+                time: SystemTime::now(),
+                started: Instant::now(),
+                method: None,
+                target: None,
+                version: http::Version::HTTP_11,
+                referer: None,
+                user_agent: None,
+                forwarded: None,
+                x_forwarded_for: None,
+            })
         });
         let duration = pending.started.elapsed();
         if let Some(metrics) = &self.config.metrics {
