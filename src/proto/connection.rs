@@ -90,6 +90,9 @@ pub struct Connection {
     read: ReadState,
     write: WriteState,
     keep_alive: bool,
+    /// The last request itself ended the connection (`Connection: close`,
+    /// or HTTP/1.0 without keep-alive).
+    peer_closes: bool,
     eof: bool,
     request: RequestContext,
     expects_continue: bool,
@@ -107,6 +110,7 @@ impl Connection {
             read: ReadState::Idle,
             write: WriteState::Idle,
             keep_alive: true,
+            peer_closes: false,
             eof: false,
             request: RequestContext {
                 version: Version::HTTP_11,
@@ -213,7 +217,8 @@ impl Connection {
             version: head.version,
             is_head: head.method == Method::HEAD,
         };
-        self.keep_alive &= request_keeps_alive(head.version, &head.headers);
+        self.peer_closes = !request_keeps_alive(head.version, &head.headers);
+        self.keep_alive &= !self.peer_closes;
         let body = request_body(head.version, &head.headers)?;
         self.expects_continue = false;
         if let Some(expect) = head.headers.get(EXPECT) {
@@ -397,6 +402,14 @@ impl Connection {
         !self.keep_alive
     }
 
+    /// True when the connection closes because the client's complete
+    /// request asked for it and nothing more has arrived: the client will
+    /// send nothing else, so closing at once cannot reset a request in
+    /// flight (no lingering close needed, RFC 9112 §9.6).
+    pub fn peer_finished(&self) -> bool {
+        self.peer_closes && matches!(self.read, ReadState::Done) && self.buf.is_empty()
+    }
+
     /// After a complete response to a complete request on a persistent
     /// connection, resets both sides for the next request and returns true.
     /// Otherwise returns false: the driver closes.
@@ -536,6 +549,33 @@ mod tests {
         drain(&mut c);
         assert!(respond(&mut c, b"x").contains("Connection: keep-alive"));
         assert!(c.start_next_cycle());
+    }
+
+    #[test]
+    fn only_a_client_that_asked_to_close_is_finished() {
+        let finished = |bytes: &[u8], server_closes: bool| {
+            let mut c = Connection::new(Limits::default());
+            c.receive(bytes);
+            drain(&mut c);
+            if server_closes {
+                c.close_after_response();
+            }
+            respond(&mut c, b"x");
+            c.peer_finished()
+        };
+        assert!(finished(
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            false
+        ));
+        assert!(finished(b"GET / HTTP/1.0\r\n\r\n", false));
+        // The server closing is not the client finishing: it may be sending
+        // the next request right now (lingering close).
+        assert!(!finished(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", true));
+        // More bytes already buffered: not finished.
+        assert!(!finished(
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /",
+            false
+        ));
     }
 
     #[test]

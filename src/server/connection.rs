@@ -224,7 +224,14 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             self.served += 1;
             if !self.conn.start_next_cycle() {
                 self.flush().await?;
-                Box::pin(self.close_gracefully()).await?;
+                // A client that asked to close sends nothing more: close now
+                // (FIN) instead of lingering for its EOF. Any other close
+                // lingers, so a request in flight does not meet a reset.
+                // (Over TLS `input_pending` cannot tell, so it lingers,
+                // which also sends close_notify.)
+                if !self.conn.peer_finished() || self.stream.input_pending() {
+                    Box::pin(self.close_gracefully()).await?;
+                }
                 return Ok(Active::Closed);
             }
             self.batched += 1;
