@@ -294,10 +294,10 @@ fn check(case: &str, measured: f64, bound: f64) {
 // with and without two CPU-burning processes alongside). The margin absorbs
 // rare timing-dependent work (a Date refresh, a pipelined batch split across
 // two reads), never a new per-request allocation.
-const PLAINTEXT_BOUND: f64 = 16.0; // measured 15.00
-const PIPELINED_BOUND: f64 = 9.75; // measured 8.69 (139 per batch of 16)
-const STATIC_4K_BOUND: f64 = 30.0; // measured 29.00 (35 before the open-file cache kept content and validators)
-const SERVE_DIR_4K_BOUND: f64 = 22.0; // measured 21.00 (27 before)
+const PLAINTEXT_BOUND: f64 = 13.0; // measured 12.00 (15 before the write buffer was sized once)
+const PIPELINED_BOUND: f64 = 9.0; // measured 8.38
+const STATIC_4K_BOUND: f64 = 25.0; // measured 24.00 (35 before the small-file cache and the sized write buffer)
+const SERVE_DIR_4K_BOUND: f64 = 17.0; // measured 16.00 (27 before)
 
 #[test]
 fn plaintext_keep_alive() {

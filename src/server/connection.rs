@@ -57,6 +57,9 @@ const SENDFILE_MIN: u64 = 64 * 1024;
 /// Most bytes handed to one `sendfile` call.
 const SENDFILE_CHUNK: u64 = 1 << 20;
 
+/// Write-buffer room reserved for a response head (typically 150-400
+/// bytes) when the buffer was released while idle.
+const HEAD_RESERVE: usize = 1024;
 /// Write-buffer size at which encoded responses are flushed.
 const FLUSH_AT: usize = 64 * 1024;
 /// Largest in-memory body copied into the write buffer (larger ones are
@@ -465,6 +468,13 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             headers: &parts.headers,
             body: length,
         };
+        if self.out.capacity() == 0 {
+            // Released while idle: one allocation for the head and a small
+            // body (copied in), not a series of regrowths.
+            let small_body = body.size_hint().filter(|&n| n <= COPY_BODY_MAX as u64);
+            self.out
+                .reserve(HEAD_RESERVE + small_body.unwrap_or(0) as usize);
+        }
         let (conn, out) = (&mut self.conn, &mut self.out);
         with_date(|date| conn.send_head(&head, date, out));
         if self.conn.body_allowed() {
