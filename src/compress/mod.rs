@@ -513,6 +513,10 @@ pub fn is_compressible(content_type: &str) -> bool {
         .unwrap_or("")
         .trim()
         .as_bytes();
+    // The type most responses that are not text carry: answer it first.
+    if essence.eq_ignore_ascii_case(b"application/octet-stream") {
+        return false;
+    }
     let Some(slash) = essence.iter().position(|&b| b == b'/') else {
         return false;
     };

@@ -208,10 +208,25 @@ impl AcceptEncoding {
         seen
     }
 
-    /// The best acceptable choice among `available` and identity.
+    /// The best acceptable choice among `available` and identity: the
+    /// first of [`ranked`](Self::ranked), found without allocating (this
+    /// runs for every response that passes through `Compress`).
     pub fn negotiate(&self, available: &[Coding]) -> Negotiated {
-        match self.ranked(available).first() {
-            Some(&c) => Negotiated::Use(c),
+        if !self.present {
+            return Negotiated::Use(Coding::Identity);
+        }
+        // Strictly better only: ties keep the earlier coding, and identity
+        // comes last among equals.
+        let mut best: Option<(Quality, Coding)> = None;
+        let codings = available.iter().filter(|&&c| c != Coding::Identity);
+        for &coding in codings.chain(std::iter::once(&Coding::Identity)) {
+            let q = self.quality(coding);
+            if q > 0 && best.is_none_or(|(best_q, _)| q > best_q) {
+                best = Some((q, coding));
+            }
+        }
+        match best {
+            Some((_, coding)) => Negotiated::Use(coding),
             None => Negotiated::NotAcceptable,
         }
     }
@@ -295,6 +310,37 @@ mod tests {
 
     fn pick(value: &str) -> Negotiated {
         negotiate(Some(&HeaderValue::from_str(value).unwrap()), &Coding::ALL)
+    }
+
+    proptest! {
+        /// The allocation-free pick is the head of the full ranking, for
+        /// any field and any server preference order.
+        #[test]
+        fn negotiate_is_the_best_ranked(
+            elements in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec!["gzip", "br", "zstd", "identity", "*", "deflate", "x-gzip"]),
+                    proptest::option::of(proptest::sample::select(vec!["0", "0.5", "1", "0.001", "1.0"])),
+                ),
+                0..6,
+            ),
+            order in proptest::sample::subsequence(Coding::ALL.to_vec(), 0..=Coding::ALL.len()),
+        ) {
+            let field: Vec<String> = elements
+                .iter()
+                .map(|(name, q)| match q {
+                    Some(q) => format!("{name};q={q}"),
+                    None => (*name).to_owned(),
+                })
+                .collect();
+            let Ok(value) = HeaderValue::from_str(&field.join(", ")) else { return Ok(()) };
+            let accept = AcceptEncoding::parse([&value]);
+            let want = match accept.ranked(&order).first() {
+                Some(&c) => Use(c),
+                None => NotAcceptable,
+            };
+            prop_assert_eq!(accept.negotiate(&order), want);
+        }
     }
 
     #[test]

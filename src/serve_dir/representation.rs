@@ -102,7 +102,7 @@ fn represent(
             facts.last_modified.clone(),
         ),
     };
-    let mut validators = HeaderMap::with_capacity(4);
+    let mut validators = HeaderMap::with_capacity(6);
     if let Some(value) = etag_value {
         validators.insert(header::ETAG, value);
     }
@@ -202,12 +202,11 @@ fn represent(
         },
     };
 
-    // 9. Response.
+    // 9. Response (the map is moved in whole: no rehashing).
+    validators.insert(header::CONTENT_TYPE, content_type);
     let mut res = Response::new(body);
     *res.status_mut() = code;
-    let headers = res.headers_mut();
-    headers.insert(header::CONTENT_TYPE, content_type);
-    headers.extend(validators);
+    *res.headers_mut() = validators;
     res
 }
 
