@@ -19,6 +19,7 @@ const TARGETS: &[(&str, Check)] = &[
     ("resolve_path", invariants::check_resolve_path),
     ("range", invariants::check_range),
     ("accept_encoding", invariants::check_accept_encoding),
+    ("proxy_header", invariants::check_proxy_header),
 ];
 
 #[test]
@@ -67,4 +68,9 @@ fn invariants_hold_on_simple_inputs() {
     );
     invariants::check_resolve_path(b"/a/%2e%2e/b/./c%20d/");
     invariants::check_resolve_path(b"");
+    invariants::check_proxy_header(b"PROXY TCP4 192.0.2.1 192.0.2.2 4711 80\r\nGET / HTTP/1.1\r\n");
+    invariants::check_proxy_header(
+        b"\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c\xc0\x00\x02\x01\xc0\x00\x02\x02\x12\x67\x00\x50",
+    );
+    invariants::check_proxy_header(b"GET / HTTP/1.1\r\n");
 }

@@ -15,6 +15,8 @@
 
 use std::path::Component;
 
+use berth::proto::proxy;
+
 use berth::proto::{
     BodyLength, ChunkedDecoder, Connection, Decoded, Event, HeadParser, Limits, ParseStatus,
     ResponseHead,
@@ -367,4 +369,102 @@ pub fn check_accept_encoding(data: &[u8]) {
         let split = AcceptEncoding::parse([&first, &second]);
         assert_eq!(split, accept, "split at byte {i} of {value:?}");
     }
+}
+/// PROXY protocol header (`berth::proto::proxy`): the bytes are what a
+/// PROXY listener received. Never panics; each prefix is `Incomplete` (with
+/// `at_least` past its end and never past the byte that settles it) until
+/// the result settles; once settled it never changes (an error is final, a
+/// header completes exactly at its last byte, so what follows is never
+/// consumed); a header is within the v1/v2 size caps and has both addresses
+/// or neither; and reported addresses round-trip through a v1 line and a v2
+/// header.
+pub fn check_proxy_header(data: &[u8]) {
+    let whole = proxy::parse_proxy_header(data);
+    let mut settled = None;
+    for k in 0..=data.len() {
+        match proxy::parse_proxy_header(&data[..k]) {
+            Ok(proxy::ProxyParse::Incomplete { at_least }) => {
+                assert!(at_least > k, "Incomplete at {k} asks for {at_least}");
+            }
+            result => {
+                settled = Some((k, result));
+                break;
+            }
+        }
+    }
+    let Some((at, first)) = settled else {
+        assert!(matches!(whole, Ok(proxy::ProxyParse::Incomplete { .. })));
+        return;
+    };
+    assert_eq!(
+        whole,
+        first,
+        "{} bytes disagree with all {}",
+        at,
+        data.len()
+    );
+    // The waits before `at` all asked for at most `at` bytes.
+    for k in 0..at {
+        if let Ok(proxy::ProxyParse::Incomplete { at_least }) =
+            proxy::parse_proxy_header(&data[..k])
+        {
+            assert!(
+                at_least <= at,
+                "Incomplete at {k} asks for {at_least} > {at}"
+            );
+        }
+    }
+    let Ok(proxy::ProxyParse::Complete { header, consumed }) = first else {
+        return;
+    };
+    assert_eq!(consumed, at, "completed at {at} but consumed {consumed}");
+    let limit = if data[0] == b'P' {
+        proxy::V1_MAX_BYTES
+    } else {
+        proxy::V2_MAX_HEADER_BYTES
+    };
+    assert!(consumed <= limit, "{consumed}-byte header over {limit}");
+    let (Some(src), Some(dst)) = (header.source, header.destination) else {
+        assert_eq!(
+            header.source, header.destination,
+            "one address without the other"
+        );
+        return;
+    };
+    for encoded in [encode_proxy_v1(src, dst), encode_proxy_v2(src, dst)] {
+        let again = proxy::parse_proxy_header(&encoded);
+        let expected = Ok(proxy::ProxyParse::Complete {
+            header,
+            consumed: encoded.len(),
+        });
+        assert_eq!(
+            again, expected,
+            "{header:?} does not round-trip via {encoded:?}"
+        );
+    }
+}
+
+fn encode_proxy_v1(src: std::net::SocketAddr, dst: std::net::SocketAddr) -> Vec<u8> {
+    let family = if src.is_ipv4() { "TCP4" } else { "TCP6" };
+    let (s, d, sp, dp) = (src.ip(), dst.ip(), src.port(), dst.port());
+    format!("PROXY {family} {s} {d} {sp} {dp}\r\n").into_bytes()
+}
+
+fn encode_proxy_v2(src: std::net::SocketAddr, dst: std::net::SocketAddr) -> Vec<u8> {
+    let mut out = b"\r\n\r\n\0\r\nQUIT\n\x21".to_vec();
+    let (fam, mut block) = match (src.ip(), dst.ip()) {
+        (std::net::IpAddr::V4(s), std::net::IpAddr::V4(d)) => {
+            (0x11, [s.octets(), d.octets()].concat())
+        }
+        (std::net::IpAddr::V6(s), std::net::IpAddr::V6(d)) => {
+            (0x21, [s.octets(), d.octets()].concat())
+        }
+        _ => panic!("PROXY header with mixed families: {src} {dst}"),
+    };
+    block.extend_from_slice(&src.port().to_be_bytes());
+    block.extend_from_slice(&dst.port().to_be_bytes());
+    out.push(fam);
+    out.extend_from_slice(&(block.len() as u16).to_be_bytes());
+    out.extend_from_slice(&block);
+    out
 }

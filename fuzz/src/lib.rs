@@ -5,6 +5,6 @@
 mod invariants;
 
 pub use invariants::{
-    check_accept_encoding, check_chunked, check_connection, check_parse_head, check_range,
-    check_resolve_path,
+    check_accept_encoding, check_chunked, check_connection, check_parse_head, check_proxy_header,
+    check_range, check_resolve_path,
 };
