@@ -227,12 +227,11 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             self.served += 1;
             if !self.conn.start_next_cycle() {
                 self.flush().await?;
-                // A client that asked to close sends nothing more: close now
-                // (FIN) instead of lingering for its EOF. Any other close
-                // lingers, so a request in flight does not meet a reset.
-                // (Over TLS `input_pending` cannot tell, so it lingers,
-                // which also sends close_notify.)
-                if !self.conn.peer_finished() || self.stream.input_pending() {
+                // A client that asked to close must send nothing more (RFC
+                // 9112 §9.6): close now (FIN) instead of lingering for its
+                // EOF. Any other close lingers, so a request in flight does
+                // not meet a reset; so does TLS, which owes a close_notify.
+                if !self.conn.peer_finished() || self.stream.plain_tcp().is_none() {
                     Box::pin(self.close_gracefully()).await?;
                 }
                 return Ok(Active::Closed);

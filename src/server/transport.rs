@@ -38,19 +38,6 @@ pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
         None
     }
 
-    /// Whether bytes (or an EOF) wait unread in the socket; `true` when
-    /// that cannot be told (the caller then lingers before closing).
-    fn input_pending(&self) -> bool {
-        let Some(tcp) = self.plain_tcp() else {
-            return true;
-        };
-        let mut probe = [0u8; 1];
-        let flags = rustix::net::RecvFlags::PEEK | rustix::net::RecvFlags::DONTWAIT;
-        match rustix::net::recv(tcp, &mut probe, flags) {
-            Ok((n, _)) => n > 0,
-            Err(e) => e != rustix::io::Errno::AGAIN,
-        }
-    }
 }
 
 fn reserve(buf: &mut bytes::BytesMut) {
