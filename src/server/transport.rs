@@ -37,7 +37,6 @@ pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     fn plain_tcp(&self) -> Option<&TcpStream> {
         None
     }
-
 }
 
 fn reserve(buf: &mut bytes::BytesMut) {
