@@ -120,7 +120,8 @@ pub(crate) fn write_head(
         match head.body {
             BodyLength::Known(n) => {
                 out.extend_from_slice(b"Content-Length: ");
-                let _ = write!(out, "{n}");
+                // itoa: no `fmt` machinery on every response's head.
+                out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
                 out.extend_from_slice(b"\r\n");
             }
             BodyLength::Unknown if request.version == Version::HTTP_11 => {
