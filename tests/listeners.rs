@@ -19,7 +19,7 @@ use berth::{
     AccessLog, Request, RequestExt, Response, ServeDir, Server, ServerConfig, Timeouts, TlsConfig,
 };
 use support::{
-    AnyConn, Background, HELLO_TXT, big_content, get, ipv6_loopback_available, read_until_closed,
+    Background, Client, HELLO_TXT, big_content, get, ipv6_loopback_available, read_until_closed,
     serve_in_background, spawn_berth, tcp_with_timeouts, temp_root, tls_client_config_any_cert,
     tls_handshake,
 };
@@ -80,7 +80,7 @@ fn v2_inet(src: SocketAddr, dst: SocketAddr, tlvs: &[u8]) -> Vec<u8> {
 
 /// Sends `header` then a GET in one write; the body of the answer.
 fn peer_through(addr: SocketAddr, header: &[u8]) -> String {
-    let mut c = AnyConn::tcp(addr);
+    let mut c = Client::connect(addr);
     let r = c.request([header, &get("/")].concat());
     assert_eq!(r.status, 200, "{r:?}");
     r.body_str().to_string()
@@ -91,7 +91,7 @@ fn proxy_v1_tcp4_and_tcp6_set_the_peer() {
     let server = proxy_server(ServerConfig::default());
     let addr = server.addr();
     // Header and request in one write; keep-alive keeps the address.
-    let mut c = AnyConn::tcp(addr);
+    let mut c = Client::connect(addr);
     let header = b"PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n";
     let r = c.request([&header[..], &get("/")].concat());
     assert_eq!(r.body_str(), "192.0.2.1:56324");
@@ -122,7 +122,7 @@ fn proxy_v1_unknown_keeps_the_real_peer() {
         &b"PROXY UNKNOWN\r\n"[..],
         b"PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n",
     ] {
-        let mut c = AnyConn::tcp(server.addr());
+        let mut c = Client::connect(server.addr());
         let me = c.stream.local_addr().unwrap();
         let r = c.request([header, &get("/")].concat());
         assert_eq!(r.body_str(), me.to_string());
@@ -163,7 +163,7 @@ fn proxy_v2_local_keeps_the_real_peer() {
         &[],
     );
     for header in [v2(0, 0x00, &[]), v2(0, 0x11, &dummy[16..])] {
-        let mut c = AnyConn::tcp(server.addr());
+        let mut c = Client::connect(server.addr());
         let me = c.stream.local_addr().unwrap();
         let r = c.request([&header[..], &get("/")].concat());
         assert_eq!(r.body_str(), me.to_string());
@@ -180,7 +180,7 @@ fn proxy_headers_split_byte_by_byte_are_read_whole() {
         &[0x04, 0x00, 0x01, 0xaa],
     );
     for (header, want) in [(v1, "192.0.2.9:1234"), (v2, "[2001:db8::9]:5678")] {
-        let mut c = AnyConn::tcp(server.addr());
+        let mut c = Client::connect(server.addr());
         c.stream.set_nodelay(true).unwrap();
         for byte in &header {
             c.stream.write_all(&[*byte]).unwrap();
@@ -334,7 +334,7 @@ fn proxy_failures_are_counted_and_the_access_log_shows_the_client() {
         tcp.write_all(&get("/")).unwrap();
         assert!(read_until_closed(&mut tcp, LIMIT).1.is_some());
     }
-    let mut c = AnyConn::tcp(server.addr());
+    let mut c = Client::connect(server.addr());
     let r = c.request(
         [
             &b"PROXY TCP4 192.0.2.44 198.51.100.2 999 80\r\n"[..],
@@ -419,7 +419,7 @@ fn a_unix_socket_serves_and_is_removed_at_shutdown() {
     let server = unix_server(&path, &root, false);
     assert!(server.addrs.is_empty(), "{:?}", server.addrs);
     assert!(is_socket(&path));
-    let mut c = AnyConn::unix(&path);
+    let mut c = Client::unix(&path);
     assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
     // A Unix peer has no IP address: the unspecified one stands for it.
     assert_eq!(c.request(get("/whoami")).body_str(), "0.0.0.0:0");
@@ -444,7 +444,7 @@ fn proxy_protocol_over_a_unix_socket() {
     let (tmp, root) = temp_root();
     let path = tmp.path().join("proxied.sock");
     let _server = unix_server(&path, &root, true);
-    let mut c = AnyConn::unix(&path);
+    let mut c = Client::unix(&path);
     let r = c.request(
         [
             &b"PROXY TCP4 192.0.2.3 198.51.100.2 7 80\r\n"[..],
@@ -453,10 +453,10 @@ fn proxy_protocol_over_a_unix_socket() {
         .concat(),
     );
     assert_eq!(r.body_str(), "192.0.2.3:7");
-    let mut c = AnyConn::unix(&path);
+    let mut c = Client::unix(&path);
     let r = c.request([&v2(0, 0, &[])[..], &get("/whoami")].concat());
     assert_eq!(r.body_str(), "0.0.0.0:0");
-    let mut c = AnyConn::unix(&path);
+    let mut c = Client::unix(&path);
     c.send(get("/whoami"));
     assert!(c.is_closed(), "no PROXY header on a PROXY Unix listener");
 }
@@ -486,7 +486,7 @@ fn bind_unix_replaces_a_stale_socket() {
     drop(UnixListener::bind(&path).unwrap());
     assert!(is_socket(&path), "std leaves the socket file behind");
     let server = unix_server(&path, &root, false);
-    let mut c = AnyConn::unix(&path);
+    let mut c = Client::unix(&path);
     assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
     drop(c);
     server.shutdown();
@@ -516,7 +516,7 @@ fn shutdown_removes_only_the_socket_berth_created() {
     let (tmp, root) = temp_root();
     let path = tmp.path().join("swap.sock");
     let server = unix_server(&path, &root, false);
-    assert_eq!(AnyConn::unix(&path).request(get("/hello.txt")).status, 200);
+    assert_eq!(Client::unix(&path).request(get("/hello.txt")).status, 200);
     // Someone replaces the socket with a file of their own meanwhile.
     std::fs::remove_file(&path).unwrap();
     std::fs::write(&path, "not berth's").unwrap();
@@ -542,13 +542,13 @@ fn tcp_and_unix_listeners_on_one_server() {
     let server = serve_in_background(server, ServeDir::new(&root));
     for a in [addrs[0], addr] {
         assert_eq!(
-            AnyConn::tcp(a).request(get("/hello.txt")).body_str(),
+            Client::connect(a).request(get("/hello.txt")).body_str(),
             HELLO_TXT
         );
     }
     for p in [path.clone(), tmp.path().join("extra.sock")] {
         assert_eq!(
-            AnyConn::unix(&p).request(get("/hello.txt")).body_str(),
+            Client::unix(&p).request(get("/hello.txt")).body_str(),
             HELLO_TXT
         );
     }
@@ -587,7 +587,7 @@ fn try_bind_all_serves_every_address() {
     assert!(addrs[0].is_ipv4() && addrs[1].is_ipv6(), "{addrs:?}");
     let server = serve_in_background(server, whoami);
     for addr in &addrs {
-        let mut c = AnyConn::tcp(*addr);
+        let mut c = Client::connect(*addr);
         let me = c.stream.local_addr().unwrap();
         assert_eq!(c.request(get("/")).body_str(), me.to_string());
     }
@@ -604,7 +604,7 @@ fn an_ipv6_wildcard_alone_takes_ipv4_clients() {
     let port = server.local_addrs()[0].port();
     let server = serve_in_background(server, whoami);
     for ip in [IpAddr::V4(Ipv4Addr::LOCALHOST), "::1".parse().unwrap()] {
-        let mut c = AnyConn::tcp(SocketAddr::new(ip, port));
+        let mut c = Client::connect(SocketAddr::new(ip, port));
         let me = c.stream.local_addr().unwrap();
         let body = c.request(get("/")).body_str().to_string();
         let seen: SocketAddr = body.parse().unwrap();
@@ -634,7 +634,7 @@ fn ipv4_and_ipv6_wildcards_share_a_port() {
     .expect("0.0.0.0 and [::] on one port: the IPv6 socket must be v6-only");
     let server = serve_in_background(server, whoami);
     for ip in [IpAddr::V4(Ipv4Addr::LOCALHOST), "::1".parse().unwrap()] {
-        let mut c = AnyConn::tcp(SocketAddr::new(ip, port));
+        let mut c = Client::connect(SocketAddr::new(ip, port));
         let me = c.stream.local_addr().unwrap();
         // Each family's own socket: the IPv4 client is not mapped.
         assert_eq!(c.request(get("/")).body_str(), me.to_string());
@@ -689,7 +689,7 @@ fn binary_binds_ipv4_and_ipv6_loopback() {
     assert!(addrs[0].is_ipv4() && addrs[1].is_ipv6(), "{addrs:?}");
     for addr in addrs {
         assert_eq!(
-            AnyConn::tcp(addr).request(get("/hello.txt")).body_str(),
+            Client::connect(addr).request(get("/hello.txt")).body_str(),
             HELLO_TXT,
             "{addr}"
         );
@@ -717,12 +717,12 @@ fn binary_serves_a_unix_socket_alongside_tcp() {
         .expect("no unix: line");
     assert!(line.ends_with(path.to_str().unwrap()), "{line}");
     assert_eq!(
-        AnyConn::tcp(berth.addr)
+        Client::connect(berth.addr)
             .request(get("/hello.txt"))
             .body_str(),
         HELLO_TXT
     );
-    let mut c = AnyConn::unix(&path);
+    let mut c = Client::unix(&path);
     assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
     drop(c);
     // The access log line for the Unix client.
@@ -758,7 +758,7 @@ fn binary_proxy_protocol_logs_the_proxied_client() {
         &[],
         tmp.path(),
     );
-    let mut c = AnyConn::tcp(berth.addr);
+    let mut c = Client::connect(berth.addr);
     let r = c.request(
         [
             &b"PROXY TCP4 198.51.100.61 192.0.2.1 5000 80\r\n"[..],
@@ -772,7 +772,7 @@ fn binary_proxy_protocol_logs_the_proxied_client() {
         .expect("no access log line");
     let line = berth.stdout_seen.last().unwrap().clone();
     assert!(line.starts_with("198.51.100.61 - - ["), "{line}");
-    let mut plain = AnyConn::tcp(berth.addr);
+    let mut plain = Client::connect(berth.addr);
     plain.send(get("/hello.txt"));
     assert!(plain.is_closed());
     assert_eq!(berth.terminate().code(), Some(0));
@@ -830,7 +830,7 @@ fn binary_takes_a_socket_from_systemd() {
         format!("berth: serving {} on http://{addr}", root.display())
     );
     assert_eq!(
-        AnyConn::tcp(addr).request(get("/hello.txt")).body_str(),
+        Client::connect(addr).request(get("/hello.txt")).body_str(),
         HELLO_TXT
     );
     drop(guard);
@@ -935,7 +935,7 @@ fn graceful_shutdown_closes_a_silent_plain_connection_promptly() {
     // The behaviour the PROXY and TLS preludes should match.
     let server = serve_in_background(Server::try_bind(loopback()).unwrap(), whoami);
     let _silent = tcp_with_timeouts(server.addr());
-    let mut c = AnyConn::tcp(server.addr());
+    let mut c = Client::connect(server.addr());
     assert_eq!(c.request(get("/")).status, 200);
     let took = server
         .shutdown_timed(Duration::from_secs(4))
@@ -959,7 +959,7 @@ fn large_proxy_v2_headers_are_read_whole() {
         assert!(header.len() <= 1040, "{}", header.len());
         assert_eq!(peer_through(server.addr(), &header), "203.0.113.50:5050");
         // Split in two writes around the first peek's size.
-        let mut c = AnyConn::tcp(server.addr());
+        let mut c = Client::connect(server.addr());
         c.stream.set_nodelay(true).unwrap();
         c.stream.write_all(&header[..200]).unwrap();
         c.stream.write_all(&header[200..]).unwrap();
@@ -1002,7 +1002,7 @@ fn a_dual_stack_peer_is_trusted_by_its_ipv4_address() {
         tmp.path(),
     );
     let v4 = SocketAddr::from(([127, 0, 0, 1], berth.addr.port()));
-    let r = AnyConn::tcp(v4).request(
+    let r = Client::connect(v4).request(
         "GET /hello.txt?mapped HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n",
     );
     assert_eq!(r.status, 200);
@@ -1021,7 +1021,7 @@ fn a_tls_server_speaks_tls_on_its_unix_socket_too() {
     let server = Server::new().bind_unix(&path).unwrap().tls(tls);
     let _server = serve_in_background(server, ServeDir::new(&root));
     // Plain HTTP must not be answered...
-    let mut plain = AnyConn::unix(&path);
+    let mut plain = Client::unix(&path);
     plain.send("GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     let (bytes, closed) = plain.read_until_close();
     assert!(
@@ -1035,6 +1035,6 @@ fn a_tls_server_speaks_tls_on_its_unix_socket_too() {
     unix.set_write_timeout(Some(LIMIT)).unwrap();
     let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
     let conn = rustls::ClientConnection::new(tls_client_config_any_cert(), name).unwrap();
-    let mut c = AnyConn::new(rustls::StreamOwned::new(conn, unix));
+    let mut c = Client::new(rustls::StreamOwned::new(conn, unix));
     assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
 }

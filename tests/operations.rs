@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use support::{
-    AnyConn, Berth, HELLO_TXT, INDEX_HTML, Resp, get, read_until_closed, spawn_berth,
+    Berth, Client, HELLO_TXT, INDEX_HTML, Resp, get, read_until_closed, spawn_berth,
     tcp_with_timeouts, temp_root, tls_client_config_any_cert, tls_connect,
 };
 
@@ -93,7 +93,7 @@ fn total_requests(m: &HashMap<String, f64>) -> f64 {
         .sum()
 }
 
-fn scrape<S: std::io::Read + Write>(c: &mut AnyConn<S>) -> HashMap<String, f64> {
+fn scrape<S: std::io::Read + Write>(c: &mut Client<S>) -> HashMap<String, f64> {
     let r = c.request(get("/metrics"));
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(
@@ -107,7 +107,7 @@ fn scrape<S: std::io::Read + Write>(c: &mut AnyConn<S>) -> HashMap<String, f64> 
 #[test]
 fn metrics_count_requests_bytes_and_connections() {
     let (mut berth, _tmp) = berth(&["--metrics", "/metrics", "--no-compress"]);
-    let mut c = AnyConn::tcp(berth.addr);
+    let mut c = Client::connect(berth.addr);
     let sent = [
         get("/"),
         get("/no-such-file"),
@@ -157,7 +157,7 @@ fn metrics_count_requests_bytes_and_connections() {
         m["berth_request_duration_seconds_count"]
     );
     // A second connection shows in the gauge and the total.
-    let mut d = AnyConn::tcp(berth.addr);
+    let mut d = Client::connect(berth.addr);
     let m = scrape(&mut d);
     assert!(m["berth_open_connections"] >= 2.0, "{m:?}");
     assert!(m["berth_connections_total"] >= 2.0);
@@ -201,7 +201,7 @@ fn metrics_count_failed_tls_handshakes() {
 // ---- health and draining ----
 
 fn health(addr: SocketAddr) -> Resp {
-    AnyConn::tcp(addr).request(get("/healthz"))
+    Client::connect(addr).request(get("/healthz"))
 }
 
 #[test]
@@ -213,7 +213,7 @@ fn sigterm_drains_with_a_failing_health_check_then_exits_0() {
     assert_eq!(r.body_str(), "ok");
     assert_eq!(r.header("cache-control"), Some("no-store"));
     assert!(!r.says_close());
-    let mut kept = AnyConn::tcp(addr);
+    let mut kept = Client::connect(addr);
     let r = kept.request(get("/hello.txt"));
     assert!(!r.says_close());
 
@@ -238,7 +238,7 @@ fn sigterm_drains_with_a_failing_health_check_then_exits_0() {
     assert_eq!(r.body_str(), HELLO_TXT);
     assert!(r.says_close(), "{r:?}");
     assert!(kept.is_closed());
-    let r = AnyConn::tcp(addr).request(get("/hello.txt"));
+    let r = Client::connect(addr).request(get("/hello.txt"));
     assert_eq!(r.status, 200);
     assert!(r.says_close());
     assert!(
@@ -283,7 +283,7 @@ fn a_second_sigterm_cuts_the_drain_delay_short() {
 #[test]
 fn health_answers_get_and_head_only_without_the_disk() {
     let (mut berth, tmp) = berth(&["--health", "/healthz"]);
-    let mut c = AnyConn::tcp(berth.addr);
+    let mut c = Client::connect(berth.addr);
     c.send(request("HEAD", "/healthz", &[]));
     let r = c.read_head_response();
     assert_eq!(r.status, 200);
@@ -341,7 +341,7 @@ fn redirecting(https_port: u16, http_port: u16) -> Redirecting {
 }
 
 fn redirect_of(http: SocketAddr, raw: &str) -> Resp {
-    let mut c = AnyConn::tcp(http);
+    let mut c = Client::connect(http);
     c.send(raw);
     if raw.starts_with("HEAD ") {
         c.read_head_response()
@@ -550,7 +550,8 @@ fn basic_auth_through_the_binary() {
         "/metrics",
     ]);
     let addr = berth.addr;
-    let ask = |headers: &[&str]| AnyConn::tcp(addr).request(request("GET", "/hello.txt", headers));
+    let ask =
+        |headers: &[&str]| Client::connect(addr).request(request("GET", "/hello.txt", headers));
     let mut sent = 0;
     assert_challenge(&ask(&[]), "no credentials");
     for user in ["alice", "bob"] {
@@ -583,12 +584,12 @@ fn basic_auth_through_the_binary() {
         "repeated field",
     );
     // Every method is protected.
-    let mut c = AnyConn::tcp(addr);
+    let mut c = Client::connect(addr);
     c.send(request("HEAD", "/hello.txt", &[]));
     assert_eq!(c.read_head_response().status, 401);
     sent += 2;
     // Operations endpoints need no password.
-    let mut c = AnyConn::tcp(addr);
+    let mut c = Client::connect(addr);
     assert_eq!(c.request(get("/healthz")).status, 200);
     assert_eq!(c.request(get("/metrics")).status, 200);
     sent += 2;
@@ -638,7 +639,7 @@ fn auth_path_protects_only_its_prefix() {
         &[],
         tmp.path(),
     );
-    let mut c = AnyConn::tcp(berth.addr);
+    let mut c = Client::connect(berth.addr);
     assert_eq!(c.request(get("/")).body_str(), INDEX_HTML);
     assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
     for path in [
@@ -649,7 +650,7 @@ fn auth_path_protects_only_its_prefix() {
         "//private/doc.txt",
         "/x/../private/doc.txt",
     ] {
-        assert_challenge(&AnyConn::tcp(berth.addr).request(get(path)), path);
+        assert_challenge(&Client::connect(berth.addr).request(get(path)), path);
     }
     let r = c.request(request(
         "GET",
@@ -711,7 +712,7 @@ fn auth_on_a_public_address_with_auth_insecure_or_tls() {
             let ok = c.request(&hello).status;
             (ok, c.request(get("/hello.txt")).status)
         } else {
-            let mut c = AnyConn::tcp(local);
+            let mut c = Client::connect(local);
             let ok = c.request(&hello).status;
             (ok, c.request(get("/hello.txt")).status)
         };
@@ -725,7 +726,7 @@ fn auth_on_a_public_address_with_auth_insecure_or_tls() {
 /// Sends `headers` on GET /hello.txt and returns its access-log line.
 fn logged(berth: &mut Berth, marker: &str, headers: &[&str]) -> String {
     let path = format!("/hello.txt?{marker}");
-    let r = AnyConn::tcp(berth.addr).request(request("GET", &path, headers));
+    let r = Client::connect(berth.addr).request(request("GET", &path, headers));
     assert_eq!(r.status, 200);
     berth
         .wait_stdout(LIMIT, |l| l.contains(&path))
@@ -798,14 +799,14 @@ fn unparsable_requests_are_not_counted_as_get() {
     let (mut berth, _tmp) = berth(&["--metrics", "/metrics"]);
     // Not a method (`@` is not a token character): 400 before any method
     // is known. Counting it as a GET skews the GET error rate.
-    let mut bad = AnyConn::tcp(berth.addr);
+    let mut bad = Client::connect(berth.addr);
     let r = bad.request("B@D / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(r.status, 400);
     assert!(bad.read_until_close().1);
     // The record lands right after the close: poll for it.
     let deadline = Instant::now() + LIMIT;
     let m = loop {
-        let m = scrape(&mut AnyConn::tcp(berth.addr));
+        let m = scrape(&mut Client::connect(berth.addr));
         let errors: f64 = m
             .iter()
             .filter(|(k, _)| k.contains("status_class=\"4xx\""))

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use berth::{Router, ServeDir, Server, ServerConfig, Timeouts, TlsConfig};
 use rustls::version::{TLS12, TLS13};
 use support::{
-    AnyConn, Background, HELLO_TXT, INDEX_HTML, TestCert, TlsStream, big_content, ca_signed_cert,
+    Background, Client, HELLO_TXT, INDEX_HTML, TestCert, TlsStream, big_content, ca_signed_cert,
     get, read_until_closed, rustls_error, serve_in_background, sha256_fingerprint, spawn_berth,
     tcp_with_timeouts, temp_root, tls_client_config, tls_client_config_any_cert, tls_connect,
 };
@@ -66,7 +66,7 @@ impl Fixture {
         &self,
         versions: &[&'static rustls::SupportedProtocolVersion],
         alpn: &[&[u8]],
-    ) -> std::io::Result<AnyConn<TlsStream>> {
+    ) -> std::io::Result<Client<TlsStream>> {
         let config = tls_client_config(&[&self.cert.ca_der], versions, alpn);
         tls_connect(self.server.addr(), config)
     }
@@ -560,7 +560,7 @@ fn binary_serves_pem_files_and_reloads_them_on_sighup() {
     assert_eq!(c.peer_cert(), first.cert_der);
     assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
     // Plain HTTP on the same port is not answered.
-    let mut plain = AnyConn::tcp(addr);
+    let mut plain = Client::connect(addr);
     plain.send(get("/hello.txt"));
     let (bytes, closed) = plain.read_until_close();
     assert!(closed && !bytes.starts_with(b"HTTP/"), "{bytes:?}");
@@ -731,7 +731,7 @@ const STREAMED: &str = "part 0\npart 1\npart 2\npart 3\npart 4\n";
 /// Reads the raw TLS stream to its end: `Ok(bytes)` only when the server
 /// ended it with close_notify (rustls reports a bare TCP close as
 /// `UnexpectedEof`).
-fn read_to_close_notify(c: &mut AnyConn<TlsStream>) -> std::io::Result<Vec<u8>> {
+fn read_to_close_notify(c: &mut Client<TlsStream>) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
     std::io::Read::read_to_end(&mut c.stream, &mut out)?;
     Ok(out)

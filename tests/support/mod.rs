@@ -235,226 +235,6 @@ impl Resp {
     }
 }
 
-/// A raw blocking client on one connection.
-pub struct Client {
-    pub stream: TcpStream,
-    /// Received bytes not yet consumed by a parsed response.
-    buf: Vec<u8>,
-}
-
-impl Client {
-    pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-        Client {
-            stream,
-            buf: Vec::new(),
-        }
-    }
-
-    /// Writes all of `bytes` (panics on failure).
-    pub fn send(&mut self, bytes: impl AsRef<[u8]>) {
-        self.stream.write_all(bytes.as_ref()).expect("send");
-    }
-
-    /// Writes `bytes`, ignoring failures (the server may already be gone).
-    pub fn try_send(&mut self, bytes: impl AsRef<[u8]>) -> io::Result<()> {
-        self.stream.write_all(bytes.as_ref())
-    }
-
-    /// Sends `request` and reads its response.
-    pub fn request(&mut self, request: impl AsRef<[u8]>) -> Resp {
-        self.send(request);
-        self.read_response()
-    }
-
-    /// Reads one response to a non-HEAD request.
-    pub fn read_response(&mut self) -> Resp {
-        self.try_read_response(false)
-            .unwrap_or_else(|e| panic!("reading a response: {e}"))
-    }
-
-    /// Reads one response to a HEAD request (no body, whatever the headers).
-    pub fn read_head_response(&mut self) -> Resp {
-        self.try_read_response(true)
-            .unwrap_or_else(|e| panic!("reading a HEAD response: {e}"))
-    }
-
-    /// Reads one response; `Err` on timeout, EOF or a malformed response.
-    pub fn try_read_response(&mut self, to_head: bool) -> io::Result<Resp> {
-        let end = loop {
-            if let Some(i) = find(&self.buf, b"\r\n\r\n") {
-                break i;
-            }
-            self.fill()?;
-        };
-        let head = String::from_utf8(self.buf[..end].to_vec()).map_err(invalid)?;
-        self.buf.drain(..end + 4);
-        let mut lines = head.split("\r\n");
-        let status_line = lines.next().unwrap_or("");
-        let mut parts = status_line.splitn(3, ' ');
-        let version = parts.next().unwrap_or("").to_string();
-        let status: u16 = parts
-            .next()
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| invalid(format!("bad status line {status_line:?}")))?;
-        let reason = parts.next().unwrap_or("").to_string();
-        if !version.starts_with("HTTP/1.") {
-            return Err(invalid(format!("bad status line {status_line:?}")));
-        }
-        let mut headers = Vec::new();
-        for line in lines {
-            let (name, value) = line
-                .split_once(':')
-                .ok_or_else(|| invalid(format!("bad header line {line:?}")))?;
-            headers.push((name.to_string(), value.trim().to_string()));
-        }
-        let mut resp = Resp {
-            version,
-            status,
-            reason,
-            headers,
-            body: Vec::new(),
-            framing: Framing::NoBody,
-        };
-        if to_head || (100..200).contains(&status) || status == 204 || status == 304 {
-            return Ok(resp);
-        }
-        let chunked = resp
-            .header_all("transfer-encoding")
-            .iter()
-            .any(|v| v.to_ascii_lowercase().contains("chunked"));
-        if chunked {
-            resp.framing = Framing::Chunked;
-            resp.body = self.read_chunked()?;
-        } else if let Some(len) = resp.header("content-length") {
-            let len: usize = len.parse().map_err(invalid)?;
-            resp.framing = Framing::Length(len);
-            resp.body = self.take(len)?;
-        } else {
-            resp.framing = Framing::Close;
-            resp.body = self.read_to_close();
-        }
-        Ok(resp)
-    }
-
-    fn read_chunked(&mut self) -> io::Result<Vec<u8>> {
-        let mut body = Vec::new();
-        loop {
-            let line = self.take_line()?;
-            let size = line.split(';').next().unwrap_or("").trim();
-            let size = usize::from_str_radix(size, 16)
-                .map_err(|_| invalid(format!("bad chunk size line {line:?}")))?;
-            if size == 0 {
-                // Trailer section, up to an empty line.
-                while !self.take_line()?.is_empty() {}
-                return Ok(body);
-            }
-            body.extend(self.take(size)?);
-            if !self.take_line()?.is_empty() {
-                return Err(invalid("chunk data not followed by CRLF"));
-            }
-        }
-    }
-
-    fn take_line(&mut self) -> io::Result<String> {
-        loop {
-            if let Some(i) = find(&self.buf, b"\r\n") {
-                let line = String::from_utf8(self.buf[..i].to_vec()).map_err(invalid)?;
-                self.buf.drain(..i + 2);
-                return Ok(line);
-            }
-            self.fill()?;
-        }
-    }
-
-    fn take(&mut self, n: usize) -> io::Result<Vec<u8>> {
-        while self.buf.len() < n {
-            self.fill()?;
-        }
-        Ok(self.buf.drain(..n).collect())
-    }
-
-    /// One read into `buf`; EOF is an error here.
-    fn fill(&mut self) -> io::Result<()> {
-        let mut chunk = [0u8; 16 * 1024];
-        let n = self.stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!(
-                    "connection closed with {} unparsed bytes: {:?}",
-                    self.buf.len(),
-                    String::from_utf8_lossy(&self.buf)
-                ),
-            ));
-        }
-        self.buf.extend_from_slice(&chunk[..n]);
-        Ok(())
-    }
-
-    /// Everything the server sends until it closes (a reset counts as a
-    /// close). Panics if the connection is still open after `IO_TIMEOUT`.
-    pub fn read_to_close(&mut self) -> Vec<u8> {
-        let mut out = std::mem::take(&mut self.buf);
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            match self.stream.read(&mut chunk) {
-                Ok(0) => return out,
-                Ok(n) => out.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return out,
-                Err(e) => panic!(
-                    "connection not closed ({e}); received so far: {:?}",
-                    String::from_utf8_lossy(&out)
-                ),
-            }
-        }
-    }
-
-    /// True when the server closes the connection within `limit` with no
-    /// further bytes; false when it stays open that long. Panics if bytes
-    /// arrive instead.
-    pub fn is_closed_within(&mut self, limit: Duration) -> bool {
-        assert!(
-            self.buf.is_empty(),
-            "unread bytes: {:?}",
-            String::from_utf8_lossy(&self.buf)
-        );
-        self.stream.set_read_timeout(Some(limit)).unwrap();
-        let mut chunk = [0u8; 1024];
-        let result = self.stream.read(&mut chunk);
-        self.stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        match result {
-            Ok(0) => true,
-            Ok(n) => panic!(
-                "expected a close, got bytes: {:?}",
-                String::from_utf8_lossy(&chunk[..n])
-            ),
-            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => true,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                false
-            }
-            Err(e) => panic!("read failed: {e}"),
-        }
-    }
-
-    /// True when the server closes within `IO_TIMEOUT` with no more bytes.
-    pub fn is_closed(&mut self) -> bool {
-        self.is_closed_within(IO_TIMEOUT)
-    }
-
-    /// Sends FIN (the client is done sending).
-    pub fn shutdown_write(&mut self) {
-        let _ = self.stream.shutdown(Shutdown::Write);
-    }
-}
-
 /// Elapsed time of `f`, with its result.
 pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let start = Instant::now();
@@ -599,35 +379,52 @@ impl Drop for Background {
     }
 }
 
-/// An HTTP/1.1 client over any byte stream (TCP, Unix socket, TLS), reading
-/// one response at a time like [`Client`]. The stream's read and write
-/// timeouts must be set by whoever made it (the constructors here do).
-pub struct AnyConn<S> {
+/// A raw blocking HTTP/1.1 client on one connection over any byte stream
+/// (TCP by default, a Unix socket, TLS), reading exactly one response at a
+/// time. The stream's read and write timeouts must be set by whoever made
+/// it (the constructors here do).
+pub struct Client<S = TcpStream> {
     pub stream: S,
+    /// Received bytes not yet consumed by a parsed response.
     buf: Vec<u8>,
 }
 
 /// A blocking TLS client stream (rustls over a TCP socket with timeouts).
 pub type TlsStream = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
 
-impl AnyConn<TcpStream> {
+impl Client<TcpStream> {
     /// A plain TCP connection with the usual timeouts.
-    pub fn tcp(addr: SocketAddr) -> Self {
-        AnyConn::new(tcp_with_timeouts(addr))
+    pub fn connect(addr: SocketAddr) -> Self {
+        Client::new(tcp_with_timeouts(addr))
+    }
+
+    /// True when the server closes the connection within `limit` with no
+    /// further bytes; false when it stays open that long. Panics if bytes
+    /// arrive instead.
+    pub fn is_closed_within(&mut self, limit: Duration) -> bool {
+        self.stream.set_read_timeout(Some(limit)).unwrap();
+        let closed = self.is_closed();
+        self.stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        closed
+    }
+
+    /// Sends FIN (the client is done sending).
+    pub fn shutdown_write(&mut self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
     }
 }
 
-impl AnyConn<std::os::unix::net::UnixStream> {
+impl Client<std::os::unix::net::UnixStream> {
     /// A Unix domain socket connection with the usual timeouts.
     pub fn unix(path: &Path) -> Self {
         let stream = std::os::unix::net::UnixStream::connect(path).expect("connect unix");
         stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
         stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-        AnyConn::new(stream)
+        Client::new(stream)
     }
 }
 
-impl AnyConn<TlsStream> {
+impl Client<TlsStream> {
     /// The TLS connection underneath (negotiated version, ALPN, peer
     /// certificates).
     pub fn tls(&self) -> &rustls::ClientConnection {
@@ -645,9 +442,9 @@ impl AnyConn<TlsStream> {
     }
 }
 
-impl<S: Read + Write> AnyConn<S> {
+impl<S: Read + Write> Client<S> {
     pub fn new(stream: S) -> Self {
-        AnyConn {
+        Client {
             stream,
             buf: Vec::new(),
         }
@@ -657,6 +454,12 @@ impl<S: Read + Write> AnyConn<S> {
     pub fn send(&mut self, bytes: impl AsRef<[u8]>) {
         self.stream.write_all(bytes.as_ref()).expect("send");
         self.stream.flush().expect("flush");
+    }
+
+    /// Writes `bytes`, ignoring failures (the server may already be gone).
+    pub fn try_send(&mut self, bytes: impl AsRef<[u8]>) -> io::Result<()> {
+        self.stream.write_all(bytes.as_ref())?;
+        self.stream.flush()
     }
 
     /// Sends `request` and reads its response.
@@ -805,6 +608,19 @@ impl<S: Read + Write> AnyConn<S> {
                 Err(e) => panic!("read failed: {e}"),
             }
         }
+    }
+
+    /// Everything the server sends until it closes (a reset counts as a
+    /// close). Panics if the connection is still open after the stream's
+    /// read timeout.
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        let (out, closed) = self.read_until_close();
+        assert!(
+            closed,
+            "connection not closed; received so far: {:?}",
+            String::from_utf8_lossy(&out)
+        );
+        out
     }
 
     /// True when the peer closes with nothing more sent (the stream's read
@@ -1018,21 +834,21 @@ pub fn tls_client_config_any_cert() -> std::sync::Arc<rustls::ClientConfig> {
 pub fn tls_handshake(
     tcp: TcpStream,
     config: std::sync::Arc<rustls::ClientConfig>,
-) -> io::Result<AnyConn<TlsStream>> {
+) -> io::Result<Client<TlsStream>> {
     let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
     let conn = rustls::ClientConnection::new(config, name).map_err(io::Error::other)?;
     let mut stream = rustls::StreamOwned::new(conn, tcp);
     while stream.conn.is_handshaking() {
         stream.conn.complete_io(&mut stream.sock)?;
     }
-    Ok(AnyConn::new(stream))
+    Ok(Client::new(stream))
 }
 
 /// Connects to `addr` and completes a TLS handshake (see [`tls_handshake`]).
 pub fn tls_connect(
     addr: SocketAddr,
     config: std::sync::Arc<rustls::ClientConfig>,
-) -> io::Result<AnyConn<TlsStream>> {
+) -> io::Result<Client<TlsStream>> {
     tls_handshake(tcp_with_timeouts(addr), config)
 }
 
