@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use berth::handler::BoxFuture;
 use berth::http::header::{self, HeaderValue};
 use berth::http::{Method, StatusCode, uri::Authority};
-use berth::{Handler, Request, Response};
+use berth::{Handler, Redirect, Request, Response, ResponseExt};
 
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const CLOSE: HeaderValue = HeaderValue::from_static("close");
@@ -135,12 +135,8 @@ impl RedirectToHttps {
         } else {
             format!("https://{host}:{}{path_and_query}", self.https_port)
         };
-        let Ok(location) = HeaderValue::try_from(location) else {
-            return berth::response::status(StatusCode::BAD_REQUEST);
-        };
-        let mut response = berth::response::text("Moved to HTTPS\n");
-        *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
-        response.headers_mut().insert(header::LOCATION, location);
-        response
+        // Host and path were validated by the parser, so the location is
+        // always a valid header value.
+        Response::redirect(Redirect::Permanent, &location)
     }
 }
