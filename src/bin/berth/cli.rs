@@ -505,17 +505,6 @@ impl Config {
         if args.auth_path.is_some() && args.auth.is_empty() {
             return Err(ConfigError("--auth-path needs --auth".into()));
         }
-        if !args.auth.is_empty()
-            && tls.is_none()
-            && !args.auth_insecure
-            && !addrs.iter().all(|a| a.ip().is_loopback())
-        {
-            return Err(ConfigError(
-                "--auth over plain HTTP on a non-loopback address sends passwords readable; \
-                 use --tls-cert/--tls-key, or --auth-insecure if a TLS proxy is in front"
-                    .into(),
-            ));
-        }
         for (flag, path) in [
             ("--metrics", &args.metrics),
             ("--auth-path", &args.auth_path),

@@ -85,8 +85,8 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
     let app = build_app(&mut config, tls.is_some(), draining.clone(), metrics)?;
     let signals = Signals::register()?;
     let server = listen(&config)?;
-    // The --auth rule (cli.rs) again, on the sockets actually served:
-    // systemd may pass other ones than --bind names.
+    // --auth over plain HTTP only on loopback, checked on the sockets
+    // actually served (systemd may pass other ones than --bind names).
     if !config.auth.is_empty()
         && tls.is_none()
         && !config.auth_insecure
