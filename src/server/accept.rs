@@ -15,7 +15,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::timeout;
 
 use super::config::ServerConfig;
-use super::connection::serve_connection;
+use super::connection::{Ended, Start, serve_connection};
+use super::park::{Held, Idle, Parker};
 use crate::proto::proxy::{ProxyParse, parse_proxy_header};
 use crate::{Error, Handler};
 
@@ -120,6 +121,9 @@ pub(crate) struct Shared<H> {
     pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
     pub(crate) proxy_protocol: bool,
     pub(crate) permits: Arc<Semaphore>,
+    /// Where idle plain-TCP connections wait without a task (when
+    /// `config.park_idle_after` is set).
+    pub(crate) parker: Option<Arc<Parker>>,
 }
 
 /// Accepts on `listener` until `stop` fires; every connection holds a
@@ -192,30 +196,118 @@ const UNIX_PEER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNS
 async fn start<H: Handler>(
     accepted: Accepted,
     shared: Arc<Shared<H>>,
-    stop: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
     permit: OwnedSemaphorePermit,
 ) {
-    let _open = shared
+    let open = shared
         .config
         .metrics
         .as_ref()
         .map(|m| m.connection_opened());
     match accepted {
-        Accepted::Tcp(stream, peer) => {
+        Accepted::Tcp(stream, mut peer) => {
             let _ = stream.set_nodelay(true);
-            if shared.tls.is_none() && !shared.proxy_protocol {
-                // The common case, inline: nothing before HTTP.
-                let (handler, config) = (shared.handler.clone(), shared.config.clone());
-                serve_connection(stream, peer, handler, config, stop).await
-            } else {
-                // Boxed: the PROXY and TLS states would otherwise make every
-                // plain connection's future larger (idle memory).
-                Box::pin(prelude(stream, peer, &shared, stop)).await
+            if shared.tls.is_none() {
+                // The common case: plain HTTP over TCP, which may park.
+                if shared.proxy_protocol {
+                    match Box::pin(proxy_step(&stream, peer, &shared, &mut stop)).await {
+                        Some(source) => peer = source,
+                        None => return,
+                    }
+                }
+                let held = Held {
+                    _permit: permit,
+                    _open: open,
+                };
+                serve_plain(stream, peer, held, Start::NEW, shared, stop).await;
+                return;
             }
+            // Boxed: the TLS states would otherwise make every plain
+            // connection's future larger (idle memory).
+            Box::pin(prelude(stream, peer, &shared, stop)).await
         }
         Accepted::Unix(stream) => Box::pin(prelude(stream, UNIX_PEER, &shared, stop)).await,
     }
-    drop(permit);
+    drop((permit, open));
+}
+
+/// Serves a plain-TCP connection, new or resumed, and parks it when it
+/// goes idle long enough (its task then ends).
+pub(crate) async fn serve_plain<H: Handler>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    held: Held,
+    mut start: Start,
+    shared: Arc<Shared<H>>,
+    stop: watch::Receiver<bool>,
+) {
+    if shared.parker.is_some() {
+        start.park_after = shared.config.park_idle_after;
+    }
+    let (handler, config) = (shared.handler.clone(), shared.config.clone());
+    let ended = serve_connection(stream, peer, handler, config, stop, start).await;
+    if let (
+        Ended::Idle {
+            stream,
+            served,
+            deadline,
+        },
+        Some(parker),
+    ) = (ended, &shared.parker)
+    {
+        let idle = Idle {
+            peer,
+            served,
+            deadline,
+            held,
+        };
+        parker.park(stream, idle);
+    }
+}
+
+/// Serves a connection the parker hands back, on a task of its own.
+pub(crate) fn resume<H: Handler>(
+    stream: TcpStream,
+    idle: Idle,
+    shared: &Arc<Shared<H>>,
+    stop: &watch::Receiver<bool>,
+) {
+    let start = Start {
+        served: idle.served,
+        deadline: Some(idle.deadline),
+        park_after: None,
+    };
+    let (shared, stop) = (shared.clone(), stop.clone());
+    tokio::spawn(serve_plain(
+        stream, idle.peer, idle.held, start, shared, stop,
+    ));
+}
+
+/// Reads the PROXY header, if the listener asks for one: the client's
+/// address, or `None` when the connection is to be dropped (bad header,
+/// timeout, shutdown).
+async fn proxy_step<H, S: PeekSocket>(
+    stream: &S,
+    peer: SocketAddr,
+    shared: &Shared<H>,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<SocketAddr> {
+    let header = Box::pin(read_proxy_header(stream));
+    match unless_stopping(stop, shared.config.timeouts.head_read, header).await {
+        Some(Ok(Ok(Some(source)))) => Some(source),
+        Some(Ok(Ok(None))) => Some(peer),
+        Some(Ok(Err(e))) => {
+            tracing::debug!(%peer, "PROXY header rejected: {e}");
+            proxy_failed(shared);
+            None
+        }
+        Some(Err(_)) => {
+            tracing::debug!(%peer, "PROXY header timed out");
+            proxy_failed(shared);
+            None
+        }
+        None => None,
+    }
 }
 
 /// Until it is over, a connection being set up is waited for only as long
@@ -247,23 +339,15 @@ async fn prelude<H: Handler, S>(
 {
     let config = &shared.config;
     if shared.proxy_protocol {
-        let header = Box::pin(read_proxy_header(&stream));
-        match unless_stopping(&mut stop, config.timeouts.head_read, header).await {
-            Some(Ok(Ok(Some(source)))) => peer = source,
-            Some(Ok(Ok(None))) => {}
-            Some(Ok(Err(e))) => {
-                tracing::debug!(%peer, "PROXY header rejected: {e}");
-                return proxy_failed(shared);
-            }
-            Some(Err(_)) => {
-                tracing::debug!(%peer, "PROXY header timed out");
-                return proxy_failed(shared);
-            }
+        match proxy_step(&stream, peer, shared, &mut stop).await {
+            Some(source) => peer = source,
             None => return,
         }
     }
     let Some(acceptor) = &shared.tls else {
-        return serve_connection(stream, peer, shared.handler.clone(), config.clone(), stop).await;
+        let (handler, config) = (shared.handler.clone(), config.clone());
+        serve_connection(stream, peer, handler, config, stop, Start::NEW).await;
+        return;
     };
     // Boxed: a TLS session is large, and inline it would make every plain
     // connection's future as large (idle memory per connection doubled).
@@ -276,8 +360,9 @@ async fn prelude<H: Handler, S>(
                 shared.handler.clone(),
                 config.clone(),
                 stop,
+                Start::NEW,
             ));
-            tls.await
+            tls.await;
         }
         Some(Ok(Err(e))) => {
             tracing::debug!(%peer, "TLS handshake failed: {e}");
@@ -419,6 +504,7 @@ mod tests {
             tls: None,
             proxy_protocol: false,
             permits,
+            parker: None,
         });
         let (_tx, stop) = watch::channel(false);
         let task = start(Accepted::Tcp(stream, addr), shared, stop, permit);

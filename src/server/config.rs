@@ -69,6 +69,14 @@ pub struct ServerConfig {
     /// Counters and histograms every connection updates (see
     /// [`Metrics`]). Default: none.
     pub metrics: Option<Arc<Metrics>>,
+    /// A plain-TCP connection idle this long between requests is parked:
+    /// its task ends and its socket waits in an epoll set shared by all
+    /// parked connections, until a request arrives (a new task serves it)
+    /// or the idle timeout closes it. A parked connection costs about 0.1
+    /// KiB instead of about 2 KiB; parking and resuming cost four
+    /// `epoll_ctl` calls and a task, which busy connections never pay.
+    /// `None` keeps every connection on its own task. Default 10 ms.
+    pub park_idle_after: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -82,6 +90,7 @@ impl Default for ServerConfig {
             drain_budget: 256 * 1024,
             access_log: None,
             metrics: None,
+            park_idle_after: Some(Duration::from_millis(10)),
         }
     }
 }

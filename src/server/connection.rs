@@ -72,6 +72,51 @@ const FILE_CHUNK: usize = 128 * 1024;
 /// response is read.
 const LINGER: Duration = Duration::from_secs(2);
 
+/// How an idle wait ends.
+enum Wait {
+    /// Bytes arrived (or EOF, which the protocol state has been told).
+    Bytes,
+    /// Close cleanly (idle deadline, shutdown).
+    Close,
+    /// Idle for the park delay: hand the socket to the parker, which
+    /// closes it at this deadline unless a request starts first.
+    Park(Instant),
+}
+
+/// Where a connection's task starts: a new connection, or one resumed by
+/// the parker.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Start {
+    /// Requests answered on the connection so far.
+    pub(crate) served: u64,
+    /// The idle deadline a resumed connection brings.
+    pub(crate) deadline: Option<Instant>,
+    /// Idle this long, the connection ends its task and parks (plain TCP
+    /// with a parker only).
+    pub(crate) park_after: Option<Duration>,
+}
+
+impl Start {
+    /// A connection just accepted, never parked.
+    pub(crate) const NEW: Start = Start {
+        served: 0,
+        deadline: None,
+        park_after: None,
+    };
+}
+
+/// How a connection's task ends.
+pub(crate) enum Ended<S> {
+    /// The connection is closed (or about to be, when `S` is dropped).
+    Closed,
+    /// Idle past the park delay: the caller parks the stream.
+    Idle {
+        stream: S,
+        served: u64,
+        deadline: Instant,
+    },
+}
+
 /// How the active phase ends.
 enum Active {
     /// Nothing buffered: wait idle for the next request.
@@ -120,6 +165,9 @@ struct Driver<H, S> {
     /// Bytes read and written since last reported to the metrics.
     received: u64,
     sent: u64,
+    /// The idle deadline a resumed connection brought (first wait only).
+    resumed_deadline: Option<Instant>,
+    park_after: Option<Duration>,
 }
 
 pub(crate) async fn serve_connection<H: Handler, S: Transport>(
@@ -128,7 +176,8 @@ pub(crate) async fn serve_connection<H: Handler, S: Transport>(
     handler: Arc<H>,
     config: Arc<ServerConfig>,
     stop: watch::Receiver<bool>,
-) {
+    start: Start,
+) -> Ended<S> {
     let mut driver = Driver {
         conn: Connection::new(config.limits),
         stream,
@@ -138,18 +187,28 @@ pub(crate) async fn serve_connection<H: Handler, S: Transport>(
         config,
         stop,
         batched: 0,
-        served: 0,
+        served: start.served,
         pending: None,
         received: 0,
         sent: 0,
+        resumed_deadline: start.deadline,
+        park_after: start.park_after,
     };
     let result = driver.run().await;
     driver.report_bytes();
     match result {
-        Ok(()) | Err(Stop::Done) => {}
+        Ok(None) | Err(Stop::Done) => {}
+        Ok(Some(deadline)) => {
+            return Ended::Idle {
+                served: driver.served,
+                stream: driver.stream,
+                deadline,
+            };
+        }
         Err(Stop::Timeout) => tracing::debug!(peer = %driver.peer, "connection timed out"),
         Err(Stop::Io(e)) => tracing::debug!(peer = %driver.peer, "connection error: {e}"),
     }
+    Ended::Closed
 }
 
 impl<H: Handler, S: Transport> Driver<H, S> {
@@ -158,46 +217,63 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     /// (handler call, bodies, response writing) is boxed for as long as it
     /// runs, so 10,000 idle keep-alive connections do not each hold its
     /// largest state.
-    async fn run(&mut self) -> Result<(), Stop> {
+    ///
+    /// `Some(deadline)`: idle past the park delay, to be parked until then.
+    async fn run(&mut self) -> Result<Option<Instant>, Stop> {
         loop {
-            if !self.wait_for_bytes().await? {
-                return Ok(());
+            match self.wait_for_bytes().await? {
+                Wait::Bytes => {}
+                Wait::Close => return Ok(None),
+                Wait::Park(deadline) => return Ok(Some(deadline)),
             }
             match Box::pin(self.serve_active()).await? {
                 Active::Idle => {}
-                Active::Closed => return Ok(()),
+                Active::Closed => return Ok(None),
             }
         }
     }
 
     /// Idle between requests: hold no buffers while waiting; the read
-    /// buffer is allocated again once the socket is readable. `false` when
-    /// the connection should close cleanly (timeout, shutdown).
+    /// buffer is allocated again once the socket is readable.
+    ///
+    /// One timer serves both ends of the wait: the idle deadline, or, when
+    /// parking is on, the park delay (then the deadline travels with the
+    /// parked socket).
     ///
     /// Shutting down: an idle connection gets a last short window, so a
     /// request already on its way is answered (with `Connection: close`)
     /// instead of meeting a closed socket; a rolling restart then loses
     /// nothing.
-    async fn wait_for_bytes(&mut self) -> Result<bool, Stop> {
+    async fn wait_for_bytes(&mut self) -> Result<Wait, Stop> {
         loop {
             let stopping = *self.stop.borrow();
             self.conn.release_idle_buffer();
             self.out = Vec::new();
-            let wait = if stopping {
-                IDLE_AT_SHUTDOWN.min(self.config.timeouts.keep_alive)
+            let now = Instant::now();
+            let resumed = self.resumed_deadline.take();
+            let deadline = if stopping {
+                let last = now + IDLE_AT_SHUTDOWN.min(self.config.timeouts.keep_alive);
+                resumed.map_or(last, |d| d.min(last))
+            } else if let Some(deadline) = resumed {
+                deadline
             } else if self.served == 0 {
-                self.config.timeouts.head_read
+                now + self.config.timeouts.head_read
             } else {
-                self.config.timeouts.keep_alive
+                now + self.config.timeouts.keep_alive
+            };
+            let limit = match self.park_after {
+                Some(after) if !stopping => deadline.min(now + after),
+                _ => deadline,
             };
             let read = tokio::select! {
-                read = timeout(wait, self.stream.read_into(&mut self.conn)) => match read {
+                read = timeout_at(limit, self.stream.read_into(&mut self.conn)) => match read {
                     Ok(read) => read,
-                    Err(_) => return Ok(false),
+                    Err(_) if limit < deadline => return Ok(Wait::Park(deadline)),
+                    Err(_) => return Ok(Wait::Close),
                 },
                 changed = self.stop.changed(), if !stopping => {
                     if changed.is_err() {
-                        return Ok(false);
+                        return Ok(Wait::Close);
                     }
                     continue;
                 }
@@ -207,7 +283,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 Ok(n) => self.received += n as u64,
                 Err(e) => return Err(e.into()),
             }
-            return Ok(true);
+            return Ok(Wait::Bytes);
         }
     }
 
@@ -1024,6 +1100,7 @@ mod tests {
             handler,
             Arc::default(),
             stop,
+            Start::NEW,
         );
         let size = std::mem::size_of_val(&future);
         println!("connection future: {size} bytes");

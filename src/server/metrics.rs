@@ -38,6 +38,7 @@
 //! | `berth_request_duration_seconds` (`_bucket{le}`, `_sum`, `_count`) | histogram |
 //! | `berth_received_bytes_total`, `berth_sent_bytes_total` | counter |
 //! | `berth_open_connections` | gauge |
+//! | `berth_parked_connections` | gauge |
 //! | `berth_connections_total` | counter |
 //! | `berth_tls_handshake_failures_total` | counter |
 //! | `berth_proxy_header_failures_total` | counter |
@@ -132,6 +133,7 @@ pub struct Metrics {
     received_bytes: Cell,
     sent_bytes: Cell,
     open_connections: Cell,
+    parked_connections: Cell,
     connections: Cell,
     tls_handshake_failures: Cell,
     proxy_header_failures: Cell,
@@ -147,6 +149,7 @@ impl Metrics {
             received_bytes: Cell::default(),
             sent_bytes: Cell::default(),
             open_connections: Cell::default(),
+            parked_connections: Cell::default(),
             connections: Cell::default(),
             tls_handshake_failures: Cell::default(),
             proxy_header_failures: Cell::default(),
@@ -185,6 +188,18 @@ impl Metrics {
         self.connections.add(1);
         self.open_connections.add(1);
         ConnectionGuard(self.clone())
+    }
+
+    /// `n` more idle connections parked (`berth_parked_connections`).
+    #[inline]
+    pub(crate) fn connections_parked(&self, n: u64) {
+        self.parked_connections.add(n);
+    }
+
+    /// `n` parked connections resumed or closed.
+    #[inline]
+    pub(crate) fn connections_unparked(&self, n: u64) {
+        self.parked_connections.0.fetch_sub(n, Relaxed);
     }
 
     /// Counts a failed TLS handshake (`berth_tls_handshake_failures_total`).
@@ -250,7 +265,7 @@ impl Metrics {
         out.0.push('\n');
         out.sample("berth_request_duration_seconds_count", &[], cumulative);
 
-        let simple: [(&str, &str, &str, &Cell); 6] = [
+        let simple: [(&str, &str, &str, &Cell); 7] = [
             (
                 "berth_received_bytes_total",
                 "counter",
@@ -268,6 +283,12 @@ impl Metrics {
                 "gauge",
                 "Client connections open now.",
                 &self.open_connections,
+            ),
+            (
+                "berth_parked_connections",
+                "gauge",
+                "Idle keep-alive connections parked without a task (also counted as open).",
+                &self.parked_connections,
             ),
             (
                 "berth_connections_total",
@@ -740,6 +761,7 @@ mod tests {
             BTreeMap::from([
                 ("berth_connections_total", "counter"),
                 ("berth_open_connections", "gauge"),
+                ("berth_parked_connections", "gauge"),
                 ("berth_proxy_header_failures_total", "counter"),
                 ("berth_received_bytes_total", "counter"),
                 ("berth_request_duration_seconds", "histogram"),
@@ -766,8 +788,8 @@ mod tests {
                 "0.5", "1", "2.5", "5", "10", "+Inf"
             ]
         );
-        // 35 request series + 15 buckets + sum + count + 6 single series.
-        assert_eq!(parsed.samples.len(), 35 + 15 + 2 + 6);
+        // 35 request series + 15 buckets + sum + count + 7 single series.
+        assert_eq!(parsed.samples.len(), 35 + 15 + 2 + 7);
         assert!(parsed.samples.iter().all(|s| s.value == 0.0));
     }
 

@@ -19,6 +19,7 @@ mod date;
 mod listen;
 mod metrics;
 mod panic;
+mod park;
 mod tls;
 mod transport;
 
@@ -238,14 +239,35 @@ impl Server {
         }
         let config = Arc::new(self.config);
         let permits = Arc::new(Semaphore::new(config.max_connections));
+        let parking = match config.park_idle_after {
+            Some(_) => match park::Parker::new(config.metrics.clone()) {
+                Ok(parking) => Some(parking),
+                Err(e) => {
+                    tracing::warn!("idle connections will not be parked: {e}");
+                    None
+                }
+            },
+            None => None,
+        };
+        let (parker, parker_poll) = parking.unzip();
         let shared = Arc::new(Shared {
             handler: Arc::new(handler),
             config: config.clone(),
             tls: self.tls.as_ref().map(TlsConfig::acceptor),
             proxy_protocol: self.proxy_protocol,
             permits: permits.clone(),
+            parker: parker.clone(),
         });
         let (stop_tx, stop_rx) = watch::channel(false);
+        let parking = parker.zip(parker_poll).map(|(parker, poll)| {
+            let (shared, stop) = (shared.clone(), stop_rx.clone());
+            tokio::spawn(park::run(
+                parker,
+                poll,
+                stop_rx.clone(),
+                move |stream, idle| accept::resume(stream, idle, &shared, &stop),
+            ))
+        });
         let mut accept_loops = tokio::task::JoinSet::new();
         let mut socket_files = Vec::new();
         for bound in listeners.drain(..) {
@@ -276,6 +298,11 @@ impl Server {
         }
         let _ = stop_tx.send(true);
         accept_loops.shutdown().await;
+        // The parker hands every parked connection back (each gets the
+        // idle window at shutdown) and ends.
+        if let Some(parking) = parking {
+            let _ = parking.await;
+        }
         // A clean exit removes the Unix socket files berth created (not
         // earlier: a new instance may not take over a path still served).
         for file in &socket_files {
