@@ -206,8 +206,9 @@ async fn start<H: Handler>(
         .map(|m| m.connection_opened());
     match accepted {
         Accepted::Tcp(stream, mut peer) => {
-            let _ = stream.set_nodelay(true);
             if shared.tls.is_none() {
+                // TCP_NODELAY is set by the driver before the connection's
+                // second write, if it makes one.
                 // The common case: plain HTTP over TCP, which may park.
                 if shared.proxy_protocol {
                     match Box::pin(proxy_step(&stream, peer, &shared, &mut stop)).await {
@@ -222,6 +223,9 @@ async fn start<H: Handler>(
                 serve_plain(stream, peer, held, Start::NEW, shared, stop).await;
                 return;
             }
+            // TLS writes records of its own (the handshake, then each
+            // flush) that the driver does not see.
+            let _ = stream.set_nodelay(true);
             // Boxed: the TLS states would otherwise make every plain
             // connection's future larger (idle memory).
             Box::pin(prelude(stream, peer, &shared, stop)).await

@@ -168,6 +168,12 @@ struct Driver<H, S> {
     /// The idle deadline a resumed connection brought (first wait only).
     resumed_deadline: Option<Instant>,
     park_after: Option<Duration>,
+    /// Nothing read yet on this task (a new or resumed connection).
+    first_wait: bool,
+    /// Something was written on the connection (see `before_write`).
+    wrote: bool,
+    /// `TCP_NODELAY` is set (or not needed: only plain TCP sets it late).
+    nodelay: bool,
 }
 
 pub(crate) async fn serve_connection<H: Handler, S: Transport>(
@@ -193,6 +199,9 @@ pub(crate) async fn serve_connection<H: Handler, S: Transport>(
         sent: 0,
         resumed_deadline: start.deadline,
         park_after: start.park_after,
+        first_wait: true,
+        wrote: start.served > 0,
+        nodelay: false,
     };
     let result = driver.run().await;
     driver.report_bytes();
@@ -261,6 +270,15 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             } else {
                 now + self.config.timeouts.keep_alive
             };
+            if self.first_wait {
+                // A new connection's request, or the one that woke a parked
+                // connection, is usually there already.
+                self.first_wait = false;
+                if let Some(read) = self.stream.read_now(&mut self.conn) {
+                    self.read_done(read)?;
+                    return Ok(Wait::Bytes);
+                }
+            }
             let limit = match self.park_after {
                 Some(after) if !stopping => deadline.min(now + after),
                 _ => deadline,
@@ -278,13 +296,33 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                     continue;
                 }
             };
-            match read {
-                Ok(0) => self.conn.receive_eof(),
-                Ok(n) => self.received += n as u64,
-                Err(e) => return Err(e.into()),
-            }
+            self.read_done(read)?;
             return Ok(Wait::Bytes);
         }
+    }
+
+    fn read_done(&mut self, read: io::Result<usize>) -> Result<(), Stop> {
+        match read {
+            Ok(0) => self.conn.receive_eof(),
+            Ok(n) => self.received += n as u64,
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    /// Nagle's algorithm only delays a write while earlier data is
+    /// unacknowledged, so a connection's first write never waits: like
+    /// nginx, `TCP_NODELAY` is set only before a connection's second write
+    /// (a keep-alive response, a body after its head). A one-request
+    /// connection saves the `setsockopt`.
+    fn before_write(&mut self) {
+        if self.wrote && !self.nodelay {
+            self.nodelay = true;
+            if let Some(tcp) = self.stream.plain_tcp() {
+                let _ = tcp.set_nodelay(true);
+            }
+        }
+        self.wrote = true;
     }
 
     /// Serves requests while bytes are buffered (pipelining) or a request
@@ -657,6 +695,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             return Ok(());
         }
         self.flush_more().await?;
+        self.before_write();
         let Some(stream) = self.stream.plain_tcp() else {
             return Err(Stop::Done);
         };
@@ -888,6 +927,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         if self.out.is_empty() {
             return Ok(());
         }
+        self.before_write();
         let write = async {
             self.stream.write_all(&self.out).await?;
             // TLS holds encrypted bytes until flushed; TCP's flush is a no-op.
@@ -906,6 +946,10 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     /// partial packet for the file data that follows (as `TCP_CORK` would)
     /// instead of sending the head in a packet of its own.
     async fn flush_more(&mut self) -> io::Result<()> {
+        if self.stream.plain_tcp().is_none() {
+            return self.flush().await;
+        }
+        self.before_write();
         let Some(stream) = self.stream.plain_tcp() else {
             return self.flush().await;
         };
@@ -936,6 +980,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     /// Writes the buffered head followed by `body` with as few syscalls as
     /// possible.
     async fn write_vectored(&mut self, body: &[u8]) -> io::Result<()> {
+        self.before_write();
         let write = async {
             let mut bufs = [IoSlice::new(&self.out), IoSlice::new(body)];
             let mut slices: &mut [IoSlice<'_>] = &mut bufs;
@@ -1023,6 +1068,11 @@ async fn feed_body<S: Transport>(
     if conn.expects_continue() {
         // RFC 9110 §10.1.1: 100 Continue once the handler wants the body.
         conn.send_continue(out);
+        // The final response follows this interim one: no Nagle delay for
+        // it (see `Driver::before_write`).
+        if let Some(tcp) = stream.plain_tcp() {
+            let _ = tcp.set_nodelay(true);
+        }
         let write = async {
             stream.write_all(out).await?;
             stream.flush().await

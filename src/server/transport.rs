@@ -32,6 +32,16 @@ pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
         }
     }
 
+    /// Reads what has already arrived without waiting for readiness:
+    /// `None` when nothing has (or the transport cannot tell). Tokio only
+    /// reads once its reactor reported readiness, which a new socket (or
+    /// one handed back by the parker) gets one event-loop turn later; a
+    /// request that is already there is read at once.
+    fn read_now(&mut self, conn: &mut Connection) -> Option<io::Result<usize>> {
+        let _ = conn;
+        None
+    }
+
     /// The plain TCP socket underneath, when bytes written to it reach the
     /// peer as they are (no TLS): `sendfile` and `MSG_MORE` need it.
     fn plain_tcp(&self) -> Option<&TcpStream> {
@@ -74,6 +84,30 @@ impl Transport for TcpStream {
                 (Err(e), Some(n)) if e.kind() == io::ErrorKind::WouldBlock => return Ok(n),
                 (Err(e), None) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 (Err(e), _) => return Err(e),
+            }
+        }
+    }
+
+    fn read_now(&mut self, conn: &mut Connection) -> Option<io::Result<usize>> {
+        let buf = conn.read_buf_mut();
+        reserve(buf);
+        let start = buf.len();
+        // Zeroed rather than uninitialized (no unsafe); this is only the
+        // first read of a connection or of a resumed one.
+        buf.resize(buf.capacity(), 0);
+        let result = rustix::net::recv(&*self, &mut buf[start..], rustix::net::RecvFlags::empty());
+        match result {
+            Ok((n, _)) => {
+                buf.truncate(start + n);
+                Some(Ok(n))
+            }
+            Err(e) => {
+                buf.truncate(start);
+                if e == rustix::io::Errno::AGAIN || e == rustix::io::Errno::INTR {
+                    None
+                } else {
+                    Some(Err(e.into()))
+                }
             }
         }
     }
