@@ -238,9 +238,9 @@ async fn start<H: Handler>(
 /// Serves a plain-TCP connection, new or resumed, and parks it when it
 /// goes idle long enough (its task then ends).
 pub(crate) async fn serve_plain<H: Handler>(
-    stream: TcpStream,
+    mut stream: TcpStream,
     peer: SocketAddr,
-    held: Held,
+    mut held: Held,
     mut start: Start,
     shared: Arc<Shared<H>>,
     stop: watch::Receiver<bool>,
@@ -248,24 +248,36 @@ pub(crate) async fn serve_plain<H: Handler>(
     if shared.parker.is_some() {
         start.park_after = shared.config.park_idle_after;
     }
-    let (handler, config) = (shared.handler.clone(), shared.config.clone());
-    let ended = serve_connection(stream, peer, handler, config, stop, start).await;
-    if let (
-        Ended::Idle {
-            stream,
-            served,
-            deadline,
-        },
-        Some(parker),
-    ) = (ended, &shared.parker)
-    {
+    loop {
+        let (handler, config) = (shared.handler.clone(), shared.config.clone());
+        let ended = serve_connection(stream, peer, handler, config, stop.clone(), start).await;
+        let (
+            Ended::Idle {
+                stream: idle_stream,
+                served,
+                deadline,
+            },
+            Some(parker),
+        ) = (ended, &shared.parker)
+        else {
+            return;
+        };
         let idle = Idle {
             peer,
             served,
             deadline,
             held,
         };
-        parker.park(stream, idle);
+        // Not parked (shutdown began): go on serving it here, unparked.
+        let Err((back, idle)) = parker.park(idle_stream, idle) else {
+            return;
+        };
+        (stream, held) = (back, idle.held);
+        start = Start {
+            served: idle.served,
+            deadline: Some(idle.deadline),
+            park_after: None,
+        };
     }
 }
 

@@ -123,18 +123,23 @@ impl Parker {
         self.parked.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Parks an idle connection. On failure (the server is stopping, or
-    /// the socket cannot be registered) the connection is closed, as an
-    /// idle connection may be at any time.
-    pub(crate) fn park(&self, stream: TcpStream, idle: Idle) {
+    /// Parks an idle connection. When it cannot be parked (the server is
+    /// stopping, or the socket cannot be registered) it comes back, for
+    /// its task to go on serving it.
+    pub(crate) fn park(&self, stream: TcpStream, idle: Idle) -> Result<(), (TcpStream, Idle)> {
         let std = match stream.into_std() {
             Ok(std) => std,
-            Err(e) => return tracing::debug!(peer = %idle.peer, "parking failed: {e}"),
+            Err(e) => {
+                // Deregistering failed: the socket is unusable.
+                tracing::debug!(peer = %idle.peer, "parking failed: {e}");
+                return Ok(());
+            }
         };
         let mut stream = mio::net::TcpStream::from_std(std);
         let mut parked = self.lock();
         if parked.closed {
-            return;
+            drop(parked);
+            return back(stream, idle);
         }
         let entry = parked.slab.vacant_entry();
         let key = entry.key();
@@ -144,7 +149,9 @@ impl Parker {
             .registry
             .register(&mut stream, Token(key), Interest::READABLE)
         {
-            return tracing::debug!(peer = %idle.peer, "parking failed: {e}");
+            drop(parked);
+            tracing::debug!(peer = %idle.peer, "parking failed: {e}");
+            return back(stream, idle);
         }
         let deadline = idle.deadline;
         parked.generation += 1;
@@ -176,6 +183,7 @@ impl Parker {
         if first {
             self.earlier.notify_one();
         }
+        Ok(())
     }
 
     /// Takes a parked connection out for serving again.
@@ -298,6 +306,19 @@ pub(crate) async fn run(
     }
     for (stream, idle) in parker.close() {
         hand_back(stream, idle, &resume);
+    }
+}
+
+/// A connection that could not be parked, back in tokio's hands (or
+/// closed, if even that fails).
+fn back(stream: mio::net::TcpStream, idle: Idle) -> Result<(), (TcpStream, Idle)> {
+    let std: std::net::TcpStream = stream.into();
+    match TcpStream::from_std(std) {
+        Ok(stream) => Err((stream, idle)),
+        Err(e) => {
+            tracing::debug!(peer = %idle.peer, "resuming a connection: {e}");
+            Ok(())
+        }
     }
 }
 
