@@ -20,6 +20,7 @@ use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -28,7 +29,7 @@ use futures_core::Stream;
 use http::{HeaderValue, StatusCode, header};
 use tokio::io::{AsyncWriteExt, Interest};
 use tokio::sync::watch;
-use tokio::time::{Instant, timeout, timeout_at};
+use tokio::time::{Instant, Sleep, timeout, timeout_at};
 
 use super::access::{AccessRecord, Pending};
 use super::config::ServerConfig;
@@ -168,6 +169,11 @@ struct Driver<H, S> {
     /// The idle deadline a resumed connection brought (first wait only).
     resumed_deadline: Option<Instant>,
     park_after: Option<Duration>,
+    /// The idle wait's timer, kept across waits: pushing a deadline later
+    /// (the common case) only updates the entry, where a new timer per wait
+    /// would be inserted into and removed from the timer wheel every
+    /// request.
+    idle_timer: Pin<Box<Sleep>>,
     /// Nothing read yet on this task (a new or resumed connection).
     first_wait: bool,
     /// Something was written on the connection (see `before_write`).
@@ -199,6 +205,7 @@ pub(crate) async fn serve_connection<H: Handler, S: Transport>(
         sent: 0,
         resumed_deadline: start.deadline,
         park_after: start.park_after,
+        idle_timer: Box::pin(tokio::time::sleep_until(Instant::now())),
         first_wait: true,
         wrote: start.served > 0,
         nodelay: false,
@@ -283,12 +290,13 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 Some(after) if !stopping => deadline.min(now + after),
                 _ => deadline,
             };
+            self.idle_timer.as_mut().reset(limit);
             let read = tokio::select! {
-                read = timeout_at(limit, self.stream.read_into(&mut self.conn)) => match read {
-                    Ok(read) => read,
-                    Err(_) if limit < deadline => return Ok(Wait::Park(deadline)),
-                    Err(_) => return Ok(Wait::Close),
-                },
+                biased;
+                read = self.stream.read_into(&mut self.conn) => read,
+                () = &mut self.idle_timer => {
+                    return Ok(if limit < deadline { Wait::Park(deadline) } else { Wait::Close });
+                }
                 changed = self.stop.changed(), if !stopping => {
                     if changed.is_err() {
                         return Ok(Wait::Close);
