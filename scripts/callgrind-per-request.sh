@@ -7,7 +7,8 @@
 # usage: scripts/callgrind-per-request.sh SERVER_BINARY ROOT PATH [PIPELINE]
 #   SERVER_BINARY  e.g. target/release/examples/plaintext
 #   PATH           e.g. /plaintext or /4k.bin
-#   PIPELINE       requests per write (default 1: keep-alive, one at a time)
+#   PIPELINE       requests per write (default 1: keep-alive, one at a time;
+#                  0: one request per connection, with Connection: close)
 # CG_KEEP=FILE keeps the larger run's profile; CG_PORT picks the port.
 set -euo pipefail
 BIN=$1; ROOT=$2; P=$3; DEPTH=${4:-1}; PORT=${CG_PORT:-18990}
@@ -24,9 +25,16 @@ for _ in range(100):
         s = socket.create_connection(("127.0.0.1", port)); break
     except OSError:
         time.sleep(0.2)
-req = ("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode() * depth
+close = depth == 0
+depth = max(depth, 1)
+extra = "Connection: close\r\n" if close else ""
+req = ("GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (path, extra)).encode() * depth
 buf = b""
 for _ in range(n):
+    if close:
+        s.close()
+        s = socket.create_connection(("127.0.0.1", port))
+        buf = b""
     s.sendall(req)
     for _ in range(depth):
         while True:
@@ -46,7 +54,8 @@ PY
   grep -E "^(summary|totals):" "$OUT/cg.$1" | head -1 | awk '{print $2}'
 }
 A=$(run 100); B=$(run 1100)
-echo "$(( (B - A) / (1000 * DEPTH) )) instructions/request (path $P, $DEPTH per write)"
+PER=$(( DEPTH > 0 ? DEPTH : 1 ))
+echo "$(( (B - A) / (1000 * PER) )) instructions/request (path $P, $DEPTH per write)"
 if [ -n "${CG_KEEP:-}" ]; then
   cp "$OUT/cg.1100" "$CG_KEEP"
   echo "profile of the larger run in $CG_KEEP (callgrind_annotate --inclusive=yes $CG_KEEP)"

@@ -16,6 +16,9 @@ use crate::proto::Connection;
 
 /// Bytes requested from the kernel per read.
 const READ_CHUNK: usize = 8 * 1024;
+/// Bytes asked for by a connection's first read (`read_now`), which must
+/// zero its buffer first.
+const FIRST_READ: usize = 2 * 1024;
 
 /// A connected byte stream the driver can serve HTTP/1.1 on.
 pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
@@ -92,9 +95,10 @@ impl Transport for TcpStream {
         let buf = conn.read_buf_mut();
         reserve(buf);
         let start = buf.len();
-        // Zeroed rather than uninitialized (no unsafe); this is only the
-        // first read of a connection or of a resumed one.
-        buf.resize(buf.capacity(), 0);
+        // Zeroed rather than uninitialized (no unsafe), so only as much as
+        // a typical request head needs; the rest of a larger one is read
+        // the usual way.
+        buf.resize(buf.capacity().min(start + FIRST_READ), 0);
         let result = rustix::net::recv(&*self, &mut buf[start..], rustix::net::RecvFlags::empty());
         match result {
             Ok((n, _)) => {
