@@ -131,7 +131,7 @@ pub(crate) struct Shared<H> {
 pub(crate) async fn accept_loop<H: Handler>(
     listener: Listener,
     shared: Arc<Shared<H>>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
     enum Accepting {
         Tcp(TcpListener),
@@ -147,17 +147,24 @@ pub(crate) async fn accept_loop<H: Handler>(
             Accepting::Unix(UnixListener::from_std(l)?)
         }
     };
+    // One stop future for the loop's life: a new one per wait would take
+    // the signal's lock to register and unregister on every accept.
+    let mut watching = stop.clone();
+    let stopping = watching.wait_for(|stopping| *stopping);
+    tokio::pin!(stopping);
     loop {
         let permit = tokio::select! {
+            biased;
             permit = shared.permits.clone().acquire_owned() => match permit {
                 Ok(p) => p,
                 Err(_) => return Ok(()),
             },
-            _ = stop.changed() => return Ok(()),
+            _ = &mut stopping => return Ok(()),
         };
         let accepted = tokio::select! {
+            biased;
             accepted = accept(&accepting) => accepted,
-            _ = stop.changed() => return Ok(()),
+            _ = &mut stopping => return Ok(()),
         };
         match accepted {
             Ok(conn) => {

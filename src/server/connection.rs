@@ -297,7 +297,12 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 () = &mut self.idle_timer => {
                     return Ok(if limit < deadline { Wait::Park(deadline) } else { Wait::Close });
                 }
-                changed = self.stop.changed(), if !stopping => {
+                // With parking on, no watch on the stop signal: the wait
+                // ends within the park delay anyway, and the parker (or,
+                // if it has closed, the next wait) sees the shutdown. It
+                // saves taking the signal's lock, shared by every
+                // connection, twice per keep-alive request.
+                changed = self.stop.changed(), if !stopping && self.park_after.is_none() => {
                     if changed.is_err() {
                         return Ok(Wait::Close);
                     }
