@@ -13,7 +13,8 @@
 //!    step 5. `HEAD` gets exactly the headers of the `GET` response without
 //!    `Range` (see step 8): the driver takes `Content-Length` from the body
 //!    and never reads or sends the body itself.
-//! 2. **Path.** [`resolve_path`] on the raw URI path (the query is ignored):
+//! 2. **Path.** [`resolve_path`] on the raw URI path (the query is ignored;
+//!    a path already in normal form is used as it is, without a copy):
 //!    bad percent-encoding, a forbidden byte or a `..` above the root is
 //!    `400`. A hidden segment (`.env`, `.git/`) is `404` unless
 //!    [`ServeDir::hidden`] allows it.
@@ -103,6 +104,7 @@ pub use conditional::{Precondition, evaluate_preconditions};
 pub use range::{ByteRange, MAX_RANGE_SPECS, RangeOutcome, if_range_matches, parse_range};
 pub use resolve::{ResolveError, SafePath, resolve_path};
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
@@ -309,8 +311,8 @@ impl Inner {
         if method == Method::OPTIONS && req.uri().path() == "*" {
             return (options_response(), None);
         }
-        // 2. Path.
-        let Ok(path) = resolve_path(req.uri().path()) else {
+        // 2. Path (borrowed from the request when already normal).
+        let Ok(path) = resolve::resolve(req.uri().path()) else {
             return (status(StatusCode::BAD_REQUEST), None);
         };
         if path.is_hidden() && !self.serve_hidden {
@@ -326,16 +328,17 @@ impl Inner {
         };
         // 4. Kind.
         let (opened, name, rel) = if opened.meta.is_dir() {
+            let path = path.into_owned();
             if !path.has_trailing_slash() {
                 return (redirect_to_dir(&path, req.uri().query()), None);
             }
             match self.open_index(root, &path) {
-                Ok(Some((index, name, rel))) => (index, name, rel),
+                Ok(Some((index, name, rel))) => (index, name, Cow::Owned(rel)),
                 Ok(None) => return (self.directory_without_index(req, &opened.file, &path), None),
                 Err(e) => return (status(error_status(e)), None),
             }
         } else if opened.meta.is_file() && !path.has_trailing_slash() {
-            (opened, path.as_str(), path.as_str().to_owned())
+            (opened, path.as_str(), Cow::Borrowed(path.as_str()))
         } else {
             return (status(StatusCode::NOT_FOUND), None);
         };
