@@ -327,17 +327,22 @@ impl Inner {
             Err(e) => return (status(error_status(e)), None),
         };
         // 4. Kind.
-        let (opened, name, rel) = if opened.meta.is_dir() {
+        let (opened, name, rel) = if opened.meta().is_dir() {
             let path = path.into_owned();
             if !path.has_trailing_slash() {
                 return (redirect_to_dir(&path, req.uri().query()), None);
             }
             match self.open_index(root, &path) {
                 Ok(Some((index, name, rel))) => (index, name, Cow::Owned(rel)),
-                Ok(None) => return (self.directory_without_index(req, &opened.file, &path), None),
+                Ok(None) => {
+                    return (
+                        self.directory_without_index(req, opened.file(), &path),
+                        None,
+                    );
+                }
                 Err(e) => return (status(error_status(e)), None),
             }
-        } else if opened.meta.is_file() && !path.has_trailing_slash() {
+        } else if opened.meta().is_file() && !path.has_trailing_slash() {
             (opened, path.as_str(), Cow::Borrowed(path.as_str()))
         } else {
             return (status(StatusCode::NOT_FOUND), None);
@@ -367,7 +372,7 @@ impl Inner {
                 format!("{}/{index}", path.as_str())
             };
             match self.open(root, &rel) {
-                Ok(opened) if opened.meta.is_file() => {
+                Ok(opened) if opened.meta().is_file() => {
                     return Ok(Some((opened, &**index, rel)));
                 }
                 Ok(_) | Err(Errno::NOENT) => {}

@@ -21,7 +21,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use super::byteranges::{self, ByteRangesBody};
@@ -78,31 +77,31 @@ pub(super) fn file_response(
     name: &Path,
     lookup: &Lookup<'_>,
 ) -> (Response, Option<FileRepresentation>) {
-    let Opened {
-        file,
-        meta,
-        content,
-        facts,
-    } = opened;
-    let facts = match &facts {
-        Some(cell) => Cow::Borrowed(cell.get_or_init(|| FileFacts::of(&meta, name))),
-        None => Cow::Owned(FileFacts::of(&meta, name)),
-    };
+    let facts = opened.facts(name);
+    let meta = opened.meta();
     let asked = Asked::of(req.headers());
     // 6. Content coding.
     let selection =
-        precompressed::select(req, asked, negotiation, lookup, &meta, facts.compressible);
+        precompressed::select(req, asked, negotiation, lookup, meta, facts.compressible);
     let (mut res, representation) = match selection.coded {
-        Coded::Identity => (identity(req, asked, file, &meta, content, facts), None),
+        Coded::Identity => (identity(req, asked, &opened, facts), None),
         Coded::Sidecar(s) => {
             let res = coded(req, asked, s.file, &s.meta, s.coding, &facts, false);
             (res, None)
         }
         Coded::OnTheFly(coding) => {
-            let res = coded(req, asked, file, &meta, coding, &facts, true);
+            let res = coded(
+                req,
+                asked,
+                opened.file().clone(),
+                meta,
+                coding,
+                &facts,
+                true,
+            );
             let encode = FileRepresentation::Encode {
                 coding,
-                file: FileIdentity::of(&meta),
+                file: FileIdentity::of(meta),
             };
             // Only a `200` is coded (a `304` or `412` is settled as is).
             (res, Some(encode))
@@ -119,14 +118,8 @@ pub(super) fn file_response(
 }
 
 /// Steps 6 (validators) to 9 for the file as it is.
-fn identity(
-    req: &Request,
-    asked: Asked,
-    file: Arc<File>,
-    meta: &Metadata,
-    content: Option<Bytes>,
-    facts: Cow<'_, FileFacts>,
-) -> Response {
+fn identity(req: &Request, asked: Asked, opened: &Opened, facts: Cow<'_, FileFacts>) -> Response {
+    let file = opened.file();
     let etag = facts.etag.as_str();
     let modified = facts.last_modified.as_ref().map(|(t, _)| *t);
 
@@ -141,20 +134,21 @@ fn identity(
     }
 
     // 8. Range (RFC 9110 §14.2: GET only).
-    let len = meta.len();
+    let len = opened.meta().len();
     let outcome = if asked.range && req.method() == Method::GET {
         requested_ranges(req, etag, modified, len)
     } else {
         RangeOutcome::Full
     };
-    let whole = |content: Option<Bytes>| content.filter(|bytes| bytes.len() as u64 == len);
+    // A small file's copy kept by the open-file cache, when it has the
+    // length the metadata gives.
+    let content = opened.content().filter(|bytes| bytes.len() as u64 == len);
     let ranges = match outcome {
         RangeOutcome::Full => {
             // 9. Response: the ready-made fields, moved or cloned whole.
-            let body = match whole(content) {
-                // A small file answered from the open-file cache's copy.
-                Some(bytes) => Body::from(bytes),
-                None => Body::file(file, 0, len),
+            let body = match content {
+                Some(bytes) => Body::from(bytes.clone()),
+                None => Body::file(Arc::clone(file), 0, len),
             };
             let mut res = Response::new(body);
             *res.headers_mut() = match facts {
@@ -183,18 +177,24 @@ fn identity(
             if let Ok(value) = HeaderValue::try_from(content_range) {
                 headers.insert(header::CONTENT_RANGE, value);
             }
-            let body = match whole(content) {
+            let body = match content {
                 Some(bytes) => {
                     let end = range.first + range.length();
                     Body::from(bytes.slice(range.first as usize..end as usize))
                 }
-                None => Body::file(file, range.first, range.length()),
+                None => Body::file(Arc::clone(file), range.first, range.length()),
             };
             (body, facts.content_type.clone())
         }
         ranges => {
             let boundary = byteranges::new_boundary();
-            let parts = ByteRangesBody::new(file, ranges, len, &facts.content_type, &boundary);
+            let parts = ByteRangesBody::new(
+                Arc::clone(file),
+                ranges,
+                len,
+                &facts.content_type,
+                &boundary,
+            );
             // The multipart length is exact, so it goes out with
             // Content-Length rather than chunked.
             let length = parts.content_length();

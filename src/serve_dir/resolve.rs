@@ -156,6 +156,8 @@ pub(crate) struct ResolvedPath<'a> {
     /// As [`SafePath`]'s.
     joined: Cow<'a, str>,
     trailing_slash: bool,
+    /// As [`SafePath::is_hidden`], found while resolving.
+    hidden: bool,
 }
 
 impl ResolvedPath<'_> {
@@ -171,7 +173,7 @@ impl ResolvedPath<'_> {
 
     /// As [`SafePath::is_hidden`].
     pub(crate) fn is_hidden(&self) -> bool {
-        self.joined.split('/').any(|s| s.starts_with('.'))
+        self.hidden
     }
 
     /// The owned [`SafePath`].
@@ -200,11 +202,13 @@ pub(crate) fn resolve(url_path: &str) -> Result<ResolvedPath<'_>, ResolveError> 
 fn normal_form(rest: &str) -> Option<ResolvedPath<'_>> {
     let bytes = rest.as_bytes();
     let mut start = 0;
+    let mut hidden = false;
     for (i, &b) in bytes.iter().enumerate() {
         if b == b'/' {
             if matches!(&bytes[start..i], b"" | b"." | b"..") {
                 return None;
             }
+            hidden |= bytes[start] == b'.';
             start = i + 1;
         } else if b == b'%' || is_forbidden(b) {
             return None;
@@ -215,11 +219,13 @@ fn normal_form(rest: &str) -> Option<ResolvedPath<'_>> {
         b"" => Some(ResolvedPath {
             joined: Cow::Borrowed(&rest[..rest.len().saturating_sub(1)]),
             trailing_slash: true,
+            hidden,
         }),
         b"." | b".." => None,
-        _ => Some(ResolvedPath {
+        last => Some(ResolvedPath {
             joined: Cow::Borrowed(rest),
             trailing_slash: false,
+            hidden: hidden || last.starts_with(b"."),
         }),
     }
 }
@@ -250,9 +256,11 @@ fn resolve_segments(rest: &str) -> Result<ResolvedPath<'_>, ResolveError> {
             }
         }
     }
+    let hidden = joined.split('/').any(|s| s.starts_with('.'));
     Ok(ResolvedPath {
         joined: Cow::Owned(joined),
         trailing_slash,
+        hidden,
     })
 }
 
