@@ -30,7 +30,9 @@
 //!    result goes into the request's extensions, where `ServeDir` finds it;
 //!    a `ServeDir` wrapped directly gets it handed over as a value instead
 //!    (and hands its representation back the same way), which spares the
-//!    two extension maps per request.
+//!    two extension maps per request; its steps are synchronous, so the
+//!    file is served within `call` and a settled response is returned as
+//!    a ready future.
 //! 2. **Call** the inner handler.
 //! 3. **Static files.** A response `ServeDir` built with the negotiation in
 //!    hand has its representation settled already: `ServeDir` knows the
@@ -302,35 +304,32 @@ impl<H: Handler> Handler for Compress<H> {
             Negotiated::Use(coding) => coding,
             Negotiated::NotAcceptable => Coding::Identity,
         };
-        let method = req.method().clone();
-        let if_none_match = (coding != Coding::Identity)
-            .then(|| {
-                let mut fields = HeaderMap::new();
-                for value in req.headers().get_all(header::IF_NONE_MATCH) {
-                    fields.append(header::IF_NONE_MATCH, value.clone());
-                }
-                fields
-            })
-            .filter(|fields| !fields.is_empty());
         let negotiation = Negotiation {
             coding,
             accept,
             policy: Arc::clone(&policy),
         };
         // Directly over a `ServeDir` (the common stack), the negotiation
-        // and the representation are handed over as values; any other
-        // handler (which may pass the request on to a `ServeDir`) gets
-        // them in the extensions. Same steps either way.
+        // and the representation are handed over as values, and the file
+        // is served right here (its steps are synchronous): a settled
+        // response is boxed alone, without the request or the coding
+        // machinery. Any other handler (which may pass the request on to
+        // a `ServeDir`) gets both through the extensions. Same steps
+        // either way.
         if let Some(files) = (&self.inner as &dyn Any).downcast_ref::<ServeDir>() {
-            let files = files.clone();
+            let (res, representation) = files.serve_negotiated(&req, &negotiation);
+            if let Some(FileRepresentation::Settled) = representation {
+                return Box::pin(std::future::ready(res));
+            }
+            let (method, if_none_match) = conditions(&req, coding);
+            drop(req);
             return Box::pin(async move {
-                let (res, representation) = files.serve_negotiated(&req, &negotiation);
-                drop(req);
                 policy
                     .respond(res, representation, coding, &method, if_none_match)
                     .await
             });
         }
+        let (method, if_none_match) = conditions(&req, coding);
         req.extensions_mut().insert(negotiation);
         let future = self.inner.call(req);
         Box::pin(async move {
@@ -341,6 +340,22 @@ impl<H: Handler> Handler for Compress<H> {
                 .await
         })
     }
+}
+
+/// What step 4 needs of the request once it is gone: the method, and the
+/// `If-None-Match` lines when a coding was negotiated (the coded ETag is
+/// checked against them).
+fn conditions(req: &Request, coding: Coding) -> (Method, Option<HeaderMap>) {
+    let if_none_match = (coding != Coding::Identity)
+        .then(|| {
+            let mut fields = HeaderMap::new();
+            for value in req.headers().get_all(header::IF_NONE_MATCH) {
+                fields.append(header::IF_NONE_MATCH, value.clone());
+            }
+            fields
+        })
+        .filter(|fields| !fields.is_empty());
+    (req.method().clone(), if_none_match)
 }
 
 impl Policy {

@@ -267,10 +267,11 @@ impl ServeDir {
     /// Serves `req` for a [`Compress`](crate::compress::Compress) layer
     /// that wraps this handler directly: the same as [`Handler::call`] with
     /// the negotiation in the request's extensions, but handed over and
-    /// back as values, without the two extension maps, and synchronously
-    /// (no future of its own to box). The representation is `Some` for
-    /// the responses `Compress` is not to treat as other handlers' (step 3
-    /// of its docs).
+    /// back as values, without the two extension maps, and synchronously:
+    /// the steps make no `.await`, so there is no future of its own to box
+    /// (`Compress` calls it from its own `call`). The representation is
+    /// `Some` for the responses `Compress` is not to treat as other
+    /// handlers' (step 3 of its docs).
     pub(crate) fn serve_negotiated(
         &self,
         req: &Request,
