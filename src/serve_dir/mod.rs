@@ -248,18 +248,17 @@ impl ServeDir {
 
 impl Handler for ServeDir {
     fn call(&self, req: Request) -> BoxFuture<Response> {
-        let inner = Arc::clone(&self.inner);
-        Box::pin(async move {
-            // A `Compress` layer further out passes its negotiation down in
-            // the request's extensions and finds the outcome in the
-            // response's.
-            let negotiation = req.extensions().get::<Negotiation>();
-            let (mut res, representation) = inner.serve(&req, negotiation);
-            if let Some(representation) = representation {
-                res.extensions_mut().insert(representation);
-            }
-            res
-        })
+        // The steps make no `.await`: they run here, and the future only
+        // hands the response over (the request is not moved into it).
+        // A `Compress` layer further out passes its negotiation down in
+        // the request's extensions and finds the outcome in the
+        // response's.
+        let negotiation = req.extensions().get::<Negotiation>();
+        let (mut res, representation) = self.inner.serve(&req, negotiation);
+        if let Some(representation) = representation {
+            res.extensions_mut().insert(representation);
+        }
+        Box::pin(std::future::ready(res))
     }
 }
 
