@@ -27,7 +27,12 @@
 //!    codings ([`Compress::codings`]; default zstd, br, gzip). When the
 //!    client excludes identity and accepts none of them, identity is sent
 //!    anyway (never `406`; see rule 7 on [`AcceptEncoding`] for why). The
-//!    result goes into the request's extensions, where `ServeDir` finds it.
+//!    result goes into the request's extensions, where `ServeDir` finds it;
+//!    a `ServeDir` wrapped directly gets it handed over as a value instead
+//!    (and hands its representation back the same way), which spares the
+//!    two extension maps per request; its steps are synchronous, so the
+//!    file is served within `call` and a settled response is returned as
+//!    a ready future.
 //! 2. **Call** the inner handler.
 //! 3. **Static files.** A response `ServeDir` built with the negotiation in
 //!    hand has its representation settled already: `ServeDir` knows the
@@ -98,6 +103,7 @@ pub use negotiate::{AcceptEncoding, Coding, Negotiated, negotiate};
 
 pub(crate) use cache::FileIdentity;
 
+use std::any::Any;
 use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderValue};
@@ -106,7 +112,7 @@ use http::{Method, StatusCode};
 use crate::body::Kind;
 use crate::handler::BoxFuture;
 use crate::serve_dir::{Precondition, evaluate_preconditions};
-use crate::{Body, Handler, Request, Response};
+use crate::{Body, Handler, Request, Response, ServeDir};
 use cache::{Cache, Key};
 
 /// Buffered bodies up to this size are compressed whole, so they keep an
@@ -164,6 +170,13 @@ impl Policy {
         }
     }
 
+    /// Whether a file of a type that is `compressible` and of length `len`
+    /// is compressed for a client that accepts a coding:
+    /// [`compresses`](Self::compresses) with the type judged once.
+    pub(crate) fn compresses_file(&self, compressible: bool, len: u64) -> bool {
+        !self.codings.is_empty() && compressible && len >= self.min_size
+    }
+
     /// Whether a body of this type and length is compressed for a client
     /// that accepts a coding (and so varies with `Accept-Encoding`).
     pub(crate) fn compresses(&self, content_type: Option<&HeaderValue>, len: Option<u64>) -> bool {
@@ -180,6 +193,8 @@ impl Policy {
 #[derive(Debug, Clone)]
 pub(crate) struct Negotiation {
     pub(crate) coding: Coding,
+    /// The request's `Accept-Encoding`, parsed (for sidecars).
+    pub(crate) accept: AcceptEncoding,
     pub(crate) policy: Arc<Policy>,
 }
 
@@ -284,43 +299,78 @@ impl<H: Handler> Compress<H> {
 impl<H: Handler> Handler for Compress<H> {
     fn call(&self, mut req: Request) -> BoxFuture<Response> {
         let policy = Arc::clone(&self.policy);
-        let coding = match AcceptEncoding::from_headers(req.headers()).negotiate(&policy.codings) {
+        let accept = AcceptEncoding::from_headers(req.headers());
+        let coding = match accept.negotiate(&policy.codings) {
             Negotiated::Use(coding) => coding,
             Negotiated::NotAcceptable => Coding::Identity,
         };
-        let method = req.method().clone();
-        let if_none_match = (coding != Coding::Identity)
-            .then(|| {
-                let mut fields = HeaderMap::new();
-                for value in req.headers().get_all(header::IF_NONE_MATCH) {
-                    fields.append(header::IF_NONE_MATCH, value.clone());
-                }
-                fields
-            })
-            .filter(|fields| !fields.is_empty());
-        req.extensions_mut().insert(Negotiation {
+        let negotiation = Negotiation {
             coding,
+            accept,
             policy: Arc::clone(&policy),
-        });
+        };
+        // Directly over a `ServeDir` (the common stack), the negotiation
+        // and the representation are handed over as values, and the file
+        // is served right here (its steps are synchronous): a settled
+        // response is boxed alone, without the request or the coding
+        // machinery. Any other handler (which may pass the request on to
+        // a `ServeDir`) gets both through the extensions. Same steps
+        // either way.
+        if let Some(files) = (&self.inner as &dyn Any).downcast_ref::<ServeDir>() {
+            let (res, representation) = files.serve_negotiated(&req, &negotiation);
+            if let Some(FileRepresentation::Settled) = representation {
+                return Box::pin(std::future::ready(res));
+            }
+            let (method, if_none_match) = conditions(&req, coding);
+            drop(req);
+            return Box::pin(async move {
+                policy
+                    .respond(res, representation, coding, &method, if_none_match)
+                    .await
+            });
+        }
+        let (method, if_none_match) = conditions(&req, coding);
+        req.extensions_mut().insert(negotiation);
         let future = self.inner.call(req);
         Box::pin(async move {
-            let res = future.await;
-            policy.respond(res, coding, &method, if_none_match).await
+            let mut res = future.await;
+            let representation = res.extensions_mut().remove::<FileRepresentation>();
+            policy
+                .respond(res, representation, coding, &method, if_none_match)
+                .await
         })
     }
 }
 
+/// What step 4 needs of the request once it is gone: the method, and the
+/// `If-None-Match` lines when a coding was negotiated (the coded ETag is
+/// checked against them).
+fn conditions(req: &Request, coding: Coding) -> (Method, Option<HeaderMap>) {
+    let if_none_match = (coding != Coding::Identity)
+        .then(|| {
+            let mut fields = HeaderMap::new();
+            for value in req.headers().get_all(header::IF_NONE_MATCH) {
+                fields.append(header::IF_NONE_MATCH, value.clone());
+            }
+            fields
+        })
+        .filter(|fields| !fields.is_empty());
+    (req.method().clone(), if_none_match)
+}
+
 impl Policy {
-    /// Steps 3 and 4 of the [module docs](self).
+    /// Steps 3 and 4 of the [module docs](self); `representation` is what
+    /// `ServeDir` settled (step 3), `None` for other responses.
     async fn respond(
         &self,
         mut res: Response,
+        representation: Option<FileRepresentation>,
         coding: Coding,
         method: &Method,
         if_none_match: Option<HeaderMap>,
     ) -> Response {
         // 3. Static files.
-        match res.extensions_mut().remove::<FileRepresentation>() {
+        match representation {
             Some(FileRepresentation::Settled) => return res,
             Some(FileRepresentation::Encode { coding, file }) => {
                 return self.encode_file(res, coding, file).await;

@@ -13,7 +13,8 @@
 //!    step 5. `HEAD` gets exactly the headers of the `GET` response without
 //!    `Range` (see step 8): the driver takes `Content-Length` from the body
 //!    and never reads or sends the body itself.
-//! 2. **Path.** [`resolve_path`] on the raw URI path (the query is ignored):
+//! 2. **Path.** [`resolve_path`] on the raw URI path (the query is ignored;
+//!    a path already in normal form is used as it is, without a copy):
 //!    bad percent-encoding, a forbidden byte or a `..` above the root is
 //!    `400`. A hidden segment (`.env`, `.git/`) is `404` unless
 //!    [`ServeDir::hidden`] allows it.
@@ -45,8 +46,9 @@
 //!    out in (`precompressed.rs`): identity, a precompressed sidecar
 //!    (`FILE.br`... with [`ServeDir::precompressed`], opened as in step 3),
 //!    or coded on the fly by a [`Compress`](crate::compress::Compress)
-//!    layer around this handler, which passes its negotiation down in the
-//!    request's extensions; a `GET` with `Range` always selects identity.
+//!    layer around this handler, which passes its negotiation down (in the
+//!    request's extensions, or directly when it wraps this handler itself);
+//!    a `GET` with `Range` always selects identity.
 //!    `Vary: Accept-Encoding` when the choice depended on that header.
 //!    Then the validators of the selected representation: a strong
 //!    `ETag`, `"<size>-<mtime>-<inode>"` in hex (mtime in nanoseconds since
@@ -102,6 +104,7 @@ pub use conditional::{Precondition, evaluate_preconditions};
 pub use range::{ByteRange, MAX_RANGE_SPECS, RangeOutcome, if_range_matches, parse_range};
 pub use resolve::{ResolveError, SafePath, resolve_path};
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
@@ -110,6 +113,7 @@ use std::time::Duration;
 use http::{HeaderValue, Method, StatusCode, header};
 use rustix::io::Errno;
 
+use crate::compress::{FileRepresentation, Negotiation};
 use crate::handler::BoxFuture;
 use crate::response::status;
 use crate::{Body, Handler, Request, Response};
@@ -244,13 +248,46 @@ impl ServeDir {
 
 impl Handler for ServeDir {
     fn call(&self, req: Request) -> BoxFuture<Response> {
-        let inner = Arc::clone(&self.inner);
-        Box::pin(async move { inner.serve(&req) })
+        // The steps make no `.await`: they run here, and the future only
+        // hands the response over (the request is not moved into it).
+        // A `Compress` layer further out passes its negotiation down in
+        // the request's extensions and finds the outcome in the
+        // response's.
+        let negotiation = req.extensions().get::<Negotiation>();
+        let (mut res, representation) = self.inner.serve(&req, negotiation);
+        if let Some(representation) = representation {
+            res.extensions_mut().insert(representation);
+        }
+        Box::pin(std::future::ready(res))
+    }
+}
+
+impl ServeDir {
+    /// Serves `req` for a [`Compress`](crate::compress::Compress) layer
+    /// that wraps this handler directly: the same as [`Handler::call`] with
+    /// the negotiation in the request's extensions, but handed over and
+    /// back as values, without the two extension maps, and synchronously:
+    /// the steps make no `.await`, so there is no future of its own to box
+    /// (`Compress` calls it from its own `call`). The representation is
+    /// `Some` for the responses `Compress` is not to treat as other
+    /// handlers' (step 3 of its docs).
+    pub(crate) fn serve_negotiated(
+        &self,
+        req: &Request,
+        negotiation: &Negotiation,
+    ) -> (Response, Option<FileRepresentation>) {
+        self.inner.serve(req, Some(negotiation))
     }
 }
 
 impl Inner {
-    fn serve(&self, req: &Request) -> Response {
+    fn serve(
+        &self,
+        req: &Request,
+        negotiation: Option<&Negotiation>,
+    ) -> (Response, Option<FileRepresentation>) {
+        // Responses that are not a file's representation (errors,
+        // redirects, listings, `OPTIONS`) go out with `None`.
         // 1. Method.
         let method = req.method();
         if method != Method::GET && method != Method::HEAD && method != Method::OPTIONS {
@@ -265,48 +302,54 @@ impl Inner {
                 Method::CONNECT,
             ];
             if !known.contains(method) {
-                return status(StatusCode::NOT_IMPLEMENTED);
+                return (status(StatusCode::NOT_IMPLEMENTED), None);
             }
             let mut res = status(StatusCode::METHOD_NOT_ALLOWED);
             res.headers_mut().insert(header::ALLOW, ALLOW);
-            return res;
+            return (res, None);
         }
         if method == Method::OPTIONS && req.uri().path() == "*" {
-            return options_response();
+            return (options_response(), None);
         }
-        // 2. Path.
-        let Ok(path) = resolve_path(req.uri().path()) else {
-            return status(StatusCode::BAD_REQUEST);
+        // 2. Path (borrowed from the request when already normal).
+        let Ok(path) = resolve::resolve(req.uri().path()) else {
+            return (status(StatusCode::BAD_REQUEST), None);
         };
         if path.is_hidden() && !self.serve_hidden {
-            return status(StatusCode::NOT_FOUND);
+            return (status(StatusCode::NOT_FOUND), None);
         }
         // 3. Open.
         let Some(root) = &self.root else {
-            return status(StatusCode::NOT_FOUND);
+            return (status(StatusCode::NOT_FOUND), None);
         };
         let opened = match self.open(root, path.as_str()) {
             Ok(opened) => opened,
-            Err(e) => return status(error_status(e)),
+            Err(e) => return (status(error_status(e)), None),
         };
         // 4. Kind.
-        let (opened, name, rel) = if opened.meta.is_dir() {
+        let (opened, name, rel) = if opened.meta().is_dir() {
+            let path = path.into_owned();
             if !path.has_trailing_slash() {
-                return redirect_to_dir(&path, req.uri().query());
+                return (redirect_to_dir(&path, req.uri().query()), None);
             }
             match self.open_index(root, &path) {
-                Ok(Some((index, name, rel))) => (index, name, rel),
-                Ok(None) => return self.directory_without_index(req, &opened.file, &path),
-                Err(e) => return status(error_status(e)),
+                Ok(Some((index, name, rel))) => (index, name, Cow::Owned(rel)),
+                Ok(None) => {
+                    return (
+                        self.directory_without_index(req, opened.file(), &path),
+                        None,
+                    );
+                }
+                Err(e) => return (status(error_status(e)), None),
             }
-        } else if opened.meta.is_file() && !path.has_trailing_slash() {
-            (opened, path.as_str(), path.as_str().to_owned())
+        } else if opened.meta().is_file() && !path.has_trailing_slash() {
+            (opened, path.as_str(), Cow::Borrowed(path.as_str()))
         } else {
-            return status(StatusCode::NOT_FOUND);
+            return (status(StatusCode::NOT_FOUND), None);
         };
         // 5. OPTIONS.
         if method == Method::OPTIONS {
-            return options_response();
+            return (options_response(), None);
         }
         // 6 to 9.
         let lookup = Lookup {
@@ -315,7 +358,7 @@ impl Inner {
             follow_symlinks: self.follow_symlinks,
             precompressed: self.precompressed,
         };
-        file_response(req, opened, Path::new(name), &lookup)
+        file_response(req, negotiation, opened, Path::new(name), &lookup)
     }
 
     /// Step 4: the first index file present in the directory at `path`
@@ -329,7 +372,7 @@ impl Inner {
                 format!("{}/{index}", path.as_str())
             };
             match self.open(root, &rel) {
-                Ok(opened) if opened.meta.is_file() => {
+                Ok(opened) if opened.meta().is_file() => {
                     return Ok(Some((opened, &**index, rel)));
                 }
                 Ok(_) | Err(Errno::NOENT) => {}

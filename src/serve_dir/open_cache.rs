@@ -3,8 +3,9 @@
 //! request, saving `openat2`, `statx` and `close` (three of the six system
 //! calls a small-file request costs).
 //!
-//! Entries are keyed by the resolved relative path and hold the shared
-//! descriptor and its metadata, and for small files (up to
+//! Entries are keyed by the resolved relative path (hashed with FxHash; see
+//! `PathHasher` for why that is safe here) and hold the shared descriptor
+//! and its metadata, and for small files (up to
 //! [`SMALL_FILE_MAX`]) their content too, within a byte budget
 //! ([`CONTENT_BUDGET`]): such a file is then answered from memory, without
 //! the `pread` per request. When a window ends and the file is opened
@@ -14,10 +15,16 @@
 //! served from the old descriptor, and an in-place change may be seen with
 //! stale metadata (a short read then closes that connection): that is the
 //! trade nginx makes too, and why the window is short and opt-in.
+//!
+//! A hit hands out the entry itself (one reference count): nothing is
+//! copied per request.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::{File, Metadata};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -41,39 +48,109 @@ pub(super) struct OpenCache {
 
 #[derive(Debug, Default)]
 struct State {
-    entries: HashMap<Box<str>, Entry>,
+    entries: HashMap<Box<str>, Arc<Entry>, BuildHasherDefault<PathHasher>>,
     /// Content bytes held by `entries`.
     content_bytes: usize,
 }
 
+/// FxHash (rustc's): a multiply and a rotate per 8 bytes of the path,
+/// where SipHash costs a hundred-odd instructions for a short one. Its
+/// weakness, keys chosen to collide, does not apply: only paths that
+/// opened as files beneath the root are ever inserted (at most
+/// [`MAX_ENTRIES`]), and a client cannot create those; a lookup of any
+/// other path is one probe sequence like any miss.
+#[derive(Default)]
+struct PathHasher(u64);
+
+impl PathHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for PathHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// One cached open file, shared by every request served from it.
 #[derive(Debug)]
-struct Entry {
+pub(super) struct Entry {
     file: Arc<File>,
     meta: Metadata,
     opened: Instant,
     content: Option<Bytes>,
-    facts: Arc<OnceLock<FileFacts>>,
+    /// Formatted on first use (the name is needed for the type).
+    facts: OnceLock<FileFacts>,
 }
 
-/// An open file as the pipeline uses it: the descriptor, its metadata, and
-/// with the cache, the whole content when the file is small and the
-/// formatted validators and type (filled on first use).
+/// An open file as the pipeline uses it: the descriptor and its metadata,
+/// and with the cache, the whole content when the file is small and the
+/// formatted validators and type.
 #[derive(Debug)]
-pub(super) struct Opened {
-    pub(super) file: Arc<File>,
-    pub(super) meta: Metadata,
-    pub(super) content: Option<Bytes>,
-    pub(super) facts: Option<Arc<OnceLock<FileFacts>>>,
+pub(super) enum Opened {
+    /// From the cache: one reference count, nothing copied.
+    Cached(Arc<Entry>),
+    /// Opened for this request alone.
+    Fresh { file: Arc<File>, meta: Metadata },
 }
 
 impl Opened {
     /// A file opened without the cache.
     pub(super) fn uncached(file: Arc<File>, meta: Metadata) -> Opened {
-        Opened {
-            file,
-            meta,
-            content: None,
-            facts: None,
+        Opened::Fresh { file, meta }
+    }
+
+    pub(super) fn file(&self) -> &Arc<File> {
+        match self {
+            Opened::Cached(entry) => &entry.file,
+            Opened::Fresh { file, .. } => file,
+        }
+    }
+
+    pub(super) fn meta(&self) -> &Metadata {
+        match self {
+            Opened::Cached(entry) => &entry.meta,
+            Opened::Fresh { meta, .. } => meta,
+        }
+    }
+
+    /// The whole content of a small file, kept by the cache.
+    pub(super) fn content(&self) -> Option<&Bytes> {
+        match self {
+            Opened::Cached(entry) => entry.content.as_ref(),
+            Opened::Fresh { .. } => None,
+        }
+    }
+
+    /// The file's [`FileFacts`] for the name `name`: the cache's (formatted
+    /// on first use), or formatted now.
+    pub(super) fn facts(&self, name: &Path) -> Cow<'_, FileFacts> {
+        match self {
+            Opened::Cached(entry) => {
+                Cow::Borrowed(entry.facts.get_or_init(|| FileFacts::of(&entry.meta, name)))
+            }
+            Opened::Fresh { meta, .. } => Cow::Owned(FileFacts::of(meta, name)),
         }
     }
 }
@@ -115,12 +192,7 @@ impl OpenCache {
     pub(super) fn get(&self, rel: &str) -> Option<Opened> {
         let state = self.state.lock().ok()?;
         let entry = state.entries.get(rel)?;
-        (entry.opened.elapsed() < self.valid_for).then(|| Opened {
-            file: entry.file.clone(),
-            meta: entry.meta.clone(),
-            content: entry.content.clone(),
-            facts: Some(entry.facts.clone()),
-        })
+        (entry.opened.elapsed() < self.valid_for).then(|| Opened::Cached(Arc::clone(entry)))
     }
 
     /// Records a freshly opened file and returns it with its content when
@@ -151,9 +223,16 @@ impl OpenCache {
         let same = previous
             .as_ref()
             .is_some_and(|old| unchanged(&old.meta, &meta));
-        let (content, facts) = match previous {
-            Some(old) if same => (old.content.filter(|_| small), old.facts),
-            _ => (None, Arc::default()),
+        // The old entry may still be in use by responses: copy from it.
+        let (content, facts) = match &previous {
+            Some(old) if same => (
+                old.content.clone().filter(|_| small),
+                old.facts
+                    .get()
+                    .cloned()
+                    .map_or_else(OnceLock::new, OnceLock::from),
+            ),
+            _ => (None, OnceLock::new()),
         };
         let content = match content {
             Some(kept) => Some(kept),
@@ -163,20 +242,15 @@ impl OpenCache {
             None => None,
         };
         state.content_bytes += content.as_ref().map_or(0, Bytes::len);
-        let entry = Entry {
-            file: file.clone(),
-            meta: meta.clone(),
-            opened: Instant::now(),
-            content: content.clone(),
-            facts: facts.clone(),
-        };
-        state.entries.insert(rel.into(), entry);
-        Opened {
+        let entry = Arc::new(Entry {
             file,
             meta,
+            opened: Instant::now(),
             content,
-            facts: Some(facts),
-        }
+            facts,
+        });
+        state.entries.insert(rel.into(), Arc::clone(&entry));
+        Opened::Cached(entry)
     }
 }
 
@@ -227,17 +301,17 @@ mod tests {
             (file, meta)
         };
         let (file, meta) = open();
-        let first = cache.insert("f", file, meta).content.unwrap();
+        let first = cache.insert("f", file, meta).content().unwrap().clone();
         assert_eq!(&first[..], b"first");
         // Reopened, unchanged: the same bytes, not read again.
         let (file, meta) = open();
-        let again = cache.insert("f", file, meta).content.unwrap();
+        let again = cache.insert("f", file, meta).content().unwrap().clone();
         assert_eq!(again.as_ptr(), first.as_ptr());
         // Changed (other size): read anew.
         std::fs::write(&path, "second!").unwrap();
         let (file, meta) = open();
         assert_eq!(
-            &cache.insert("f", file, meta).content.unwrap()[..],
+            &cache.insert("f", file, meta).content().unwrap()[..],
             b"second!"
         );
         assert_eq!(cache.state.lock().unwrap().content_bytes, 7);
@@ -251,7 +325,7 @@ mod tests {
         let file = Arc::new(File::open(&path).unwrap());
         let meta = file.metadata().unwrap();
         let cache = OpenCache::new(Duration::from_secs(60));
-        assert!(cache.insert("big", file, meta).content.is_none());
-        assert!(cache.get("big").unwrap().content.is_none());
+        assert!(cache.insert("big", file, meta).content().is_none());
+        assert!(cache.get("big").unwrap().content().is_none());
     }
 }

@@ -45,15 +45,17 @@
 //!
 //! [`ServeDir::precompressed`]: super::ServeDir::precompressed
 //! [`ServeDir::follow_symlinks`]: super::ServeDir::follow_symlinks
+//! [`is_compressible`]: crate::compress::is_compressible
 
 use std::fs::{File, Metadata};
 use std::sync::Arc;
 
-use http::{HeaderValue, Method, header};
+use http::Method;
 
 use super::open::Root;
+use super::representation::Asked;
 use crate::Request;
-use crate::compress::{AcceptEncoding, Coding, Negotiation, is_compressible};
+use crate::compress::{AcceptEncoding, Coding, Negotiation};
 
 /// An open precompressed copy of the file being served.
 #[derive(Debug)]
@@ -80,8 +82,6 @@ pub(super) struct Selection {
     pub(super) coded: Coded,
     /// `Vary: Accept-Encoding` is due.
     pub(super) vary: bool,
-    /// A `Compress` layer is waiting for the response.
-    pub(super) layered: bool,
 }
 
 /// Where and how to look for sidecars.
@@ -94,32 +94,39 @@ pub(super) struct Lookup<'a> {
     pub(super) precompressed: bool,
 }
 
-/// Applies the [rules](self) for the file with metadata `meta` and
-/// `Content-Type` `content_type`.
+/// Applies the [rules](self) for the file with metadata `meta`, whose
+/// type is `compressible` or not, for a request whose fields are `asked`
+/// and that a `Compress` layer negotiated (`negotiation`) or not.
 pub(super) fn select(
     req: &Request,
+    asked: Asked,
+    negotiation: Option<&Negotiation>,
     lookup: &Lookup<'_>,
     meta: &Metadata,
-    content_type: &HeaderValue,
+    compressible: bool,
 ) -> Selection {
-    let negotiation = req.extensions().get::<Negotiation>();
     let on_the_fly = negotiation
-        .filter(|n| n.policy.compresses(Some(content_type), Some(meta.len())))
+        .filter(|n| n.policy.compresses_file(compressible, meta.len()))
         .map(|n| n.coding);
     let mut selection = Selection {
         coded: Coded::Identity,
         vary: on_the_fly.is_some(),
-        layered: negotiation.is_some(),
     };
     // 1. Range.
-    if req.method() == Method::GET && req.headers().contains_key(header::RANGE) {
+    if asked.range && req.method() == Method::GET {
         return selection;
     }
     // 2. Sidecars.
-    let compressible = content_type.to_str().is_ok_and(is_compressible);
     if lookup.precompressed && compressible {
-        let accept = AcceptEncoding::from_headers(req.headers());
-        if let Some(sidecar) = find_sidecar(lookup, meta, &accept) {
+        let parsed;
+        let accept = match negotiation {
+            Some(n) => &n.accept,
+            None => {
+                parsed = AcceptEncoding::from_headers(req.headers());
+                &parsed
+            }
+        };
+        if let Some(sidecar) = find_sidecar(lookup, meta, accept) {
             selection.coded = Coded::Sidecar(sidecar);
             selection.vary = true;
             return selection;

@@ -8,16 +8,19 @@
 //! gathers their inputs from the open file and the request and turns their
 //! outcomes into responses. No step reads the file: bodies are ranges of the open file,
 //! read piece by piece by the driver or by `byteranges.rs`.
+//!
+//! What a file's metadata and name give every response for it (validators,
+//! type, the identity `200`'s whole header map) is [`FileFacts`], kept with
+//! the open-file cache's entry: a hot file's `200` is then a clone of
+//! ready-made values, not formatting and hashing.
 
+use std::borrow::Cow;
 use std::fs::{File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use std::borrow::Cow;
-
-use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 use super::byteranges::{self, ByteRangesBody};
@@ -26,84 +29,209 @@ use super::precompressed::{self, Coded, Lookup};
 use super::{
     Precondition, RangeOutcome, content_type, evaluate_preconditions, if_range_matches, parse_range,
 };
-use crate::compress::{self, Coding, FileIdentity, FileRepresentation};
+use crate::compress::{self, Coding, FileIdentity, FileRepresentation, Negotiation};
 use crate::response::status;
 use crate::{Body, Request, Response};
 
 /// First second of the year 10000; `httpdate` cannot format it.
 const YEAR_10000: u64 = 253_402_300_800;
 
+/// Which request fields that steps 6 to 8 read are present, found in one
+/// pass over the request's fields instead of a lookup per name (most
+/// requests carry none of them, and then the steps are skipped).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Asked {
+    /// `If-Match`, `If-None-Match`, `If-Modified-Since` or
+    /// `If-Unmodified-Since` (RFC 9110 §13.1).
+    pub(super) preconditions: bool,
+    /// `Range` (RFC 9110 §14.2).
+    pub(super) range: bool,
+}
+
+impl Asked {
+    pub(super) fn of(headers: &HeaderMap) -> Asked {
+        let mut asked = Asked::default();
+        for name in headers.keys() {
+            if *name == header::IF_MATCH
+                || *name == header::IF_NONE_MATCH
+                || *name == header::IF_MODIFIED_SINCE
+                || *name == header::IF_UNMODIFIED_SINCE
+            {
+                asked.preconditions = true;
+            } else if *name == header::RANGE {
+                asked.range = true;
+            }
+        }
+        asked
+    }
+}
+
 /// Steps 6 to 9 for a regular file: content coding, validators,
-/// preconditions, ranges, and the response. `lookup` says where the file
-/// lies and whether sidecars are looked for.
+/// preconditions, ranges, and the response, plus what a `Compress` layer
+/// that negotiated (`negotiation`) is to do with it. `lookup` says where
+/// the file lies and whether sidecars are looked for.
 pub(super) fn file_response(
     req: &Request,
+    negotiation: Option<&Negotiation>,
     opened: Opened,
     name: &Path,
     lookup: &Lookup<'_>,
-) -> Response {
-    let Opened {
-        file,
-        meta,
-        content,
-        facts,
-    } = opened;
-    let computed;
-    let facts = match &facts {
-        Some(cell) => cell.get_or_init(|| FileFacts::of(&meta, name)),
-        None => {
-            computed = FileFacts::of(&meta, name);
-            &computed
+) -> (Response, Option<FileRepresentation>) {
+    let facts = opened.facts(name);
+    let meta = opened.meta();
+    let asked = Asked::of(req.headers());
+    // 6. Content coding.
+    let selection =
+        precompressed::select(req, asked, negotiation, lookup, meta, facts.compressible);
+    let (mut res, representation) = match selection.coded {
+        Coded::Identity => (identity(req, asked, &opened, facts), None),
+        Coded::Sidecar(s) => {
+            let res = coded(req, asked, s.file, &s.meta, s.coding, &facts, false);
+            (res, None)
+        }
+        Coded::OnTheFly(coding) => {
+            let res = coded(
+                req,
+                asked,
+                opened.file().clone(),
+                meta,
+                coding,
+                &facts,
+                true,
+            );
+            let encode = FileRepresentation::Encode {
+                coding,
+                file: FileIdentity::of(meta),
+            };
+            // Only a `200` is coded (a `304` or `412` is settled as is).
+            (res, Some(encode))
         }
     };
-    // 6. Content coding.
-    let selection = precompressed::select(req, lookup, &meta, &facts.content_type);
-    let mut res = represent(req, file, &meta, content, facts, selection.coded);
     if selection.vary {
         compress::add_vary(res.headers_mut());
     }
-    if selection.layered && res.extensions().get::<FileRepresentation>().is_none() {
-        res.extensions_mut().insert(FileRepresentation::Settled);
+    let representation = negotiation.map(|_| match representation {
+        Some(encode) if res.status() == StatusCode::OK => encode,
+        _ => FileRepresentation::Settled,
+    });
+    (res, representation)
+}
+
+/// Steps 6 (validators) to 9 for the file as it is.
+fn identity(req: &Request, asked: Asked, opened: &Opened, facts: Cow<'_, FileFacts>) -> Response {
+    let file = opened.file();
+    let etag = facts.etag.as_str();
+    let modified = facts.last_modified.as_ref().map(|(t, _)| *t);
+
+    // 7. Preconditions (RFC 9110 §13.2.2), when the request has any.
+    if asked.preconditions {
+        match evaluate_preconditions(req.method(), req.headers(), Some(etag), modified) {
+            Precondition::Proceed => {}
+            // RFC 9110 §15.4.5: the validators a 200 would carry, no body.
+            Precondition::NotModified => return not_modified(facts.validators()),
+            Precondition::Failed => return status(StatusCode::PRECONDITION_FAILED),
+        }
     }
+
+    // 8. Range (RFC 9110 §14.2: GET only).
+    let len = opened.meta().len();
+    let outcome = if asked.range && req.method() == Method::GET {
+        requested_ranges(req, etag, modified, len)
+    } else {
+        RangeOutcome::Full
+    };
+    // A small file's copy kept by the open-file cache, when it has the
+    // length the metadata gives.
+    let content = opened.content().filter(|bytes| bytes.len() as u64 == len);
+    let ranges = match outcome {
+        RangeOutcome::Full => {
+            // 9. Response: the ready-made fields, moved or cloned whole.
+            let body = match content {
+                Some(bytes) => Body::from(bytes.clone()),
+                None => Body::file(Arc::clone(file), 0, len),
+            };
+            let mut res = Response::new(body);
+            *res.headers_mut() = match facts {
+                Cow::Borrowed(facts) => facts.full.clone(),
+                Cow::Owned(facts) => facts.full,
+            };
+            return res;
+        }
+        RangeOutcome::Unsatisfiable => {
+            let mut res = status(StatusCode::RANGE_NOT_SATISFIABLE);
+            let headers = res.headers_mut();
+            headers.extend(facts.validators());
+            headers.insert(header::ACCEPT_RANGES, ACCEPT_RANGES);
+            if let Ok(value) = HeaderValue::try_from(format!("bytes */{len}")) {
+                headers.insert(header::CONTENT_RANGE, value);
+            }
+            return res;
+        }
+        RangeOutcome::Partial(ranges) => ranges,
+    };
+    let mut headers = facts.validators();
+    headers.insert(header::ACCEPT_RANGES, ACCEPT_RANGES);
+    let (body, content_type) = match ranges.as_slice() {
+        &[range] => {
+            let content_range = byteranges::content_range(range, len);
+            if let Ok(value) = HeaderValue::try_from(content_range) {
+                headers.insert(header::CONTENT_RANGE, value);
+            }
+            let body = match content {
+                Some(bytes) => {
+                    let end = range.first + range.length();
+                    Body::from(bytes.slice(range.first as usize..end as usize))
+                }
+                None => Body::file(Arc::clone(file), range.first, range.length()),
+            };
+            (body, facts.content_type.clone())
+        }
+        ranges => {
+            let boundary = byteranges::new_boundary();
+            let parts = ByteRangesBody::new(
+                Arc::clone(file),
+                ranges,
+                len,
+                &facts.content_type,
+                &boundary,
+            );
+            // The multipart length is exact, so it goes out with
+            // Content-Length rather than chunked.
+            let length = parts.content_length();
+            let multipart = format!("multipart/byteranges; boundary={boundary}");
+            let Ok(multipart) = HeaderValue::try_from(multipart) else {
+                return status(StatusCode::INTERNAL_SERVER_ERROR);
+            };
+            (Body::sized_stream(length, parts), multipart)
+        }
+    };
+    // 9. Response (the map is moved in whole: no rehashing).
+    headers.insert(header::CONTENT_TYPE, content_type);
+    let mut res = Response::new(body);
+    *res.status_mut() = StatusCode::PARTIAL_CONTENT;
+    *res.headers_mut() = headers;
     res
 }
 
-/// Steps 6 (validators) to 9 for the representation `coded` of the file
-/// `file` with metadata `meta`.
-fn represent(
+/// Steps 6 (validators) to 9 for a coded representation of the file: the
+/// sidecar `file` with metadata `meta`, or (`on_the_fly`) the file itself,
+/// to be coded by the `Compress` layer. No ranges: a `GET` with `Range`
+/// selected identity in step 6.
+fn coded(
     req: &Request,
+    asked: Asked,
     file: Arc<File>,
     meta: &Metadata,
-    content: Option<Bytes>,
+    coding: Coding,
     facts: &FileFacts,
-    coded: Coded,
+    on_the_fly: bool,
 ) -> Response {
-    let content_type = facts.content_type.clone();
-    let identity = FileIdentity::of(meta);
-    let (file, sidecar_meta, coding, on_the_fly) = match coded {
-        Coded::Identity => (file, None, None, false),
-        Coded::Sidecar(s) => (s.file, Some(s.meta), Some(s.coding), false),
-        Coded::OnTheFly(coding) => (file, None, Some(coding), true),
-    };
-    // A sidecar's own metadata gives its validators and length.
-    let meta = sidecar_meta.as_ref().unwrap_or(meta);
-
-    // 6. Validators (the identity's computed once per open-cache entry).
-    let (etag, etag_value, last_modified) = match coding {
-        Some(coding) => {
-            let etag = with_coding(etag(meta), coding);
-            let value = HeaderValue::try_from(&etag).ok();
-            let last_modified = meta.modified().ok().and_then(|t| Some((t, http_date(t)?)));
-            (Cow::Owned(etag), value, last_modified)
-        }
-        None => (
-            Cow::Borrowed(facts.etag.as_str()),
-            facts.etag_value.clone(),
-            facts.last_modified.clone(),
-        ),
-    };
-    let mut validators = HeaderMap::with_capacity(6);
-    if let Some(value) = etag_value {
+    // 6. Validators of their own (RFC 9110 §8.8.3: each representation its
+    // own entity-tag).
+    let etag = with_coding(etag(meta), coding);
+    let last_modified = meta.modified().ok().and_then(|t| Some((t, http_date(t)?)));
+    let mut validators = HeaderMap::with_capacity(4);
+    if let Ok(value) = HeaderValue::try_from(&etag) {
         validators.insert(header::ETAG, value);
     }
     if let Some((_, value)) = &last_modified {
@@ -111,125 +239,83 @@ fn represent(
     }
     let modified = last_modified.map(|(t, _)| t);
 
-    // 7. Preconditions.
-    match evaluate_preconditions(req.method(), req.headers(), Some(&etag), modified) {
-        Precondition::Proceed => {}
-        Precondition::NotModified => {
-            // RFC 9110 §15.4.5: the validators a 200 would carry, no body.
-            let mut res = Response::new(Body::empty());
-            *res.status_mut() = StatusCode::NOT_MODIFIED;
-            *res.headers_mut() = validators;
-            return res;
+    // 7. Preconditions (RFC 9110 §13.2.2), when the request has any.
+    if asked.preconditions {
+        match evaluate_preconditions(req.method(), req.headers(), Some(&etag), modified) {
+            Precondition::Proceed => {}
+            Precondition::NotModified => return not_modified(validators),
+            Precondition::Failed => return status(StatusCode::PRECONDITION_FAILED),
         }
-        Precondition::Failed => return status(StatusCode::PRECONDITION_FAILED),
     }
 
-    let len = meta.len();
-    if let Some(coding) = coding {
-        // A coded representation: no ranges (a GET with Range selected
-        // identity in step 6).
-        let mut res = Response::new(Body::file(file, 0, len));
-        let headers = res.headers_mut();
-        headers.insert(header::CONTENT_TYPE, content_type);
-        headers.extend(validators);
-        if on_the_fly {
-            res.extensions_mut().insert(FileRepresentation::Encode {
-                coding,
-                file: identity,
-            });
-        } else {
-            headers.insert(header::CONTENT_ENCODING, compress::token_value(coding));
-        }
-        return res;
+    // 9. Response.
+    let mut res = Response::new(Body::file(file, 0, meta.len()));
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, facts.content_type.clone());
+    headers.extend(validators);
+    if !on_the_fly {
+        headers.insert(header::CONTENT_ENCODING, compress::token_value(coding));
     }
-    validators.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    res
+}
 
-    // 8. Range.
-    let outcome = if req.method() == Method::GET {
-        requested_ranges(req, &etag, modified, len)
-    } else {
-        RangeOutcome::Full
-    };
-    let (code, body, content_type) = match outcome {
-        RangeOutcome::Full => {
-            let body = match content {
-                // A small file answered from the open-file cache's copy.
-                Some(bytes) if bytes.len() as u64 == len => Body::from(bytes),
-                _ => Body::file(file, 0, len),
-            };
-            (StatusCode::OK, body, content_type)
-        }
-        RangeOutcome::Unsatisfiable => {
-            let mut res = status(StatusCode::RANGE_NOT_SATISFIABLE);
-            let headers = res.headers_mut();
-            headers.extend(validators);
-            if let Ok(value) = HeaderValue::try_from(format!("bytes */{len}")) {
-                headers.insert(header::CONTENT_RANGE, value);
-            }
-            return res;
-        }
-        RangeOutcome::Partial(ranges) => match ranges.as_slice() {
-            &[range] => {
-                let content_range = byteranges::content_range(range, len);
-                if let Ok(value) = HeaderValue::try_from(content_range) {
-                    validators.insert(header::CONTENT_RANGE, value);
-                }
-                let body = match content {
-                    Some(bytes) if bytes.len() as u64 == len => {
-                        let end = range.first + range.length();
-                        Body::from(bytes.slice(range.first as usize..end as usize))
-                    }
-                    _ => Body::file(file, range.first, range.length()),
-                };
-                (StatusCode::PARTIAL_CONTENT, body, content_type)
-            }
-            ranges => {
-                let boundary = byteranges::new_boundary();
-                let parts = ByteRangesBody::new(file, ranges, len, &content_type, &boundary);
-                // The multipart length is exact, so it goes out with
-                // Content-Length rather than chunked.
-                let length = parts.content_length();
-                let multipart = format!("multipart/byteranges; boundary={boundary}");
-                let Ok(multipart) = HeaderValue::try_from(multipart) else {
-                    return status(StatusCode::INTERNAL_SERVER_ERROR);
-                };
-                (
-                    StatusCode::PARTIAL_CONTENT,
-                    Body::sized_stream(length, parts),
-                    multipart,
-                )
-            }
-        },
-    };
-
-    // 9. Response (the map is moved in whole: no rehashing).
-    validators.insert(header::CONTENT_TYPE, content_type);
-    let mut res = Response::new(body);
-    *res.status_mut() = code;
+/// RFC 9110 §15.4.5: a `304` carries the validators a `200` would, no
+/// content.
+fn not_modified(validators: HeaderMap) -> Response {
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = StatusCode::NOT_MODIFIED;
     *res.headers_mut() = validators;
     res
 }
 
+const ACCEPT_RANGES: HeaderValue = HeaderValue::from_static("bytes");
+
 /// What a file's metadata and name give every response for it; kept with
 /// the open-file cache's entry so a hot file's validators and type are
 /// formatted once, not per request.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct FileFacts {
     etag: String,
     etag_value: Option<HeaderValue>,
     last_modified: Option<(SystemTime, HeaderValue)>,
     content_type: HeaderValue,
+    /// [`is_compressible`](crate::compress::is_compressible) of the type.
+    pub(super) compressible: bool,
+    /// The fields of the identity `200`: `ETag`, `Last-Modified`,
+    /// `Accept-Ranges` and `Content-Type`.
+    full: HeaderMap,
 }
 
 impl FileFacts {
     pub(super) fn of(meta: &Metadata, name: &Path) -> FileFacts {
         let etag = etag(meta);
-        FileFacts {
+        let content_type = content_type(name);
+        let mut facts = FileFacts {
             etag_value: HeaderValue::try_from(&etag).ok(),
             etag,
             last_modified: meta.modified().ok().and_then(|t| Some((t, http_date(t)?))),
-            content_type: content_type(name),
+            compressible: content_type.to_str().is_ok_and(compress::is_compressible),
+            content_type,
+            full: HeaderMap::new(),
+        };
+        let mut full = facts.validators();
+        full.reserve(2);
+        full.insert(header::ACCEPT_RANGES, ACCEPT_RANGES);
+        full.insert(header::CONTENT_TYPE, facts.content_type.clone());
+        facts.full = full;
+        facts
+    }
+
+    /// `ETag` and `Last-Modified` (those that can be sent).
+    fn validators(&self) -> HeaderMap {
+        let mut validators = HeaderMap::with_capacity(6);
+        if let Some(value) = &self.etag_value {
+            validators.insert(header::ETAG, value.clone());
         }
+        if let Some((_, value)) = &self.last_modified {
+            validators.insert(header::LAST_MODIFIED, value.clone());
+        }
+        validators
     }
 }
 

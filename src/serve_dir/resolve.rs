@@ -145,7 +145,93 @@ impl std::error::Error for ResolveError {}
 ///
 /// A path that does not start with `/` is read as if it did.
 pub fn resolve_path(url_path: &str) -> Result<SafePath, ResolveError> {
+    resolve(url_path).map(ResolvedPath::into_owned)
+}
+
+/// A [`SafePath`] that borrows the request's path when that is already in
+/// normal form (the common case: nothing to decode or remove), so that
+/// resolving it allocates nothing. Built only by [`resolve`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ResolvedPath<'a> {
+    /// As [`SafePath`]'s.
+    joined: Cow<'a, str>,
+    trailing_slash: bool,
+    /// As [`SafePath::is_hidden`], found while resolving.
+    hidden: bool,
+}
+
+impl ResolvedPath<'_> {
+    /// As [`SafePath::as_str`].
+    pub(crate) fn as_str(&self) -> &str {
+        &self.joined
+    }
+
+    /// As [`SafePath::has_trailing_slash`].
+    pub(crate) fn has_trailing_slash(&self) -> bool {
+        self.trailing_slash
+    }
+
+    /// As [`SafePath::is_hidden`].
+    pub(crate) fn is_hidden(&self) -> bool {
+        self.hidden
+    }
+
+    /// The owned [`SafePath`].
+    pub(crate) fn into_owned(self) -> SafePath {
+        SafePath {
+            joined: self.joined.into_owned(),
+            trailing_slash: self.trailing_slash,
+        }
+    }
+}
+
+/// [`resolve_path`], borrowing `url_path` when it is in normal form.
+pub(crate) fn resolve(url_path: &str) -> Result<ResolvedPath<'_>, ResolveError> {
     let rest = url_path.strip_prefix('/').unwrap_or(url_path);
+    match normal_form(rest) {
+        Some(path) => Ok(path),
+        None => resolve_segments(rest),
+    }
+}
+
+/// `rest` (the path without its leading `/`) as it is, when the rules
+/// would leave it unchanged but for one final `/`: no `%`, `\` or control
+/// byte anywhere (nothing to decode, nothing forbidden), and no segment
+/// that is empty (but the last), `.` or `..` (nothing to skip or remove).
+/// `None` when any rule has work to do: [`resolve_segments`] applies them.
+fn normal_form(rest: &str) -> Option<ResolvedPath<'_>> {
+    let bytes = rest.as_bytes();
+    let mut start = 0;
+    let mut hidden = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'/' {
+            if matches!(&bytes[start..i], b"" | b"." | b"..") {
+                return None;
+            }
+            hidden |= bytes[start] == b'.';
+            start = i + 1;
+        } else if b == b'%' || is_forbidden(b) {
+            return None;
+        }
+    }
+    match &bytes[start..] {
+        // Nothing after the last `/` (or an empty path): a directory.
+        b"" => Some(ResolvedPath {
+            joined: Cow::Borrowed(&rest[..rest.len().saturating_sub(1)]),
+            trailing_slash: true,
+            hidden,
+        }),
+        b"." | b".." => None,
+        last => Some(ResolvedPath {
+            joined: Cow::Borrowed(rest),
+            trailing_slash: false,
+            hidden: hidden || last.starts_with(b"."),
+        }),
+    }
+}
+
+/// The rules of the module docs, segment by segment.
+fn resolve_segments(rest: &str) -> Result<ResolvedPath<'_>, ResolveError> {
     let mut joined = String::with_capacity(rest.len());
     let mut trailing_slash = false;
     for raw in rest.split('/') {
@@ -170,9 +256,11 @@ pub fn resolve_path(url_path: &str) -> Result<SafePath, ResolveError> {
             }
         }
     }
-    Ok(SafePath {
-        joined,
+    let hidden = joined.split('/').any(|s| s.starts_with('.'));
+    Ok(ResolvedPath {
+        joined: Cow::Owned(joined),
         trailing_slash,
+        hidden,
     })
 }
 
@@ -346,7 +434,63 @@ mod tests {
         assert_eq!(resolve_path(&url).as_ref(), Ok(p));
     }
 
+    /// The borrowing shortcut gives exactly what the full rules give.
+    fn check_normal_form(input: &str) {
+        let rest = input.strip_prefix('/').unwrap_or(input);
+        if let Some(fast) = normal_form(rest) {
+            assert!(matches!(fast.joined, Cow::Borrowed(_)));
+            assert_eq!(Ok(fast), resolve_segments(rest), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn normal_form_agrees_with_the_rules() {
+        for input in [
+            "",
+            "/",
+            "//",
+            "/a",
+            "/a/",
+            "/a//",
+            "/a/b",
+            "/a/b/",
+            "/.",
+            "/..",
+            "/a/.",
+            "/a/..",
+            "/./a",
+            "/a/./b",
+            "/a/../b",
+            "/.env",
+            "/a/.git/x",
+            "/...",
+            "/..a",
+            "/a\\b",
+            "/a%20b",
+            "/café/",
+            "a/b",
+            "a/",
+            "/a\u{7f}",
+            "/a\tb",
+        ] {
+            check_normal_form(input);
+        }
+        assert!(normal_form("a/b/").is_some());
+        assert!(normal_form("4k.bin").is_some());
+        assert!(normal_form("").is_some());
+    }
+
     proptest! {
+        #[test]
+        fn borrowed_and_full_rules_agree(input in tokens()) {
+            check_normal_form(&input);
+        }
+
+        #[test]
+        fn borrowed_and_full_rules_agree_on_any_string(input in any::<String>()) {
+            check_normal_form(&input);
+        }
+
         #[test]
         fn never_escapes(input in tokens()) {
             if let Ok(p) = resolve_path(&input) {
