@@ -23,7 +23,7 @@ use http::{Method, Version};
 
 use super::chunked::{ChunkedDecoder, Decoded};
 use super::error::{ErrorKind, ProtocolError};
-use super::framing::{RequestBody, request_body, request_keeps_alive};
+use super::framing::{RequestBody, keeps_alive, request_body, request_keeps_alive};
 use super::head::{HeadParser, ParseStatus, RequestHead};
 use super::limits::Limits;
 use super::serialize::{self, BodyEncoder, RequestContext, ResponseHead};
@@ -217,11 +217,23 @@ impl Connection {
             version: head.version,
             is_head: head.method == Method::HEAD,
         };
-        self.peer_closes = !request_keeps_alive(head.version, &head.headers);
+        // Fields the head does not carry are not looked up.
+        let fields = self.parser.framing_fields();
+        self.peer_closes = !if fields.connection {
+            request_keeps_alive(head.version, &head.headers)
+        } else {
+            keeps_alive(head.version, [])
+        };
         self.keep_alive &= !self.peer_closes;
-        let body = request_body(head.version, &head.headers)?;
+        let body = if fields.length {
+            request_body(head.version, &head.headers)?
+        } else {
+            // RFC 9112 §6.3 step 7: neither Transfer-Encoding nor
+            // Content-Length: the request has no body.
+            RequestBody::Empty
+        };
         self.expects_continue = false;
-        if let Some(expect) = head.headers.get(EXPECT) {
+        if let Some(expect) = fields.expect.then(|| head.headers.get(EXPECT)).flatten() {
             // RFC 9110 §10.1.1: the only expectation defined is
             // 100-continue; a server MAY answer any other with 417.
             if !expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {

@@ -18,7 +18,7 @@
 //!    for HTTP/1.0, and well-formed.
 
 use bytes::{Bytes, BytesMut};
-use http::header::{HOST, HeaderMap};
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, HeaderMap, TRANSFER_ENCODING};
 use http::{Method, Uri, Version};
 
 use super::error::{ErrorKind, ProtocolError};
@@ -38,6 +38,20 @@ pub struct RequestHead {
     pub version: Version,
     /// The header fields, in order, names lowercased.
     pub headers: HeaderMap,
+}
+
+/// Which of the fields that decide framing and persistence a head carries,
+/// noted while its field lines are parsed, so that the connection looks up
+/// only the ones present (a lookup hashes the name; most requests carry
+/// none of them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FramingFields {
+    /// `Connection` (RFC 9112 §9.3).
+    pub(crate) connection: bool,
+    /// `Transfer-Encoding` or `Content-Length` (RFC 9112 §6.3).
+    pub(crate) length: bool,
+    /// `Expect` (RFC 9110 §10.1.1).
+    pub(crate) expect: bool,
 }
 
 /// The result of looking for a head.
@@ -63,6 +77,8 @@ pub struct HeadParser {
     request_line_end: Option<usize>,
     /// Field lines seen so far.
     lines: usize,
+    /// The framing fields of the last complete head.
+    fields: FramingFields,
 }
 
 impl HeadParser {
@@ -74,6 +90,7 @@ impl HeadParser {
             line_start: 0,
             request_line_end: None,
             lines: 0,
+            fields: FramingFields::default(),
         }
     }
 
@@ -116,8 +133,16 @@ impl HeadParser {
         };
         let head = buf.split_to(end).freeze();
         let request_line_end = self.request_line_end.unwrap_or(0);
+        let lines = self.lines;
         self.reset();
-        parse_complete(&head, request_line_end, &self.limits).map(ParseStatus::Complete)
+        let (head, fields) = parse_complete(&head, request_line_end, lines, &self.limits)?;
+        self.fields = fields;
+        Ok(ParseStatus::Complete(head))
+    }
+
+    /// Which framing fields the last complete head carried.
+    pub(crate) fn framing_fields(&self) -> FramingFields {
+        self.fields
     }
 
     /// Scans new bytes for line ends; returns the head length (through the
@@ -182,11 +207,16 @@ impl HeadParser {
 fn parse_complete(
     head: &Bytes,
     line_end: usize,
+    lines: usize,
     limits: &Limits,
-) -> Result<RequestHead, ProtocolError> {
+) -> Result<(RequestHead, FramingFields), ProtocolError> {
     let (method, uri, version) = parse_request_line(head, line_end, limits)?;
-    let mut headers = HeaderMap::with_capacity(12);
+    // Sized for the field lines counted while finding the head's end: no
+    // regrowth while filling, and no more memory than the head needs.
+    let mut headers = HeaderMap::with_capacity(lines);
+    let mut fields = FramingFields::default();
     let mut hosts = 0usize;
+    let mut host_valid = false;
     let mut start = line_end + 2;
     // The head ends with the empty line's CRLF; every field line before it
     // ends with CRLF too (find_end checked every LF).
@@ -207,6 +237,13 @@ fn parse_complete(
         let (name, value) = parse_field_line(&head.slice(start..end))?;
         if name == HOST {
             hosts += 1;
+            host_valid = is_valid_host(value.as_bytes());
+        } else if name == CONNECTION {
+            fields.connection = true;
+        } else if name == TRANSFER_ENCODING || name == CONTENT_LENGTH {
+            fields.length = true;
+        } else if name == EXPECT {
+            fields.expect = true;
         }
         headers.append(name, value);
         start = lf + 1;
@@ -217,20 +254,17 @@ fn parse_complete(
     match hosts {
         0 if version == Version::HTTP_11 => return Err(ErrorKind::MissingHost.into()),
         0 => {}
-        1 => {
-            let host = headers.get(HOST).map(|v| v.as_bytes()).unwrap_or_default();
-            if !is_valid_host(host) {
-                return Err(ErrorKind::BadHost.into());
-            }
-        }
+        1 if !host_valid => return Err(ErrorKind::BadHost.into()),
+        1 => {}
         _ => return Err(ErrorKind::DuplicateHost.into()),
     }
-    Ok(RequestHead {
+    let head = RequestHead {
         method,
         uri,
         version,
         headers,
-    })
+    };
+    Ok((head, fields))
 }
 
 fn parse_request_line(
