@@ -57,9 +57,13 @@ const SENDFILE_MIN: u64 = 64 * 1024;
 /// Most bytes handed to one `sendfile` call.
 const SENDFILE_CHUNK: u64 = 1 << 20;
 
-/// Write-buffer room reserved for a response head (typically 150-400
-/// bytes) when the buffer was released while idle.
-const HEAD_RESERVE: usize = 1024;
+/// Write-buffer room for what a response head holds besides the handler's
+/// fields (status line, Date, Server, Content-Length or
+/// Transfer-Encoding, Connection, the empty line), with room to spare.
+const HEAD_FIXED: usize = 160;
+/// Write-buffer room reserved at once when more requests are buffered
+/// behind this one (pipelining): their responses are batched into it.
+const BATCH_RESERVE: usize = 4096;
 /// Write-buffer size at which encoded responses are flushed.
 const FLUSH_AT: usize = 64 * 1024;
 /// Largest in-memory body copied into the write buffer (larger ones are
@@ -469,10 +473,22 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         };
         if self.out.capacity() == 0 {
             // Released while idle: one allocation for the head and a small
-            // body (copied in), not a series of regrowths.
+            // body (copied in), not a series of regrowths. Sized to fit
+            // when this response goes out alone, so that a small one stays
+            // within the allocator's fast size classes (glibc's thread
+            // cache ends at 1 KiB); with more requests buffered, sized for
+            // a batch of responses.
             let small_body = body.size_hint().filter(|&n| n <= COPY_BODY_MAX as u64);
-            self.out
-                .reserve(HEAD_RESERVE + small_body.unwrap_or(0) as usize);
+            let fields: usize = parts
+                .headers
+                .iter()
+                .map(|(name, value)| name.as_str().len() + value.len() + 4)
+                .sum();
+            let mut room = HEAD_FIXED + fields + small_body.unwrap_or(0) as usize;
+            if self.conn.has_buffered_data() {
+                room = room.max(BATCH_RESERVE);
+            }
+            self.out.reserve(room);
         }
         let (conn, out) = (&mut self.conn, &mut self.out);
         with_date(|date| conn.send_head(&head, date, out));
