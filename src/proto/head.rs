@@ -104,6 +104,16 @@ impl HeadParser {
 
     /// Looks for a complete head at the front of `buf`.
     pub fn parse(&mut self, buf: &mut BytesMut) -> Result<ParseStatus, ProtocolError> {
+        self.parse_reusing(buf, &mut HeaderMap::new())
+    }
+
+    /// [`parse`](Self::parse), filling `spare` (emptied, its allocation
+    /// kept) with the head's fields when it has room for them.
+    pub(crate) fn parse_reusing(
+        &mut self,
+        buf: &mut BytesMut,
+        spare: &mut HeaderMap,
+    ) -> Result<ParseStatus, ProtocolError> {
         // Step 1. RFC 9112 §2.2: a server SHOULD ignore at least one empty
         // line received before the request-line. We ignore any number; they
         // are consumed, so they cost no memory.
@@ -135,7 +145,16 @@ impl HeadParser {
         let request_line_end = self.request_line_end.unwrap_or(0);
         let lines = self.lines;
         self.reset();
-        let (head, fields) = parse_complete(&head, request_line_end, lines, &self.limits)?;
+        let headers = if spare.capacity() >= lines {
+            debug_assert!(spare.is_empty());
+            std::mem::take(spare)
+        } else {
+            // Sized for the field lines counted while finding the head's
+            // end: no regrowth while filling, and no more memory than the
+            // head needs.
+            HeaderMap::with_capacity(lines)
+        };
+        let (head, fields) = parse_complete(&head, request_line_end, headers, &self.limits)?;
         self.fields = fields;
         Ok(ParseStatus::Complete(head))
     }
@@ -207,13 +226,10 @@ impl HeadParser {
 fn parse_complete(
     head: &Bytes,
     line_end: usize,
-    lines: usize,
+    mut headers: HeaderMap,
     limits: &Limits,
 ) -> Result<(RequestHead, FramingFields), ProtocolError> {
     let (method, uri, version) = parse_request_line(head, line_end, limits)?;
-    // Sized for the field lines counted while finding the head's end: no
-    // regrowth while filling, and no more memory than the head needs.
-    let mut headers = HeaderMap::with_capacity(lines);
     let mut fields = FramingFields::default();
     let mut hosts = 0usize;
     let mut host_valid = false;

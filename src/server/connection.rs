@@ -492,6 +492,8 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         }
         let (conn, out) = (&mut self.conn, &mut self.out);
         with_date(|date| conn.send_head(&head, date, out));
+        // Its allocation serves the next request's head.
+        self.conn.recycle_headers(parts.headers);
         if self.conn.body_allowed() {
             match body.kind {
                 Kind::Empty => {}
