@@ -250,7 +250,7 @@ fn parse_complete(
         if matches!(head[start], b' ' | b'\t') {
             return Err(ErrorKind::ObsFold.into());
         }
-        let (name, value) = parse_field_line(&head.slice(start..end))?;
+        let (name, value) = parse_field_line(head, start..end)?;
         if name == HOST {
             hosts += 1;
             host_valid = is_valid_host(value.as_bytes());
