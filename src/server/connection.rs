@@ -331,13 +331,20 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         };
         let mut request = Request::new(body);
         *request.method_mut() = head.method;
-        *request.uri_mut() = head.uri;
+        // The defaults replaced here own no memory: forgetting them skips
+        // their drop code.
+        std::mem::forget(std::mem::replace(request.uri_mut(), head.uri));
         *request.version_mut() = head.version;
-        *request.headers_mut() = head.headers;
+        std::mem::forget(std::mem::replace(request.headers_mut(), head.headers));
         request.extensions_mut().insert(PeerAddr(self.peer));
 
         let (response, mut feed) = match sender {
-            None => (self.call(request).await, None),
+            None => {
+                // Not through an `async fn`: its future would be one more
+                // place the request is moved into.
+                let future = self.start_handler(request);
+                (self.settle(future.await), None)
+            }
             Some(tx) => Box::pin(self.call_with_body(request, tx)).await?,
         };
         // The request body keeps flowing only if the handler put it into
@@ -364,11 +371,6 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             Box::pin(self.drain_body()).await?;
         }
         Ok(())
-    }
-
-    async fn call(&self, request: Request) -> Response {
-        let future = self.start_handler(request);
-        self.settle(future.await)
     }
 
     /// Starts the handler; a panic while it builds its future, or while the
