@@ -375,6 +375,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
 
     /// Starts the handler; a panic while it builds its future, or while the
     /// future runs, comes out of the returned future as `Err`.
+    #[inline(always)]
     fn start_handler(&self, request: Request) -> CatchUnwind<dyn Future<Output = Response> + Send> {
         let future = match catch_unwind(AssertUnwindSafe(|| self.handler.call(request))) {
             Ok(future) => future,
@@ -383,18 +384,25 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         CatchUnwind::new(future)
     }
 
+    /// The handler's response, or a 500 if it panicked. Inlined (as
+    /// `start_handler` is): the response is then built where it is used,
+    /// not moved out of a call.
+    #[inline(always)]
     fn settle(&self, result: Result<Response, Box<dyn std::any::Any + Send>>) -> Response {
         match result {
             Ok(response) => response,
-            Err(payload) => {
-                tracing::error!(peer = %self.peer, "handler panicked: {}", message(&*payload));
-                let mut response = crate::response::status(StatusCode::INTERNAL_SERVER_ERROR);
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                response
-            }
+            Err(payload) => self.panicked(&*payload),
         }
+    }
+
+    #[cold]
+    fn panicked(&self, payload: &(dyn std::any::Any + Send)) -> Response {
+        tracing::error!(peer = %self.peer, "handler panicked: {}", message(payload));
+        let mut response = crate::response::status(StatusCode::INTERNAL_SERVER_ERROR);
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
     }
 
     /// Runs the handler while feeding it the request body on demand.
