@@ -365,7 +365,16 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             self.conn.close_after_response();
         }
         let status = response.status();
-        self.write_response(response, feed).await?;
+        // Step 3. Most bodies are encoded without awaiting anything; only
+        // the others go through an async writer (a future the response
+        // would be moved into).
+        match self.encode_response(response)? {
+            Some(body) => self.write_body(body, feed).await?,
+            None => drop(feed),
+        }
+        if self.conn.send_end(&mut self.out).is_err() {
+            return Box::pin(self.body_too_short()).await;
+        }
         self.log_access(status);
         if !self.conn.is_request_done() {
             Box::pin(self.drain_body()).await?;
@@ -457,11 +466,11 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     }
 
     /// Step 3: head and body into the write buffer, flushing as needed.
-    async fn write_response(
-        &mut self,
-        response: Response,
-        feed: Option<BodyFeed>,
-    ) -> Result<(), Stop> {
+    /// Step 3, the part that needs no waiting: the head, and an empty or
+    /// small in-memory body, into the write buffer. Returns the body when it
+    /// is left for [`write_body`](Self::write_body).
+    #[inline(always)]
+    fn encode_response(&mut self, response: Response) -> Result<Option<Body>, Stop> {
         let (mut parts, body) = response.into_parts();
         if parts.status.is_informational() {
             // Interim responses are the driver's business (100 Continue);
@@ -504,22 +513,36 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         with_date(|date| conn.send_head(&head, date, out));
         // Its allocation serves the next request's head.
         self.conn.recycle_headers(parts.headers);
-        if self.conn.body_allowed() {
-            match body.kind {
-                Kind::Empty => {}
-                Kind::Full(bytes) => self.write_full(bytes).await?,
-                Kind::File(range) => self.write_file(range).await?,
-                Kind::Stream(..) | Kind::Incoming(_) => {
-                    Box::pin(self.write_stream(body, feed)).await?
-                }
+        if !self.conn.body_allowed() {
+            return Ok(None);
+        }
+        match body.kind {
+            Kind::Empty => Ok(None),
+            Kind::Full(bytes) if bytes.len() <= COPY_BODY_MAX => {
+                self.send_data(&bytes)?;
+                Ok(None)
             }
+            _ => Ok(Some(body)),
         }
-        if self.conn.send_end(&mut self.out).is_err() {
-            tracing::error!("response body shorter than its length; closing");
-            self.flush().await?;
-            return Err(Stop::Done);
+    }
+
+    /// Step 3 for the bodies [`encode_response`](Self::encode_response)
+    /// leaves: large buffers, files and streams, flushed as they go.
+    async fn write_body(&mut self, body: Body, feed: Option<BodyFeed>) -> Result<(), Stop> {
+        match body.kind {
+            Kind::Empty => Ok(()),
+            Kind::Full(bytes) => self.write_full(bytes).await,
+            Kind::File(range) => self.write_file(range).await,
+            Kind::Stream(..) | Kind::Incoming(_) => Box::pin(self.write_stream(body, feed)).await,
         }
-        Ok(())
+    }
+
+    /// The response body ended short of its Content-Length: the message
+    /// cannot be completed, so the connection closes.
+    async fn body_too_short(&mut self) -> Result<(), Stop> {
+        tracing::error!("response body shorter than its length; closing");
+        self.flush().await?;
+        Err(Stop::Done)
     }
 
     async fn write_full(&mut self, bytes: Bytes) -> Result<(), Stop> {
