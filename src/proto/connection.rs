@@ -298,6 +298,15 @@ impl Connection {
         )
     }
 
+    /// Ends the current request when its body is empty: what
+    /// [`next_event`](Self::next_event) would report as an `End` without
+    /// trailers, without building the event. Does nothing otherwise.
+    pub fn end_empty_body(&mut self) {
+        if matches!(self.read, ReadState::Body(BodyDecoder::Length(0))) {
+            self.read = ReadState::Done;
+        }
+    }
+
     /// Bytes of the current request's Content-Length body not yet read
     /// (the whole declared length right after its head).
     pub fn request_body_length(&self) -> Option<u64> {
@@ -549,6 +558,22 @@ mod tests {
         c.recycle_headers(HeaderMap::with_capacity(8));
         c.release_idle_buffer();
         assert_eq!(c.spare_headers.capacity(), 0);
+    }
+
+    #[test]
+    fn end_empty_body_ends_only_an_empty_body() {
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(matches!(c.next_event(), Ok(Event::Head(_))));
+        c.end_empty_body();
+        assert!(c.is_request_done());
+        assert!(matches!(c.next_event(), Ok(Event::Paused)));
+
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+        assert!(matches!(c.next_event(), Ok(Event::Head(_))));
+        c.end_empty_body();
+        assert!(matches!(c.next_event(), Ok(Event::Data(d)) if d == "hi"));
     }
 
     #[test]

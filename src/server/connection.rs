@@ -326,7 +326,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             (Some(tx), body)
         } else {
             // Consume the empty body's End now.
-            let _ = self.conn.next_event();
+            self.conn.end_empty_body();
             (None, Body::empty())
         };
         let mut request = Request::new(body);
