@@ -290,7 +290,11 @@ fn parse_request_line(
 ) -> Result<(Method, Uri, Version), ProtocolError> {
     // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
     let line = &head[..line_end];
-    let sp1 = memchr::memchr(b' ', line).ok_or(ErrorKind::BadRequestLine)?;
+    // A method is a few bytes: a plain scan beats memchr's setup.
+    let sp1 = line
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(ErrorKind::BadRequestLine)?;
     let method = &line[..sp1];
     let rest = &line[sp1 + 1..];
     let sp2 = memchr::memchr(b' ', rest).ok_or(ErrorKind::BadRequestLine)?;
