@@ -325,7 +325,7 @@ impl ChunkedDecoder {
             if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
                 return Err(ErrorKind::ObsFold.into());
             }
-            let (name, value) = parse_field_line(&line)?;
+            let (name, value) = parse_field_line(&line, 0..line.len())?;
             self.trailers.append(name, value);
         }
     }

@@ -23,10 +23,14 @@ use http::{Method, Version};
 
 use super::chunked::{ChunkedDecoder, Decoded};
 use super::error::{ErrorKind, ProtocolError};
-use super::framing::{RequestBody, request_body, request_keeps_alive};
+use super::framing::{RequestBody, keeps_alive, request_body, request_keeps_alive};
 use super::head::{HeadParser, ParseStatus, RequestHead};
 use super::limits::Limits;
 use super::serialize::{self, BodyEncoder, RequestContext, ResponseHead};
+
+/// Largest header map (in fields it has room for) that
+/// [`Connection::recycle_headers`] keeps.
+const RECYCLED_HEADERS_MAX: usize = 48;
 
 /// What the peer sent, one piece at a time.
 #[derive(Debug)]
@@ -98,6 +102,9 @@ pub struct Connection {
     expects_continue: bool,
     /// Body bytes of the current response handed to `begin_data`.
     body_bytes_sent: u64,
+    /// An empty header map whose allocation the next request head reuses
+    /// (see [`recycle_headers`](Self::recycle_headers)).
+    spare_headers: HeaderMap,
 }
 
 impl Connection {
@@ -118,6 +125,7 @@ impl Connection {
             },
             expects_continue: false,
             body_bytes_sent: 0,
+            spare_headers: HeaderMap::new(),
         }
     }
 
@@ -147,10 +155,24 @@ impl Connection {
     }
 
     /// Releases the receive buffer's memory when it holds nothing, so an
-    /// idle keep-alive connection costs little.
+    /// idle keep-alive connection costs little (and the spare header map's,
+    /// see [`recycle_headers`](Self::recycle_headers)).
     pub fn release_idle_buffer(&mut self) {
         if self.buf.is_empty() {
             self.buf = BytesMut::new();
+        }
+        self.spare_headers = HeaderMap::new();
+    }
+
+    /// Keeps a header map that is done with (a sent response's) for the
+    /// next request head to fill: pipelined requests then cost no header
+    /// map allocations. A map with room for more than 48 fields is dropped
+    /// instead, so a connection never holds much.
+    pub fn recycle_headers(&mut self, mut headers: HeaderMap) {
+        let capacity = headers.capacity();
+        if capacity > self.spare_headers.capacity() && capacity <= RECYCLED_HEADERS_MAX {
+            headers.clear();
+            self.spare_headers = headers;
         }
     }
 
@@ -204,7 +226,10 @@ impl Connection {
     }
 
     fn read_head(&mut self) -> Result<Event, ProtocolError> {
-        let head = match self.parser.parse(&mut self.buf)? {
+        let head = match self
+            .parser
+            .parse_reusing(&mut self.buf, &mut self.spare_headers)?
+        {
             ParseStatus::Complete(head) => head,
             ParseStatus::Partial if self.eof && self.buf.is_empty() => {
                 self.read = ReadState::Closed;
@@ -217,11 +242,23 @@ impl Connection {
             version: head.version,
             is_head: head.method == Method::HEAD,
         };
-        self.peer_closes = !request_keeps_alive(head.version, &head.headers);
+        // Fields the head does not carry are not looked up.
+        let fields = self.parser.framing_fields();
+        self.peer_closes = !if fields.connection {
+            request_keeps_alive(head.version, &head.headers)
+        } else {
+            keeps_alive(head.version, [])
+        };
         self.keep_alive &= !self.peer_closes;
-        let body = request_body(head.version, &head.headers)?;
+        let body = if fields.length {
+            request_body(head.version, &head.headers)?
+        } else {
+            // RFC 9112 §6.3 step 7: neither Transfer-Encoding nor
+            // Content-Length: the request has no body.
+            RequestBody::Empty
+        };
         self.expects_continue = false;
-        if let Some(expect) = head.headers.get(EXPECT) {
+        if let Some(expect) = fields.expect.then(|| head.headers.get(EXPECT)).flatten() {
             // RFC 9110 §10.1.1: the only expectation defined is
             // 100-continue; a server MAY answer any other with 417.
             if !expect.as_bytes().eq_ignore_ascii_case(b"100-continue") {
@@ -259,6 +296,15 @@ impl Connection {
             self.read,
             ReadState::Body(BodyDecoder::Chunked(_)) | ReadState::Body(BodyDecoder::Length(1..))
         )
+    }
+
+    /// Ends the current request when its body is empty: what
+    /// [`next_event`](Self::next_event) would report as an `End` without
+    /// trailers, without building the event. Does nothing otherwise.
+    pub fn end_empty_body(&mut self) {
+        if matches!(self.read, ReadState::Body(BodyDecoder::Length(0))) {
+            self.read = ReadState::Done;
+        }
     }
 
     /// Bytes of the current request's Content-Length body not yet read
@@ -484,6 +530,50 @@ mod tests {
         respond(&mut c, b"a");
         assert!(c.start_next_cycle());
         assert_eq!(drain(&mut c), ["head GET /b", "end", "paused"]);
+    }
+
+    #[test]
+    fn a_recycled_header_map_carries_nothing_into_the_next_request() {
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: y\r\n\r\n");
+        assert!(matches!(c.next_event(), Ok(Event::Head(_))));
+        assert!(matches!(c.next_event(), Ok(Event::End(_))));
+        respond(&mut c, b"a");
+        let mut sent = HeaderMap::with_capacity(8);
+        sent.insert("x-stale", http::HeaderValue::from_static("1"));
+        let capacity = sent.capacity();
+        c.recycle_headers(sent);
+        assert!(c.start_next_cycle());
+        let Ok(Event::Head(head)) = c.next_event() else {
+            panic!("no second head");
+        };
+        assert_eq!(head.headers.len(), 1);
+        assert_eq!(head.headers["host"], "y");
+        assert_eq!(head.headers.capacity(), capacity, "the map was not reused");
+        // Too large a map is not kept; an idle connection keeps none.
+        let mut big = HeaderMap::with_capacity(RECYCLED_HEADERS_MAX + 1);
+        big.insert("x-big", http::HeaderValue::from_static("1"));
+        c.recycle_headers(big);
+        assert_eq!(c.spare_headers.capacity(), 0);
+        c.recycle_headers(HeaderMap::with_capacity(8));
+        c.release_idle_buffer();
+        assert_eq!(c.spare_headers.capacity(), 0);
+    }
+
+    #[test]
+    fn end_empty_body_ends_only_an_empty_body() {
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert!(matches!(c.next_event(), Ok(Event::Head(_))));
+        c.end_empty_body();
+        assert!(c.is_request_done());
+        assert!(matches!(c.next_event(), Ok(Event::Paused)));
+
+        let mut c = Connection::new(Limits::default());
+        c.receive(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+        assert!(matches!(c.next_event(), Ok(Event::Head(_))));
+        c.end_empty_body();
+        assert!(matches!(c.next_event(), Ok(Event::Data(d)) if d == "hi"));
     }
 
     #[test]

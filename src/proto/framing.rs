@@ -146,9 +146,18 @@ fn parse_digits(s: &[u8]) -> Option<u64> {
 /// `close` in Connection ends it; HTTP/1.1 persists by default; HTTP/1.0
 /// persists only with `keep-alive`.
 pub(crate) fn request_keeps_alive(version: Version, headers: &HeaderMap) -> bool {
+    keeps_alive(version, headers.get_all(CONNECTION))
+}
+
+/// [`request_keeps_alive`] given the Connection field's lines (none when
+/// the request has no Connection field).
+pub(crate) fn keeps_alive<'a>(
+    version: Version,
+    connection: impl IntoIterator<Item = &'a HeaderValue>,
+) -> bool {
     let mut close = false;
     let mut keep_alive = false;
-    for value in headers.get_all(CONNECTION) {
+    for value in connection {
         for option in value.as_bytes().split(|&b| b == b',') {
             let option = trim_ows(option);
             close |= option.eq_ignore_ascii_case(b"close");

@@ -18,7 +18,7 @@
 //!    for HTTP/1.0, and well-formed.
 
 use bytes::{Bytes, BytesMut};
-use http::header::{HOST, HeaderMap};
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, HeaderMap, TRANSFER_ENCODING};
 use http::{Method, Uri, Version};
 
 use super::error::{ErrorKind, ProtocolError};
@@ -38,6 +38,20 @@ pub struct RequestHead {
     pub version: Version,
     /// The header fields, in order, names lowercased.
     pub headers: HeaderMap,
+}
+
+/// Which of the fields that decide framing and persistence a head carries,
+/// noted while its field lines are parsed, so that the connection looks up
+/// only the ones present (a lookup hashes the name; most requests carry
+/// none of them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FramingFields {
+    /// `Connection` (RFC 9112 §9.3).
+    pub(crate) connection: bool,
+    /// `Transfer-Encoding` or `Content-Length` (RFC 9112 §6.3).
+    pub(crate) length: bool,
+    /// `Expect` (RFC 9110 §10.1.1).
+    pub(crate) expect: bool,
 }
 
 /// The result of looking for a head.
@@ -63,6 +77,8 @@ pub struct HeadParser {
     request_line_end: Option<usize>,
     /// Field lines seen so far.
     lines: usize,
+    /// The framing fields of the last complete head.
+    fields: FramingFields,
 }
 
 impl HeadParser {
@@ -74,6 +90,7 @@ impl HeadParser {
             line_start: 0,
             request_line_end: None,
             lines: 0,
+            fields: FramingFields::default(),
         }
     }
 
@@ -87,6 +104,16 @@ impl HeadParser {
 
     /// Looks for a complete head at the front of `buf`.
     pub fn parse(&mut self, buf: &mut BytesMut) -> Result<ParseStatus, ProtocolError> {
+        self.parse_reusing(buf, &mut HeaderMap::new())
+    }
+
+    /// [`parse`](Self::parse), filling `spare` (emptied, its allocation
+    /// kept) with the head's fields when it has room for them.
+    pub(crate) fn parse_reusing(
+        &mut self,
+        buf: &mut BytesMut,
+        spare: &mut HeaderMap,
+    ) -> Result<ParseStatus, ProtocolError> {
         // Step 1. RFC 9112 §2.2: a server SHOULD ignore at least one empty
         // line received before the request-line. We ignore any number; they
         // are consumed, so they cost no memory.
@@ -116,8 +143,25 @@ impl HeadParser {
         };
         let head = buf.split_to(end).freeze();
         let request_line_end = self.request_line_end.unwrap_or(0);
+        let lines = self.lines;
         self.reset();
-        parse_complete(&head, request_line_end, &self.limits).map(ParseStatus::Complete)
+        let headers = if spare.capacity() >= lines {
+            debug_assert!(spare.is_empty());
+            std::mem::take(spare)
+        } else {
+            // Sized for the field lines counted while finding the head's
+            // end: no regrowth while filling, and no more memory than the
+            // head needs.
+            HeaderMap::with_capacity(lines)
+        };
+        let (head, fields) = parse_complete(&head, request_line_end, headers, &self.limits)?;
+        self.fields = fields;
+        Ok(ParseStatus::Complete(head))
+    }
+
+    /// Which framing fields the last complete head carried.
+    pub(crate) fn framing_fields(&self) -> FramingFields {
+        self.fields
     }
 
     /// Scans new bytes for line ends; returns the head length (through the
@@ -182,11 +226,13 @@ impl HeadParser {
 fn parse_complete(
     head: &Bytes,
     line_end: usize,
+    mut headers: HeaderMap,
     limits: &Limits,
-) -> Result<RequestHead, ProtocolError> {
+) -> Result<(RequestHead, FramingFields), ProtocolError> {
     let (method, uri, version) = parse_request_line(head, line_end, limits)?;
-    let mut headers = HeaderMap::with_capacity(12);
+    let mut fields = FramingFields::default();
     let mut hosts = 0usize;
+    let mut host_valid = false;
     let mut start = line_end + 2;
     // The head ends with the empty line's CRLF; every field line before it
     // ends with CRLF too (find_end checked every LF).
@@ -204,9 +250,16 @@ fn parse_complete(
         if matches!(head[start], b' ' | b'\t') {
             return Err(ErrorKind::ObsFold.into());
         }
-        let (name, value) = parse_field_line(&head.slice(start..end))?;
+        let (name, value) = parse_field_line(head, start..end)?;
         if name == HOST {
             hosts += 1;
+            host_valid = is_valid_host(value.as_bytes());
+        } else if name == CONNECTION {
+            fields.connection = true;
+        } else if name == TRANSFER_ENCODING || name == CONTENT_LENGTH {
+            fields.length = true;
+        } else if name == EXPECT {
+            fields.expect = true;
         }
         headers.append(name, value);
         start = lf + 1;
@@ -217,20 +270,17 @@ fn parse_complete(
     match hosts {
         0 if version == Version::HTTP_11 => return Err(ErrorKind::MissingHost.into()),
         0 => {}
-        1 => {
-            let host = headers.get(HOST).map(|v| v.as_bytes()).unwrap_or_default();
-            if !is_valid_host(host) {
-                return Err(ErrorKind::BadHost.into());
-            }
-        }
+        1 if !host_valid => return Err(ErrorKind::BadHost.into()),
+        1 => {}
         _ => return Err(ErrorKind::DuplicateHost.into()),
     }
-    Ok(RequestHead {
+    let head = RequestHead {
         method,
         uri,
         version,
         headers,
-    })
+    };
+    Ok((head, fields))
 }
 
 fn parse_request_line(
@@ -240,7 +290,11 @@ fn parse_request_line(
 ) -> Result<(Method, Uri, Version), ProtocolError> {
     // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
     let line = &head[..line_end];
-    let sp1 = memchr::memchr(b' ', line).ok_or(ErrorKind::BadRequestLine)?;
+    // A method is a few bytes: a plain scan beats memchr's setup.
+    let sp1 = line
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(ErrorKind::BadRequestLine)?;
     let method = &line[..sp1];
     let rest = &line[sp1 + 1..];
     let sp2 = memchr::memchr(b' ', rest).ok_or(ErrorKind::BadRequestLine)?;

@@ -9,7 +9,7 @@
 use std::io::Write;
 
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, HeaderMap, SERVER, TRANSFER_ENCODING};
-use http::{StatusCode, Version};
+use http::{HeaderValue, StatusCode, Version};
 
 /// How long the response body will be, as the handler's body reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,8 +79,19 @@ pub(crate) fn write_head(
             }
         }
     };
-    if header_has_token(head.headers, b"close") {
-        keep_alive = false;
+    // One pass over the handler's fields instead of a hashed lookup per
+    // name: a response carries a handful of fields.
+    let (mut has_date, mut has_server, mut has_length) = (false, false, false);
+    for (name, value) in head.headers {
+        if name == DATE {
+            has_date = true;
+        } else if name == SERVER {
+            has_server = true;
+        } else if name == CONTENT_LENGTH {
+            has_length = true;
+        } else if name == CONNECTION && has_token(value, b"close") {
+            keep_alive = false;
+        }
     }
 
     out.extend_from_slice(b"HTTP/1.1 ");
@@ -88,20 +99,18 @@ pub(crate) fn write_head(
     out.push(b' ');
     out.extend_from_slice(status.canonical_reason().unwrap_or("Unknown").as_bytes());
     out.extend_from_slice(b"\r\n");
-    if !head.headers.contains_key(DATE) {
+    if !has_date {
         out.extend_from_slice(b"Date: ");
         out.extend_from_slice(date);
         out.extend_from_slice(b"\r\n");
     }
-    if !head.headers.contains_key(SERVER) {
+    if !has_server {
         out.extend_from_slice(b"Server: berth\r\n");
     }
     // A handler answering HEAD may state the length GET would have without
     // producing the body; keep its Content-Length then.
-    let keep_handler_length = request.is_head
-        && !no_body_status
-        && head.body == BodyLength::Known(0)
-        && head.headers.contains_key(CONTENT_LENGTH);
+    let keep_handler_length =
+        request.is_head && !no_body_status && head.body == BodyLength::Known(0) && has_length;
     for (name, value) in head.headers {
         if name == CONNECTION || name == TRANSFER_ENCODING {
             continue;
@@ -152,18 +161,17 @@ pub fn write_chunk_header(len: usize, out: &mut Vec<u8>) {
     let _ = write!(out, "{len:X}\r\n");
 }
 
-fn header_has_token(headers: &HeaderMap, token: &[u8]) -> bool {
-    headers.get_all(CONNECTION).iter().any(|v| {
-        v.as_bytes()
-            .split(|&b| b == b',')
-            .any(|t| super::syntax::trim_ows(t).eq_ignore_ascii_case(token))
-    })
+/// True when the list-valued field line `value` has the element `token`.
+fn has_token(value: &HeaderValue, token: &[u8]) -> bool {
+    value
+        .as_bytes()
+        .split(|&b| b == b',')
+        .any(|t| super::syntax::trim_ows(t).eq_ignore_ascii_case(token))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
 
     const DATE_VALUE: &[u8] = b"Sun, 06 Nov 1994 08:49:37 GMT";
 

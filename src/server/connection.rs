@@ -58,9 +58,13 @@ const SENDFILE_MIN: u64 = 64 * 1024;
 /// Most bytes handed to one `sendfile` call.
 const SENDFILE_CHUNK: u64 = 1 << 20;
 
-/// Write-buffer room reserved for a response head (typically 150-400
-/// bytes) when the buffer was released while idle.
-const HEAD_RESERVE: usize = 1024;
+/// Write-buffer room for what a response head holds besides the handler's
+/// fields (status line, Date, Server, Content-Length or
+/// Transfer-Encoding, Connection, the empty line), with room to spare.
+const HEAD_FIXED: usize = 160;
+/// Write-buffer room reserved at once when more requests are buffered
+/// behind this one (pipelining): their responses are batched into it.
+const BATCH_RESERVE: usize = 4096;
 /// Write-buffer size at which encoded responses are flushed.
 const FLUSH_AT: usize = 64 * 1024;
 /// Largest in-memory body copied into the write buffer (larger ones are
@@ -449,18 +453,25 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             (Some(tx), body)
         } else {
             // Consume the empty body's End now.
-            let _ = self.conn.next_event();
+            self.conn.end_empty_body();
             (None, Body::empty())
         };
         let mut request = Request::new(body);
         *request.method_mut() = head.method;
-        *request.uri_mut() = head.uri;
+        // The defaults replaced here own no memory: forgetting them skips
+        // their drop code.
+        std::mem::forget(std::mem::replace(request.uri_mut(), head.uri));
         *request.version_mut() = head.version;
-        *request.headers_mut() = head.headers;
+        std::mem::forget(std::mem::replace(request.headers_mut(), head.headers));
         request.extensions_mut().insert(PeerAddr(self.peer));
 
         let (response, mut feed) = match sender {
-            None => (self.call(request).await, None),
+            None => {
+                // Not through an `async fn`: its future would be one more
+                // place the request is moved into.
+                let future = self.start_handler(request);
+                (self.settle(future.await), None)
+            }
             Some(tx) => Box::pin(self.call_with_body(request, tx)).await?,
         };
         // The request body keeps flowing only if the handler put it into
@@ -481,7 +492,16 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             self.conn.close_after_response();
         }
         let status = response.status();
-        self.write_response(response, feed).await?;
+        // Step 3. Most bodies are encoded without awaiting anything; only
+        // the others go through an async writer (a future the response
+        // would be moved into).
+        match self.encode_response(response)? {
+            Some(body) => self.write_body(body, feed).await?,
+            None => drop(feed),
+        }
+        if self.conn.send_end(&mut self.out).is_err() {
+            return Box::pin(self.body_too_short()).await;
+        }
         self.log_access(status);
         if !self.conn.is_request_done() {
             Box::pin(self.drain_body()).await?;
@@ -489,13 +509,9 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         Ok(())
     }
 
-    async fn call(&self, request: Request) -> Response {
-        let future = self.start_handler(request);
-        self.settle(future.await)
-    }
-
     /// Starts the handler; a panic while it builds its future, or while the
     /// future runs, comes out of the returned future as `Err`.
+    #[inline(always)]
     fn start_handler(&self, request: Request) -> CatchUnwind<dyn Future<Output = Response> + Send> {
         let future = match catch_unwind(AssertUnwindSafe(|| self.handler.call(request))) {
             Ok(future) => future,
@@ -504,18 +520,25 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         CatchUnwind::new(future)
     }
 
+    /// The handler's response, or a 500 if it panicked. Inlined (as
+    /// `start_handler` is): the response is then built where it is used,
+    /// not moved out of a call.
+    #[inline(always)]
     fn settle(&self, result: Result<Response, Box<dyn std::any::Any + Send>>) -> Response {
         match result {
             Ok(response) => response,
-            Err(payload) => {
-                tracing::error!(peer = %self.peer, "handler panicked: {}", message(&*payload));
-                let mut response = crate::response::status(StatusCode::INTERNAL_SERVER_ERROR);
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                response
-            }
+            Err(payload) => self.panicked(&*payload),
         }
+    }
+
+    #[cold]
+    fn panicked(&self, payload: &(dyn std::any::Any + Send)) -> Response {
+        tracing::error!(peer = %self.peer, "handler panicked: {}", message(payload));
+        let mut response = crate::response::status(StatusCode::INTERNAL_SERVER_ERROR);
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
     }
 
     /// Runs the handler while feeding it the request body on demand.
@@ -570,11 +593,11 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     }
 
     /// Step 3: head and body into the write buffer, flushing as needed.
-    async fn write_response(
-        &mut self,
-        response: Response,
-        feed: Option<BodyFeed>,
-    ) -> Result<(), Stop> {
+    /// Step 3, the part that needs no waiting: the head, and an empty or
+    /// small in-memory body, into the write buffer. Returns the body when it
+    /// is left for [`write_body`](Self::write_body).
+    #[inline(always)]
+    fn encode_response(&mut self, response: Response) -> Result<Option<Body>, Stop> {
         let (mut parts, body) = response.into_parts();
         if parts.status.is_informational() {
             // Interim responses are the driver's business (100 Continue);
@@ -596,29 +619,57 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         };
         if self.out.capacity() == 0 {
             // Released while idle: one allocation for the head and a small
-            // body (copied in), not a series of regrowths.
+            // body (copied in), not a series of regrowths. Sized to fit
+            // when this response goes out alone, so that a small one stays
+            // within the allocator's fast size classes (glibc's thread
+            // cache ends at 1 KiB); with more requests buffered, sized for
+            // a batch of responses.
             let small_body = body.size_hint().filter(|&n| n <= COPY_BODY_MAX as u64);
-            self.out
-                .reserve(HEAD_RESERVE + small_body.unwrap_or(0) as usize);
+            let fields: usize = parts
+                .headers
+                .iter()
+                .map(|(name, value)| name.as_str().len() + value.len() + 4)
+                .sum();
+            let mut room = HEAD_FIXED + fields + small_body.unwrap_or(0) as usize;
+            if self.conn.has_buffered_data() {
+                room = room.max(BATCH_RESERVE);
+            }
+            self.out.reserve(room);
         }
         let (conn, out) = (&mut self.conn, &mut self.out);
         with_date(|date| conn.send_head(&head, date, out));
-        if self.conn.body_allowed() {
-            match body.kind {
-                Kind::Empty => {}
-                Kind::Full(bytes) => self.write_full(bytes).await?,
-                Kind::File(range) => self.write_file(range).await?,
-                Kind::Stream(..) | Kind::Incoming(_) => {
-                    Box::pin(self.write_stream(body, feed)).await?
-                }
+        // Its allocation serves the next request's head.
+        self.conn.recycle_headers(parts.headers);
+        if !self.conn.body_allowed() {
+            return Ok(None);
+        }
+        match body.kind {
+            Kind::Empty => Ok(None),
+            Kind::Full(bytes) if bytes.len() <= COPY_BODY_MAX => {
+                self.send_data(&bytes)?;
+                Ok(None)
             }
+            _ => Ok(Some(body)),
         }
-        if self.conn.send_end(&mut self.out).is_err() {
-            tracing::error!("response body shorter than its length; closing");
-            self.flush().await?;
-            return Err(Stop::Done);
+    }
+
+    /// Step 3 for the bodies [`encode_response`](Self::encode_response)
+    /// leaves: large buffers, files and streams, flushed as they go.
+    async fn write_body(&mut self, body: Body, feed: Option<BodyFeed>) -> Result<(), Stop> {
+        match body.kind {
+            Kind::Empty => Ok(()),
+            Kind::Full(bytes) => self.write_full(bytes).await,
+            Kind::File(range) => self.write_file(range).await,
+            Kind::Stream(..) | Kind::Incoming(_) => Box::pin(self.write_stream(body, feed)).await,
         }
-        Ok(())
+    }
+
+    /// The response body ended short of its Content-Length: the message
+    /// cannot be completed, so the connection closes.
+    async fn body_too_short(&mut self) -> Result<(), Stop> {
+        tracing::error!("response body shorter than its length; closing");
+        self.flush().await?;
+        Err(Stop::Done)
     }
 
     async fn write_full(&mut self, bytes: Bytes) -> Result<(), Stop> {

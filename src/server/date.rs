@@ -2,35 +2,48 @@
 //! once a second per thread (hyper `common/date.rs`).
 
 use std::cell::RefCell;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Length of an IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`.
 const DATE_LEN: usize = 29;
 
 struct Cached {
-    second: u64,
+    /// The second `value` names: `[start, start + 1s)`. Checking that the
+    /// clock is still inside it is two comparisons, cheaper than turning
+    /// every reading into seconds since the epoch.
+    start: SystemTime,
     value: [u8; DATE_LEN],
 }
 
 thread_local! {
-    static CACHE: RefCell<Cached> = const { RefCell::new(Cached { second: u64::MAX, value: [b' '; DATE_LEN] }) };
+    static CACHE: RefCell<Cached> = const {
+        RefCell::new(Cached { start: UNIX_EPOCH, value: [b' '; DATE_LEN] })
+    };
 }
 
 /// Calls `f` with the current date as an IMF-fixdate.
 pub(crate) fn with_date<R>(f: impl FnOnce(&[u8]) -> R) -> R {
+    const SECOND: Duration = Duration::from_secs(1);
     let now = SystemTime::now();
-    let second = now
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if cache.second != second {
+        // Outside the cached second, either way (the clock may be set
+        // back), or never filled: format again.
+        let stale = now < cache.start
+            || cache.start.checked_add(SECOND).is_none_or(|end| now >= end)
+            || cache.start == UNIX_EPOCH;
+        if stale {
+            let second = now
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
             let formatted = httpdate::fmt_http_date(now);
             if formatted.len() == DATE_LEN {
                 cache.value.copy_from_slice(formatted.as_bytes());
             }
-            cache.second = second;
+            cache.start = UNIX_EPOCH
+                .checked_add(Duration::from_secs(second))
+                .unwrap_or(UNIX_EPOCH);
         }
         f(&cache.value)
     })
@@ -44,5 +57,12 @@ mod tests {
         assert_eq!(date.len(), 29);
         assert!(date.ends_with(" GMT"));
         assert!(httpdate::parse_http_date(&date).is_ok());
+        // The cached value names the current second.
+        let now = std::time::SystemTime::now();
+        let parsed = httpdate::parse_http_date(&date).unwrap();
+        let again = super::with_date(|d| String::from_utf8(d.to_vec()).unwrap());
+        let parsed_again = httpdate::parse_http_date(&again).unwrap();
+        assert!(parsed <= now && parsed_again >= parsed);
+        assert!(now.duration_since(parsed).unwrap() < std::time::Duration::from_secs(2));
     }
 }
