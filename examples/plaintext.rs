@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if per_core {
         let listen = berth::ListenOptions::reuse_port(true);
         let servers = (0..workers)
-            .map(|_| Server::try_bind_with([addr], listen))
+            .map(|_| Server::try_bind_with([addr], listen).map(|s| s.config(config())))
             .collect::<Result<Vec<_>, _>>()?;
         println!("plaintext: listening on http://{addr} ({workers} runtimes)");
         let threads: Vec<_> = servers
@@ -81,11 +81,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let runtime = builder.enable_all().build()?;
     runtime.block_on(async move {
-        let server = Server::try_bind(addr)?;
+        let server = Server::try_bind(addr)?.config(config());
         println!("plaintext: listening on http://{addr}");
         server.serve(app).await
     })?;
     Ok(())
+}
+
+/// As the binary configures it: no handler here reads the client's
+/// address, so requests do not carry it.
+fn config() -> berth::ServerConfig {
+    berth::ServerConfig {
+        peer_addr: false,
+        ..berth::ServerConfig::default()
+    }
 }
 
 fn plaintext() -> Response {

@@ -1038,3 +1038,26 @@ fn a_tls_server_speaks_tls_on_its_unix_socket_too() {
     let mut c = Client::new(rustls::StreamOwned::new(conn, unix));
     assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
 }
+
+// ---- the PeerAddr extension switch ----
+
+#[test]
+fn requests_carry_the_peer_address_unless_the_config_turns_it_off() {
+    for (on, want_some) in [(true, true), (false, false)] {
+        let config = ServerConfig {
+            peer_addr: on,
+            ..ServerConfig::default()
+        };
+        let server =
+            serve_in_background(Server::try_bind(loopback()).unwrap().config(config), whoami);
+        let mut c = Client::connect(server.addr());
+        let local = c.stream.local_addr().unwrap().to_string();
+        let body = c.request(get("/")).body_str().to_owned();
+        if want_some {
+            assert_eq!(body, local, "peer_addr on");
+        } else {
+            assert_eq!(body, "none", "peer_addr off");
+        }
+        server.shutdown();
+    }
+}

@@ -160,7 +160,8 @@ pub trait RequestExt: sealed::Sealed {
     fn path_decoded(&self) -> Result<Cow<'_, str>, Rejection>;
 
     /// The client's address, when the server recorded it (a [`PeerAddr`]
-    /// extension; absent on requests built by hand).
+    /// extension; absent on requests built by hand, and when
+    /// [`ServerConfig::peer_addr`](crate::ServerConfig::peer_addr) is off).
     fn peer_addr(&self) -> Option<SocketAddr>;
 
     /// The first value of header `name` (names are case-insensitive), or

@@ -77,6 +77,13 @@ pub struct ServerConfig {
     /// `epoll_ctl` calls and a task, which busy connections never pay.
     /// `None` keeps every connection on its own task. Default 10 ms.
     pub park_idle_after: Option<Duration>,
+    /// Whether each request carries the client's address as a
+    /// [`PeerAddr`](crate::PeerAddr) extension (read with
+    /// [`RequestExt::peer_addr`](crate::RequestExt::peer_addr)). Building a
+    /// request's extension map costs three allocations; a server whose
+    /// handlers never ask for the address can turn it off. The access log
+    /// and metrics see the address either way. Default `true`.
+    pub peer_addr: bool,
 }
 
 impl Default for ServerConfig {
@@ -91,6 +98,7 @@ impl Default for ServerConfig {
             access_log: None,
             metrics: None,
             park_idle_after: Some(Duration::from_millis(10)),
+            peer_addr: true,
         }
     }
 }

@@ -463,7 +463,9 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         std::mem::forget(std::mem::replace(request.uri_mut(), head.uri));
         *request.version_mut() = head.version;
         std::mem::forget(std::mem::replace(request.headers_mut(), head.headers));
-        request.extensions_mut().insert(PeerAddr(self.peer));
+        if self.config.peer_addr {
+            request.extensions_mut().insert(PeerAddr(self.peer));
+        }
 
         let (response, mut feed) = match sender {
             None => {

@@ -545,6 +545,9 @@ impl Config {
             max_connections: args.max_connections,
             max_body_bytes: args.max_body_bytes,
             access_log: (!args.quiet).then(|| access_log::stdout_log(args.log, trusted)),
+            // No handler of the binary reads the address from the request
+            // (the access log gets it from the connection).
+            peer_addr: false,
             ..defaults
         };
         for (name, d) in [
