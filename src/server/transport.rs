@@ -93,7 +93,11 @@ impl Transport for TcpStream {
 
     fn read_now(&mut self, conn: &mut Connection) -> Option<io::Result<usize>> {
         let buf = conn.read_buf_mut();
-        reserve(buf);
+        if buf.capacity() - buf.len() < FIRST_READ {
+            // Most first requests fit: a connection that sends one small
+            // request and idles (most do) never holds a full-size buffer.
+            buf.reserve(FIRST_READ);
+        }
         let start = buf.len();
         // Zeroed rather than uninitialized (no unsafe), so only as much as
         // a typical request head needs; the rest of a larger one is read
