@@ -212,7 +212,8 @@ pub(crate) async fn serve_connection<H: Handler, S: Transport>(
         idle_timer: Box::pin(tokio::time::sleep_until(Instant::now())),
         first_wait: true,
         wrote: start.served > 0,
-        nodelay: false,
+        // Two responses mean two writes: set by the second at the latest.
+        nodelay: start.served >= 2,
     };
     let result = driver.run().await;
     driver.report_bytes();
@@ -769,8 +770,12 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         {
             return Ok(());
         }
-        self.flush_more().await?;
+        // Head and file leave in several writes: no Nagle from the start.
+        // (Set between the MSG_MORE head and the file instead, it cut
+        // static-1m throughput to a third: 8,300 -> 2,400 req/s.)
+        self.wrote = true;
         self.before_write();
+        self.flush_more().await?;
         let Some(stream) = self.stream.plain_tcp() else {
             return Err(Stop::Done);
         };
