@@ -469,7 +469,10 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         let mut request = Request::new(body);
         *request.method_mut() = head.method;
         // The defaults replaced here own no memory: forgetting them skips
-        // their drop code.
+        // their drop code. (Checked in debug builds, so a future `http`
+        // that allocates there fails the tests instead of leaking.)
+        debug_assert_eq!(request.headers().capacity(), 0);
+        debug_assert_eq!(request.uri(), "/");
         std::mem::forget(std::mem::replace(request.uri_mut(), head.uri));
         *request.version_mut() = head.version;
         std::mem::forget(std::mem::replace(request.headers_mut(), head.headers));
