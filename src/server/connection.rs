@@ -233,11 +233,13 @@ pub(crate) async fn serve_connection<H: Handler, S: Transport>(
 }
 
 impl<H: Handler, S: Transport> Driver<H, S> {
-    /// Idle and active phases alternate. Idle (nothing buffered, no request
-    /// in progress) is a small future; the active phase's state machine
-    /// (handler call, bodies, response writing) is boxed for as long as it
-    /// runs, so 10,000 idle keep-alive connections do not each hold its
-    /// largest state.
+    /// Idle and active phases alternate. The active phase is awaited inline
+    /// (no allocation per keep-alive cycle), so the task is as large as its
+    /// largest state, about 3 KiB; that costs idle memory only until the
+    /// connection parks (the park delay), and for connections that never
+    /// park (TLS, Unix sockets, `park_idle_after: None`). When it was boxed
+    /// instead, keep-alive requests cost 780 instructions and one
+    /// allocation more.
     ///
     /// `Some(deadline)`: idle past the park delay, to be parked until then.
     async fn run(&mut self) -> Result<Option<Instant>, Stop> {
@@ -247,7 +249,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 Wait::Close => return Ok(None),
                 Wait::Park(deadline) => return Ok(Some(deadline)),
             }
-            match Box::pin(self.serve_active()).await? {
+            match self.serve_active().await? {
                 Active::Idle => {}
                 Active::Closed => return Ok(None),
             }
@@ -1217,8 +1219,8 @@ async fn feed_body<S: Transport>(
 mod tests {
     use super::*;
 
-    /// Every idle connection holds this future; keep it small (see the
-    /// Box::pin note at the top).
+    /// Every connection not (yet) parked holds this future; keep it small
+    /// (see the Box::pin note at the top and `Driver::run`).
     #[tokio::test]
     async fn connection_future_stays_small() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
