@@ -227,7 +227,11 @@ async fn start<H: Handler>(
                     _permit: permit,
                     _open: open,
                 };
-                serve_plain(stream, peer, held, Start::NEW, shared, stop).await;
+                let start = Start {
+                    park_after: parking(&shared),
+                    ..Start::NEW
+                };
+                serve_plain(stream, peer, held, start, shared, stop).await;
                 return;
             }
             // TLS writes records of its own (the handshake, then each
@@ -252,9 +256,6 @@ pub(crate) async fn serve_plain<H: Handler>(
     shared: Arc<Shared<H>>,
     stop: watch::Receiver<bool>,
 ) {
-    if shared.parker.is_some() {
-        start.park_after = shared.config.park_idle_after;
-    }
     loop {
         let (handler, config) = (shared.handler.clone(), shared.config.clone());
         let ended = serve_connection(stream, peer, handler, config, stop.clone(), start).await;
@@ -279,12 +280,23 @@ pub(crate) async fn serve_plain<H: Handler>(
         let Err((back, idle)) = parker.park(idle_stream, idle) else {
             return;
         };
+        start = resumed(&idle, None);
         (stream, held) = (back, idle.held);
-        start = Start {
-            served: idle.served,
-            deadline: Some(idle.deadline),
-            park_after: None,
-        };
+    }
+}
+
+/// How long an idle connection waits before it parks (`None`: never).
+fn parking<H>(shared: &Shared<H>) -> Option<Duration> {
+    shared.parker.as_ref().and(shared.config.park_idle_after)
+}
+
+/// Where a connection that was idle starts again: its count and deadline
+/// kept.
+fn resumed(idle: &Idle, park_after: Option<Duration>) -> Start {
+    Start {
+        served: idle.served,
+        deadline: Some(idle.deadline),
+        park_after,
     }
 }
 
@@ -295,11 +307,7 @@ pub(crate) fn resume<H: Handler>(
     shared: &Arc<Shared<H>>,
     stop: &watch::Receiver<bool>,
 ) {
-    let start = Start {
-        served: idle.served,
-        deadline: Some(idle.deadline),
-        park_after: None,
-    };
+    let start = resumed(&idle, parking(shared));
     let (shared, stop) = (shared.clone(), stop.clone());
     tokio::spawn(serve_plain(
         stream, idle.peer, idle.held, start, shared, stop,

@@ -180,10 +180,38 @@ struct Driver<H, S> {
     idle_timer: Pin<Box<Sleep>>,
     /// Nothing read yet on this task (a new or resumed connection).
     first_wait: bool,
-    /// Something was written on the connection (see `before_write`).
+    nagle: Nagle,
+}
+
+/// When to turn Nagle's algorithm off. It only delays a write while
+/// earlier data is unacknowledged, so a connection's first write never
+/// waits: like nginx, `TCP_NODELAY` is set only before a connection's
+/// second write (a keep-alive response, a body after its head), and a
+/// one-request connection saves the `setsockopt`. Only plain TCP sets it
+/// late (TLS sockets get it on accept).
+struct Nagle {
+    /// Something was written on the connection.
     wrote: bool,
-    /// `TCP_NODELAY` is set (or not needed: only plain TCP sets it late).
-    nodelay: bool,
+    /// `TCP_NODELAY` is set.
+    off: bool,
+}
+
+impl Nagle {
+    fn before_write(&mut self, tcp: Option<&tokio::net::TcpStream>) {
+        if self.wrote {
+            self.turn_off(tcp);
+        }
+        self.wrote = true;
+    }
+
+    fn turn_off(&mut self, tcp: Option<&tokio::net::TcpStream>) {
+        if !self.off {
+            self.off = true;
+            if let Some(tcp) = tcp {
+                let _ = tcp.set_nodelay(true);
+            }
+        }
+    }
 }
 
 pub(crate) async fn serve_connection<H: Handler, S: Transport>(
@@ -211,9 +239,11 @@ pub(crate) async fn serve_connection<H: Handler, S: Transport>(
         park_after: start.park_after,
         idle_timer: Box::pin(tokio::time::sleep_until(Instant::now())),
         first_wait: true,
-        wrote: start.served > 0,
-        // Two responses mean two writes: set by the second at the latest.
-        nodelay: start.served >= 2,
+        nagle: Nagle {
+            wrote: start.served > 0,
+            // Two responses mean two writes: set by the second at the latest.
+            off: start.served >= 2,
+        },
     };
     let result = driver.run().await;
     driver.report_bytes();
@@ -339,19 +369,8 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         Ok(())
     }
 
-    /// Nagle's algorithm only delays a write while earlier data is
-    /// unacknowledged, so a connection's first write never waits: like
-    /// nginx, `TCP_NODELAY` is set only before a connection's second write
-    /// (a keep-alive response, a body after its head). A one-request
-    /// connection saves the `setsockopt`.
     fn before_write(&mut self) {
-        if self.wrote && !self.nodelay {
-            self.nodelay = true;
-            if let Some(tcp) = self.stream.plain_tcp() {
-                let _ = tcp.set_nodelay(true);
-            }
-        }
-        self.wrote = true;
+        self.nagle.before_write(self.stream.plain_tcp());
     }
 
     /// Serves requests while bytes are buffered (pipelining) or a request
@@ -778,8 +797,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         // Head and file leave in several writes: no Nagle from the start.
         // (Set between the MSG_MORE head and the file instead, it cut
         // static-1m throughput to a third: 8,300 -> 2,400 req/s.)
-        self.wrote = true;
-        self.before_write();
+        self.nagle.turn_off(self.stream.plain_tcp());
         self.flush_more().await?;
         let Some(stream) = self.stream.plain_tcp() else {
             return Err(Stop::Done);
@@ -1031,13 +1049,10 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     /// partial packet for the file data that follows (as `TCP_CORK` would)
     /// instead of sending the head in a packet of its own.
     async fn flush_more(&mut self) -> io::Result<()> {
-        if self.stream.plain_tcp().is_none() {
-            return self.flush().await;
-        }
-        self.before_write();
         let Some(stream) = self.stream.plain_tcp() else {
             return self.flush().await;
         };
+        self.nagle.before_write(Some(stream));
         self.batched = 0;
         let mut sent = 0;
         let out = &self.out;
@@ -1154,7 +1169,7 @@ async fn feed_body<S: Transport>(
         // RFC 9110 §10.1.1: 100 Continue once the handler wants the body.
         conn.send_continue(out);
         // The final response follows this interim one: no Nagle delay for
-        // it (see `Driver::before_write`).
+        // it (see `Nagle`).
         if let Some(tcp) = stream.plain_tcp() {
             let _ = tcp.set_nodelay(true);
         }

@@ -312,20 +312,23 @@ pub(crate) async fn run(
 /// A connection that could not be parked, back in tokio's hands (or
 /// closed, if even that fails).
 fn back(stream: mio::net::TcpStream, idle: Idle) -> Result<(), (TcpStream, Idle)> {
-    let std: std::net::TcpStream = stream.into();
-    match TcpStream::from_std(std) {
-        Ok(stream) => Err((stream, idle)),
-        Err(e) => {
-            tracing::debug!(peer = %idle.peer, "resuming a connection: {e}");
-            Ok(())
-        }
+    match into_tokio(stream, &idle) {
+        Some(stream) => Err((stream, idle)),
+        None => Ok(()),
     }
 }
 
 fn hand_back(stream: mio::net::TcpStream, idle: Idle, resume: &impl Fn(TcpStream, Idle)) {
-    let std: std::net::TcpStream = stream.into();
-    match TcpStream::from_std(std) {
-        Ok(stream) => resume(stream, idle),
-        Err(e) => tracing::debug!(peer = %idle.peer, "resuming a parked connection: {e}"),
+    if let Some(stream) = into_tokio(stream, &idle) {
+        resume(stream, idle);
     }
+}
+
+/// Registers a socket with tokio again; `None` (the socket is dropped,
+/// closing the connection) when that fails.
+fn into_tokio(stream: mio::net::TcpStream, idle: &Idle) -> Option<TcpStream> {
+    let std: std::net::TcpStream = stream.into();
+    TcpStream::from_std(std)
+        .inspect_err(|e| tracing::debug!(peer = %idle.peer, "resuming a connection: {e}"))
+        .ok()
 }
