@@ -10,13 +10,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::Interest;
-use tokio::net::{TcpListener, TcpStream, UnixListener};
+use tokio::io::unix::AsyncFd;
+use tokio::net::{TcpStream, UnixListener};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::timeout;
 
 use super::config::ServerConfig;
 use super::connection::{Ended, Start, serve_connection};
 use super::park::{Held, Idle, Parker};
+use super::tcp::Tcp;
+use super::transport::Transport;
 use crate::proto::proxy::{ProxyParse, parse_proxy_header};
 use crate::{Error, Handler};
 
@@ -134,13 +137,20 @@ pub(crate) async fn accept_loop<H: Handler>(
     stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
     enum Accepting {
-        Tcp(TcpListener),
+        /// Accepted sockets stay out of tokio's reactor until they must
+        /// wait (see [`Tcp`]), so the listener is polled directly.
+        Tcp(AsyncFd<std::net::TcpListener>),
         Unix(UnixListener),
     }
     let accepting = match listener {
         Listener::Tcp(l) => {
             l.set_nonblocking(true)?;
-            Accepting::Tcp(TcpListener::from_std(l)?)
+            // Deprecated for a `T` whose descriptor it does not own (an
+            // I/O-safety hole); a std listener owns its descriptor, and the
+            // `AsyncFd` owns the listener.
+            #[allow(deprecated)]
+            let listener = AsyncFd::with_interest(l, Interest::READABLE)?;
+            Accepting::Tcp(listener)
         }
         Listener::Unix(l) => {
             l.set_nonblocking(true)?;
@@ -149,6 +159,7 @@ pub(crate) async fn accept_loop<H: Handler>(
     };
     // One stop future for the loop's life: a new one per wait would take
     // the signal's lock to register and unregister on every accept.
+    let mut arrivals = Arrivals::new(shared.config.accept_spin);
     let mut watching = stop.clone();
     let stopping = watching.wait_for(|stopping| *stopping);
     tokio::pin!(stopping);
@@ -163,7 +174,7 @@ pub(crate) async fn accept_loop<H: Handler>(
         };
         let accepted = tokio::select! {
             biased;
-            accepted = accept(&accepting) => accepted,
+            accepted = accept(&accepting, &mut arrivals) => accepted,
             _ = &mut stopping => return Ok(()),
         };
         match accepted {
@@ -181,16 +192,84 @@ pub(crate) async fn accept_loop<H: Handler>(
         }
     }
 
-    async fn accept(accepting: &Accepting) -> io::Result<Accepted> {
+    async fn accept(accepting: &Accepting, arrivals: &mut Arrivals) -> io::Result<Accepted> {
         match accepting {
-            Accepting::Tcp(l) => l.accept().await.map(|(s, peer)| Accepted::Tcp(s, peer)),
+            Accepting::Tcp(l) => {
+                if let Some(until) = arrivals.spin_until() {
+                    loop {
+                        match super::tcp::accept(l.get_ref()) {
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                            accepted => {
+                                arrivals.accepted();
+                                return accepted.map(|(s, peer)| Accepted::Tcp(s, peer));
+                            }
+                        }
+                        if std::time::Instant::now() >= until {
+                            break;
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                }
+                loop {
+                    let mut ready = l.readable().await?;
+                    if let Ok(accepted) = ready.try_io(|l| super::tcp::accept(l.get_ref())) {
+                        arrivals.accepted();
+                        return accepted.map(|(s, peer)| Accepted::Tcp(s, peer));
+                    }
+                }
+            }
             Accepting::Unix(l) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
         }
     }
 }
 
+/// When the accept loop stays awake after a connection instead of
+/// sleeping until the next one.
+///
+/// Waking a sleeping thread costs the waker a cross-CPU interrupt (on a
+/// VM, an exit to the hypervisor) and the sleeper a reschedule. Under a
+/// stream of short connections berth answered each one so quickly that it
+/// slept between almost every two (25,000 sleeps in 2 s at 47,000
+/// connections/s, where h2o slept 3,000 times): the client, waking it
+/// each time, was the bottleneck. So while connections arrive less than
+/// `window` apart, the loop keeps trying `accept` for up to `window` after
+/// each one, yielding to the connections' tasks between tries. At a lower
+/// rate it never spins, so an idle or lightly loaded server pays nothing.
+struct Arrivals {
+    window: Duration,
+    last: Option<std::time::Instant>,
+    /// The last two connections came less than `window` apart.
+    busy: bool,
+}
+
+impl Arrivals {
+    fn new(window: Duration) -> Arrivals {
+        Arrivals {
+            window,
+            last: None,
+            busy: false,
+        }
+    }
+
+    fn accepted(&mut self) {
+        if self.window.is_zero() {
+            return;
+        }
+        let now = std::time::Instant::now();
+        self.busy = self.last.is_some_and(|last| now - last < self.window);
+        self.last = Some(now);
+    }
+
+    /// Until when to keep trying before sleeping on readiness.
+    fn spin_until(&self) -> Option<std::time::Instant> {
+        let last = self.last.filter(|_| self.busy)?;
+        let until = last + self.window;
+        (std::time::Instant::now() < until).then_some(until)
+    }
+}
+
 enum Accepted {
-    Tcp(TcpStream, SocketAddr),
+    Tcp(Tcp, SocketAddr),
     Unix(tokio::net::UnixStream),
 }
 
@@ -212,13 +291,16 @@ async fn start<H: Handler>(
         .as_ref()
         .map(|m| m.connection_opened());
     match accepted {
-        Accepted::Tcp(stream, mut peer) => {
+        Accepted::Tcp(mut stream, mut peer) => {
             if shared.tls.is_none() {
                 // TCP_NODELAY is set by the driver before the connection's
                 // second write, if it makes one.
                 // The common case: plain HTTP over TCP, which may park.
                 if shared.proxy_protocol {
-                    match Box::pin(proxy_step(&stream, peer, &shared, &mut stop)).await {
+                    let Ok(live) = stream.live() else {
+                        return;
+                    };
+                    match Box::pin(proxy_step(&*live, peer, &shared, &mut stop)).await {
                         Some(source) => peer = source,
                         None => return,
                     }
@@ -236,7 +318,10 @@ async fn start<H: Handler>(
             }
             // TLS writes records of its own (the handshake, then each
             // flush) that the driver does not see.
-            let _ = stream.set_nodelay(true);
+            stream.set_nodelay();
+            let Ok(stream) = stream.into_tokio() else {
+                return;
+            };
             // Boxed: the TLS states would otherwise make every plain
             // connection's future larger (idle memory).
             Box::pin(prelude(stream, peer, &shared, stop)).await
@@ -249,7 +334,7 @@ async fn start<H: Handler>(
 /// Serves a plain-TCP connection, new or resumed, and parks it when it
 /// goes idle long enough (its task then ends).
 pub(crate) async fn serve_plain<H: Handler>(
-    mut stream: TcpStream,
+    mut stream: Tcp,
     peer: SocketAddr,
     mut held: Held,
     mut start: Start,
@@ -302,7 +387,7 @@ fn resumed(idle: &Idle, park_after: Option<Duration>) -> Start {
 
 /// Serves a connection the parker hands back, on a task of its own.
 pub(crate) fn resume<H: Handler>(
-    stream: TcpStream,
+    stream: Tcp,
     idle: Idle,
     shared: &Arc<Shared<H>>,
     stop: &watch::Receiver<bool>,
@@ -523,9 +608,9 @@ mod tests {
     /// prelude's state): keep TLS and Unix paths boxed so it stays small.
     #[tokio::test]
     async fn connection_task_stays_small() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let stream = TcpStream::connect(addr).await.unwrap();
+        let stream = Tcp::raw(std::net::TcpStream::connect(addr).unwrap());
         let handler = Arc::new(|_req: Request| async { Response::new(Body::empty()) });
         let permits = Arc::new(Semaphore::new(1));
         let permit = permits.clone().acquire_owned().await.unwrap();
@@ -542,5 +627,32 @@ mod tests {
         let size = std::mem::size_of_val(&task);
         println!("connection task: {size} bytes");
         assert!(size < 4096, "connection task future is {size} bytes");
+    }
+
+    #[test]
+    fn the_accept_loop_spins_only_between_close_arrivals() {
+        let window = Duration::from_secs(3600);
+        let mut arrivals = Arrivals::new(window);
+        assert!(arrivals.spin_until().is_none(), "nothing accepted yet");
+        arrivals.accepted();
+        assert!(arrivals.spin_until().is_none(), "one arrival is no stream");
+        arrivals.accepted();
+        let until = arrivals
+            .spin_until()
+            .expect("two arrivals within the window");
+        assert!(until > std::time::Instant::now());
+
+        // Arrivals further apart than the window never spin.
+        let mut sparse = Arrivals::new(Duration::from_millis(1));
+        sparse.accepted();
+        std::thread::sleep(Duration::from_millis(5));
+        sparse.accepted();
+        assert!(sparse.spin_until().is_none());
+
+        // A zero window turns it off.
+        let mut off = Arrivals::new(Duration::ZERO);
+        off.accepted();
+        off.accepted();
+        assert!(off.spin_until().is_none());
     }
 }

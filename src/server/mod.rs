@@ -20,6 +20,7 @@ mod listen;
 mod metrics;
 mod panic;
 mod park;
+mod tcp;
 mod tls;
 mod transport;
 

@@ -27,11 +27,12 @@ use std::time::Duration;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use tokio::io::unix::AsyncFd;
-use tokio::net::TcpStream;
+
 use tokio::sync::{Notify, OwnedSemaphorePermit, watch};
 use tokio::time::Instant;
 
 use super::metrics::{ConnectionGuard, Metrics};
+use super::tcp::Tcp;
 
 /// What a connection holds for as long as it is open, parked or not
 /// (released by dropping it).
@@ -126,7 +127,7 @@ impl Parker {
     /// Parks an idle connection. When it cannot be parked (the server is
     /// stopping, or the socket cannot be registered) it comes back, for
     /// its task to go on serving it.
-    pub(crate) fn park(&self, stream: TcpStream, idle: Idle) -> Result<(), (TcpStream, Idle)> {
+    pub(crate) fn park(&self, stream: Tcp, idle: Idle) -> Result<(), (Tcp, Idle)> {
         let std = match stream.into_std() {
             Ok(std) => std,
             Err(e) => {
@@ -262,7 +263,7 @@ pub(crate) async fn run(
     parker: Arc<Parker>,
     mut own: ParkerPoll,
     mut stop: watch::Receiver<bool>,
-    resume: impl Fn(TcpStream, Idle),
+    resume: impl Fn(Tcp, Idle),
 ) {
     let mut events = Events::with_capacity(EVENTS);
     let mut next = None;
@@ -309,26 +310,14 @@ pub(crate) async fn run(
     }
 }
 
-/// A connection that could not be parked, back in tokio's hands (or
-/// closed, if even that fails).
-fn back(stream: mio::net::TcpStream, idle: Idle) -> Result<(), (TcpStream, Idle)> {
-    match into_tokio(stream, &idle) {
-        Some(stream) => Err((stream, idle)),
-        None => Ok(()),
-    }
+/// A connection that could not be parked, back for its task to serve.
+fn back(stream: mio::net::TcpStream, idle: Idle) -> Result<(), (Tcp, Idle)> {
+    Err((Tcp::raw(stream.into()), idle))
 }
 
-fn hand_back(stream: mio::net::TcpStream, idle: Idle, resume: &impl Fn(TcpStream, Idle)) {
-    if let Some(stream) = into_tokio(stream, &idle) {
-        resume(stream, idle);
-    }
-}
-
-/// Registers a socket with tokio again; `None` (the socket is dropped,
-/// closing the connection) when that fails.
-fn into_tokio(stream: mio::net::TcpStream, idle: &Idle) -> Option<TcpStream> {
-    let std: std::net::TcpStream = stream.into();
-    TcpStream::from_std(std)
-        .inspect_err(|e| tracing::debug!(peer = %idle.peer, "resuming a connection: {e}"))
-        .ok()
+/// A parked connection handed back to be served. It is not registered
+/// with tokio here: its request has arrived, and the task reads it
+/// directly (see [`Tcp`]).
+fn hand_back(stream: mio::net::TcpStream, idle: Idle, resume: &impl Fn(Tcp, Idle)) {
+    resume(Tcp::raw(stream.into()), idle);
 }

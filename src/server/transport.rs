@@ -8,10 +8,12 @@
 
 use std::future::Future;
 use std::io;
+use std::os::fd::AsFd;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, Interest};
 use tokio::net::{TcpStream, UnixStream};
 
+use super::tcp::Tcp;
 use crate::proto::Connection;
 
 /// Bytes requested from the kernel per read.
@@ -45,11 +47,22 @@ pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
         None
     }
 
-    /// The plain TCP socket underneath, when bytes written to it reach the
-    /// peer as they are (no TLS): `sendfile` and `MSG_MORE` need it.
-    fn plain_tcp(&self) -> Option<&TcpStream> {
+    /// Whether bytes written reach the peer as they are, on a TCP socket
+    /// (no TLS): `sendfile` and `MSG_MORE` need that.
+    fn is_plain_tcp(&self) -> bool {
+        false
+    }
+
+    /// The plain TCP socket underneath, registered with tokio so that its
+    /// writes can wait (`None` when not plain TCP, see
+    /// [`is_plain_tcp`](Self::is_plain_tcp)).
+    fn plain_tcp(&mut self) -> Option<io::Result<&TcpStream>> {
         None
     }
+
+    /// Turns Nagle's algorithm off (TCP only; TLS sockets get it on
+    /// accept).
+    fn set_nodelay(&self) {}
 }
 
 fn reserve(buf: &mut bytes::BytesMut) {
@@ -92,36 +105,77 @@ impl Transport for TcpStream {
     }
 
     fn read_now(&mut self, conn: &mut Connection) -> Option<io::Result<usize>> {
-        let buf = conn.read_buf_mut();
-        if buf.capacity() - buf.len() < FIRST_READ {
-            // Most first requests fit: a connection that sends one small
-            // request and idles (most do) never holds a full-size buffer.
-            buf.reserve(FIRST_READ);
-        }
-        let start = buf.len();
-        // Zeroed rather than uninitialized (no unsafe), so only as much as
-        // a typical request head needs; the rest of a larger one is read
-        // the usual way.
-        buf.resize(buf.capacity().min(start + FIRST_READ), 0);
-        let result = rustix::net::recv(&*self, &mut buf[start..], rustix::net::RecvFlags::empty());
-        match result {
-            Ok((n, _)) => {
-                buf.truncate(start + n);
-                Some(Ok(n))
-            }
-            Err(e) => {
-                buf.truncate(start);
-                if e == rustix::io::Errno::AGAIN || e == rustix::io::Errno::INTR {
-                    None
-                } else {
-                    Some(Err(e.into()))
-                }
-            }
+        recv_now(&*self, conn)
+    }
+
+    fn is_plain_tcp(&self) -> bool {
+        true
+    }
+
+    fn plain_tcp(&mut self) -> Option<io::Result<&TcpStream>> {
+        Some(Ok(self))
+    }
+
+    fn set_nodelay(&self) {
+        let _ = TcpStream::set_nodelay(self, true);
+    }
+}
+
+impl Transport for Tcp {
+    async fn read_into(&mut self, conn: &mut Connection) -> io::Result<usize> {
+        Transport::read_into(self.live()?, conn).await
+    }
+
+    fn read_now(&mut self, conn: &mut Connection) -> Option<io::Result<usize>> {
+        match self.fd() {
+            Some(fd) => recv_now(fd, conn),
+            None => Some(Err(io::ErrorKind::NotConnected.into())),
         }
     }
 
-    fn plain_tcp(&self) -> Option<&TcpStream> {
-        Some(self)
+    fn is_plain_tcp(&self) -> bool {
+        true
+    }
+
+    fn plain_tcp(&mut self) -> Option<io::Result<&TcpStream>> {
+        Some(self.live().map(|s| &*s))
+    }
+
+    fn set_nodelay(&self) {
+        if let Some(fd) = self.fd() {
+            let _ = rustix::net::sockopt::set_tcp_nodelay(fd, true);
+        }
+    }
+}
+
+/// Reads what has already arrived on a TCP socket, without readiness
+/// (see [`Transport::read_now`]).
+fn recv_now(fd: impl AsFd, conn: &mut Connection) -> Option<io::Result<usize>> {
+    let buf = conn.read_buf_mut();
+    if buf.capacity() - buf.len() < FIRST_READ {
+        // Most first requests fit: a connection that sends one small
+        // request and idles (most do) never holds a full-size buffer.
+        buf.reserve(FIRST_READ);
+    }
+    let start = buf.len();
+    // Zeroed rather than uninitialized (no unsafe), so only as much as
+    // a typical request head needs; the rest of a larger one is read
+    // the usual way.
+    buf.resize(buf.capacity().min(start + FIRST_READ), 0);
+    let result = rustix::net::recv(fd, &mut buf[start..], rustix::net::RecvFlags::empty());
+    match result {
+        Ok((n, _)) => {
+            buf.truncate(start + n);
+            Some(Ok(n))
+        }
+        Err(e) => {
+            buf.truncate(start);
+            if e == rustix::io::Errno::AGAIN || e == rustix::io::Errno::INTR {
+                None
+            } else {
+                Some(Err(e.into()))
+            }
+        }
     }
 }
 
