@@ -157,9 +157,9 @@ pub(crate) async fn accept_loop<H: Handler>(
             Accepting::Unix(UnixListener::from_std(l)?)
         }
     };
+    let mut arrivals = Arrivals::new(shared.config.accept_spin);
     // One stop future for the loop's life: a new one per wait would take
     // the signal's lock to register and unregister on every accept.
-    let mut arrivals = Arrivals::new(shared.config.accept_spin);
     let mut watching = stop.clone();
     let stopping = watching.wait_for(|stopping| *stopping);
     tokio::pin!(stopping);
@@ -199,30 +199,37 @@ pub(crate) async fn accept_loop<H: Handler>(
     async fn accept(accepting: &Accepting, arrivals: &mut Arrivals) -> io::Result<Accepted> {
         match accepting {
             Accepting::Tcp(l) => {
-                if let Some(until) = arrivals.spin_until() {
-                    loop {
-                        match super::tcp::accept(l.get_ref()) {
-                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                            accepted => {
-                                arrivals.accepted();
-                                return accepted.map(|(s, peer)| Accepted::Tcp(s, peer));
-                            }
-                        }
-                        if std::time::Instant::now() >= until {
-                            break;
-                        }
-                        tokio::task::yield_now().await;
-                    }
-                }
-                loop {
-                    let mut ready = l.readable().await?;
-                    if let Ok(accepted) = ready.try_io(|l| super::tcp::accept(l.get_ref())) {
-                        arrivals.accepted();
-                        return accepted.map(|(s, peer)| Accepted::Tcp(s, peer));
-                    }
-                }
+                let accepted = accept_tcp(l, arrivals).await;
+                arrivals.accepted();
+                accepted.map(|(s, peer)| Accepted::Tcp(s, peer))
             }
             Accepting::Unix(l) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+        }
+    }
+}
+
+/// The next TCP connection (or accept error): tried at once for as long
+/// as `arrivals` says to stay awake, then on readiness.
+async fn accept_tcp(
+    listener: &AsyncFd<std::net::TcpListener>,
+    arrivals: &Arrivals,
+) -> io::Result<(Tcp, SocketAddr)> {
+    if let Some(until) = arrivals.spin_until() {
+        loop {
+            match super::tcp::accept(listener.get_ref()) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                accepted => return accepted,
+            }
+            if std::time::Instant::now() >= until {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+    loop {
+        let mut ready = listener.readable().await?;
+        if let Ok(accepted) = ready.try_io(|l| super::tcp::accept(l.get_ref())) {
+            return accepted;
         }
     }
 }
@@ -297,9 +304,9 @@ async fn start<H: Handler>(
     match accepted {
         Accepted::Tcp(mut stream, mut peer) => {
             if shared.tls.is_none() {
-                // TCP_NODELAY is set by the driver before the connection's
-                // second write, if it makes one.
                 // The common case: plain HTTP over TCP, which may park.
+                // (TCP_NODELAY is set by the driver before the connection's
+                // second write, if it makes one.)
                 if shared.proxy_protocol {
                     let Ok(live) = stream.live() else {
                         return;
