@@ -398,13 +398,32 @@ impl Stream for ChannelStream {
     }
 }
 
-/// A request body still arriving on its connection. The connection driver
-/// holds the matching [`IncomingSender`] and reads the socket only when the
-/// handler asks for data, so `100 Continue` is sent on the first read.
+/// A request body still arriving on its connection: fed through a
+/// channel by the connection's task (HTTP/1.1, whose body shares a read
+/// buffer with the next request), or pulled from a [`Source`] when the
+/// handler reads (an HTTP/2 stream).
 pub(crate) struct Incoming {
-    rx: mpsc::Receiver<Result<Bytes, BodyError>>,
-    want: Arc<Want>,
+    from: Feed,
     len: Option<u64>,
+}
+
+enum Feed {
+    /// The connection driver holds the matching [`IncomingSender`] and
+    /// reads the socket only when the handler asks for data, so
+    /// `100 Continue` is sent on the first read.
+    Fed {
+        rx: mpsc::Receiver<Result<Bytes, BodyError>>,
+        want: Arc<Want>,
+    },
+    Pulled(Box<dyn Source>),
+}
+
+/// A request body the protocol hands over piece by piece as the handler
+/// reads it (HTTP/2: data frames, with flow-control capacity released as
+/// each is taken).
+pub(crate) trait Source: Send + 'static {
+    /// The next piece, `None` at the end.
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>>;
 }
 
 #[derive(Default)]
@@ -428,19 +447,34 @@ impl Incoming {
             tx,
             want: want.clone(),
         };
+        let from = Feed::Fed { rx, want };
         (
             sender,
             Body {
-                kind: Kind::Incoming(Incoming { rx, want, len }),
+                kind: Kind::Incoming(Incoming { from, len }),
             },
         )
     }
 
-    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
-        if !self.want.wanted.swap(true, Ordering::AcqRel) {
-            self.want.notify.notify_one();
+    /// A body read from `source`; `len` is the declared Content-Length, if
+    /// any.
+    pub(crate) fn pulled(source: impl Source, len: Option<u64>) -> Body {
+        let from = Feed::Pulled(Box::new(source));
+        Body {
+            kind: Kind::Incoming(Incoming { from, len }),
         }
-        self.rx.poll_recv(cx)
+    }
+
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
+        match &mut self.from {
+            Feed::Fed { rx, want } => {
+                if !want.wanted.swap(true, Ordering::AcqRel) {
+                    want.notify.notify_one();
+                }
+                rx.poll_recv(cx)
+            }
+            Feed::Pulled(source) => source.poll_chunk(cx),
+        }
     }
 }
 

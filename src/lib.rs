@@ -67,8 +67,8 @@ pub use response::{Redirect, Response, ResponseExt};
 pub use router::Router;
 pub use serve_dir::ServeDir;
 pub use server::{
-    AccessLog, AccessRecord, ListenOptions, Listener, Server, ServerConfig, ShutdownHandle,
-    Timeouts, TlsConfig,
+    AccessLog, AccessRecord, Http2Config, ListenOptions, Listener, Server, ServerConfig,
+    ShutdownHandle, Timeouts, TlsConfig,
 };
 
 /// The `http` crate, whose request, response, header and status types

@@ -106,14 +106,45 @@ fn ignored_chunked_body_is_drained_and_next_request_answered() {
 }
 
 #[test]
-fn bad_chunk_in_ignored_body_closes_after_the_response() {
+fn bad_chunk_already_received_in_an_ignored_body_is_answered_400() {
+    // The framing error is in the read buffer before the response goes out:
+    // the handler's answer is replaced by 400 (as nginx, lighttpd and h2o
+    // answer), and the connection closes (the next message boundary is
+    // unknown).
     let server = serve(ServerConfig::default());
     let mut c = server.connect();
     let mut bytes =
         b"POST /ignore HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".to_vec();
     bytes.extend(get("/echo"));
     c.send(bytes);
+    let r = c.read_response();
+    r.assert_error(400);
+    assert!(r.says_close());
+    let rest = c.read_to_close();
+    assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
+}
+
+#[test]
+fn get_with_a_malformed_chunked_body_is_answered_400_not_200() {
+    // A blank line where the first chunk size belongs.
+    let server = serve(ServerConfig::default());
+    let mut c = server.connect();
+    c.send("GET /ignore HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\r\n");
+    let r = c.read_response();
+    r.assert_error(400);
+    assert!(r.says_close());
+    assert!(c.is_closed_within(std::time::Duration::from_secs(5)));
+}
+
+#[test]
+fn bad_chunk_arriving_after_the_response_closes_the_connection() {
+    let server = serve(ServerConfig::default());
+    let mut c = server.connect();
+    c.send("POST /ignore HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
     assert_eq!(c.read_response().body_str(), "ignored");
+    let mut bytes = b"zz\r\n".to_vec();
+    bytes.extend(get("/echo"));
+    c.send(bytes);
     let rest = c.read_to_close();
     assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
 }

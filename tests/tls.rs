@@ -189,9 +189,26 @@ fn a_1_mib_file_arrives_intact_over_tls() {
 }
 
 #[test]
-fn alpn_http11_is_negotiated_h2_only_is_refused_none_works() {
+fn alpn_follows_the_clients_choice_h2_first() {
     let f = fixture(ServerConfig::default());
-    // Offering h2 and http/1.1: http/1.1 is chosen.
+    // Offering h2 and http/1.1: h2 is chosen (RFC 9113 §3.2).
+    let c = f.connect(&[&TLS13], &[b"h2", H11]).unwrap();
+    assert_eq!(c.tls().alpn_protocol(), Some(&b"h2"[..]));
+    // Only http/1.1: HTTP/1.1.
+    let mut c = f.connect(&[&TLS12], &[H11]).unwrap();
+    assert_eq!(c.tls().alpn_protocol(), Some(H11));
+    assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
+    // No ALPN at all: plain HTTP/1.1 over TLS.
+    let mut c = f.connect(&[&TLS13], &[]).unwrap();
+    assert_eq!(c.tls().alpn_protocol(), None);
+    assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
+}
+
+#[test]
+fn with_http2_off_alpn_is_http11_only_and_h2_only_is_refused() {
+    let mut config = ServerConfig::default();
+    config.http2.enabled = false;
+    let f = fixture(config);
     let mut c = f.connect(&[&TLS13], &[b"h2", H11]).unwrap();
     assert_eq!(c.tls().alpn_protocol(), Some(H11));
     assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
@@ -212,10 +229,6 @@ fn alpn_http11_is_negotiated_h2_only_is_refused_none_works() {
             "{err}"
         );
     }
-    // No ALPN at all: plain HTTP/1.1 over TLS.
-    let mut c = f.connect(&[&TLS13], &[]).unwrap();
-    assert_eq!(c.tls().alpn_protocol(), None);
-    assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
 }
 
 #[test]
@@ -490,7 +503,13 @@ fn curl_fetches_over_tls_trusting_the_ca() {
     let port = f.server.addr().port();
     let url = format!("https://localhost:{port}/hello.txt");
     let resolve = format!("localhost:{port}:127.0.0.1");
-    for version in [&["--tlsv1.3"][..], &["--tlsv1.2", "--tls-max", "1.2"][..]] {
+    // curl negotiates h2 in ALPN when it can (`--http2` is its default
+    // over TLS), HTTP/1.1 when told to.
+    for (version, protocol) in [
+        (&["--tlsv1.3"][..], "2"),
+        (&["--tlsv1.2", "--tls-max", "1.2"][..], "2"),
+        (&["--tlsv1.3", "--http1.1"][..], "1.1"),
+    ] {
         let out = std::process::Command::new("/usr/bin/curl")
             .args(["-sS", "--max-time", "5", "--cacert"])
             .arg(&ca)
@@ -505,7 +524,11 @@ fn curl_fetches_over_tls_trusting_the_ca() {
             "curl {version:?} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(stdout, format!("{HELLO_TXT}\n200 1.1"), "{version:?}");
+        assert_eq!(
+            stdout,
+            format!("{HELLO_TXT}\n200 {protocol}"),
+            "{version:?}"
+        );
     }
 }
 

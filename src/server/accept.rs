@@ -12,12 +12,13 @@ use std::time::Duration;
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::net::{TcpStream, UnixListener};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::timeout;
 
 use super::config::ServerConfig;
-use super::connection::{Ended, Start, serve_connection};
-use super::park::{Held, Idle, Parker};
+use super::h1::park::{Held, Idle, Parker};
+use super::h1::{Ended, Start, serve_connection};
+use super::serve::Shutdown;
 use super::tcp::Tcp;
 use super::transport::Transport;
 use crate::proto::proxy::{ProxyParse, parse_proxy_header};
@@ -134,7 +135,7 @@ pub(crate) struct Shared<H> {
 pub(crate) async fn accept_loop<H: Handler>(
     listener: Listener,
     shared: Arc<Shared<H>>,
-    stop: watch::Receiver<bool>,
+    stop: Shutdown,
 ) -> io::Result<()> {
     enum Accepting {
         /// Accepted sockets stay out of tokio's reactor until they must
@@ -161,7 +162,7 @@ pub(crate) async fn accept_loop<H: Handler>(
     // One stop future for the loop's life: a new one per wait would take
     // the signal's lock to register and unregister on every accept.
     let mut watching = stop.clone();
-    let stopping = watching.wait_for(|stopping| *stopping);
+    let stopping = watching.stopped();
     tokio::pin!(stopping);
     loop {
         let permit = tokio::select! {
@@ -293,7 +294,7 @@ const UNIX_PEER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNS
 async fn start<H: Handler>(
     accepted: Accepted,
     shared: Arc<Shared<H>>,
-    mut stop: watch::Receiver<bool>,
+    mut stop: Shutdown,
     permit: OwnedSemaphorePermit,
 ) {
     let open = shared
@@ -322,6 +323,7 @@ async fn start<H: Handler>(
                 };
                 let start = Start {
                     park_after: parking(&shared),
+                    h2c: shared.config.http2.h2c,
                     ..Start::NEW
                 };
                 serve_plain(stream, peer, held, start, shared, stop).await;
@@ -350,20 +352,29 @@ pub(crate) async fn serve_plain<H: Handler>(
     mut held: Held,
     mut start: Start,
     shared: Arc<Shared<H>>,
-    stop: watch::Receiver<bool>,
+    stop: Shutdown,
 ) {
     loop {
         let (handler, config) = (shared.handler.clone(), shared.config.clone());
         let ended = serve_connection(stream, peer, handler, config, stop.clone(), start).await;
-        let (
+        let (idle_stream, served, deadline) = match ended {
             Ended::Idle {
-                stream: idle_stream,
+                stream,
                 served,
                 deadline,
-            },
-            Some(parker),
-        ) = (ended, &shared.parker)
-        else {
+            } => (stream, served, deadline),
+            Ended::Http2 { stream, read } => {
+                let Ok(stream) = stream.into_tokio() else {
+                    return;
+                };
+                // Boxed: HTTP/2's states would make every plain
+                // connection's future larger.
+                Box::pin(serve_http2(stream, read, peer, &shared, stop)).await;
+                return;
+            }
+            Ended::Closed => return,
+        };
+        let Some(parker) = &shared.parker else {
             return;
         };
         let idle = Idle {
@@ -381,6 +392,21 @@ pub(crate) async fn serve_plain<H: Handler>(
     }
 }
 
+/// Serves a connection as HTTP/2, `read` being what was already read of
+/// it.
+async fn serve_http2<H: Handler, S>(
+    stream: S,
+    read: bytes::BytesMut,
+    peer: SocketAddr,
+    shared: &Shared<H>,
+    stop: Shutdown,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (handler, config) = (shared.handler.clone(), shared.config.clone());
+    super::h2::serve_connection(stream, read, peer, handler, config, stop).await;
+}
+
 /// How long an idle connection waits before it parks (`None`: never).
 fn parking<H>(shared: &Shared<H>) -> Option<Duration> {
     shared.parker.as_ref().and(shared.config.park_idle_after)
@@ -393,6 +419,7 @@ fn resumed(idle: &Idle, park_after: Option<Duration>) -> Start {
         served: idle.served,
         deadline: Some(idle.deadline),
         park_after,
+        h2c: false,
     }
 }
 
@@ -401,7 +428,7 @@ pub(crate) fn resume<H: Handler>(
     stream: Tcp,
     idle: Idle,
     shared: &Arc<Shared<H>>,
-    stop: &watch::Receiver<bool>,
+    stop: &Shutdown,
 ) {
     let start = resumed(&idle, parking(shared));
     let (shared, stop) = (shared.clone(), stop.clone());
@@ -418,7 +445,7 @@ async fn proxy_step<H, S: PeekSocket>(
     stream: &S,
     peer: SocketAddr,
     shared: &Shared<H>,
-    stop: &mut watch::Receiver<bool>,
+    stop: &mut Shutdown,
 ) -> Option<SocketAddr> {
     let header = Box::pin(read_proxy_header(stream));
     match unless_stopping(stop, shared.config.timeouts.head_read, header).await {
@@ -442,16 +469,16 @@ async fn proxy_step<H, S: PeekSocket>(
 /// as the server is not shutting down (a client that never finishes its
 /// PROXY header or handshake must not hold shutdown for its timeout).
 async fn unless_stopping<T>(
-    stop: &mut watch::Receiver<bool>,
+    stop: &mut Shutdown,
     limit: Duration,
     step: impl std::future::Future<Output = T>,
 ) -> Option<Result<T, tokio::time::error::Elapsed>> {
-    if *stop.borrow() {
+    if stop.is_stopping() {
         return None;
     }
     tokio::select! {
         done = timeout(limit, step) => Some(done),
-        _ = stop.wait_for(|stopping| *stopping) => None,
+        _ = stop.stopped() => None,
     }
 }
 
@@ -460,7 +487,7 @@ async fn prelude<H: Handler, S>(
     stream: S,
     mut peer: SocketAddr,
     shared: &Shared<H>,
-    mut stop: watch::Receiver<bool>,
+    mut stop: Shutdown,
 ) where
     S: PeekSocket + super::transport::Transport,
     tokio_rustls::server::TlsStream<S>: super::transport::Transport,
@@ -474,7 +501,14 @@ async fn prelude<H: Handler, S>(
     }
     let Some(acceptor) = &shared.tls else {
         let (handler, config) = (shared.handler.clone(), config.clone());
-        serve_connection(stream, peer, handler, config, stop, Start::NEW).await;
+        let start = Start {
+            h2c: config.http2.h2c,
+            ..Start::NEW
+        };
+        let ended = serve_connection(stream, peer, handler, config, stop.clone(), start).await;
+        if let Ended::Http2 { stream, read } = ended {
+            Box::pin(serve_http2(stream, read, peer, shared, stop)).await;
+        }
         return;
     };
     // Boxed: a TLS session is large, and inline it would make every plain
@@ -482,6 +516,11 @@ async fn prelude<H: Handler, S>(
     let handshake = Box::pin(acceptor.accept(stream));
     match unless_stopping(&mut stop, config.timeouts.tls_handshake, handshake).await {
         Some(Ok(Ok(tls))) => {
+            // RFC 9113 §3.2: the protocol the client chose in ALPN.
+            if tls.get_ref().1.alpn_protocol() == Some(super::h2::ALPN) {
+                Box::pin(serve_http2(tls, bytes::BytesMut::new(), peer, shared, stop)).await;
+                return;
+            }
             let tls = Box::pin(serve_connection(
                 tls,
                 peer,
@@ -634,7 +673,8 @@ mod tests {
             permits,
             parker: None,
         });
-        let (_tx, stop) = watch::channel(false);
+        let (_tx, stop) = tokio::sync::watch::channel(false);
+        let stop = Shutdown::new(stop);
         let task = start(Accepted::Tcp(stream, addr), shared, stop, permit);
         let size = std::mem::size_of_val(&task);
         println!("connection task: {size} bytes");

@@ -61,17 +61,3 @@ impl fmt::Debug for AccessLog {
         f.write_str("AccessLog(..)")
     }
 }
-
-/// What the driver keeps of a request for its log line and metrics (only
-/// when either is configured: cloning these costs a few reference counts).
-pub(crate) struct Pending {
-    pub(crate) time: SystemTime,
-    pub(crate) started: tokio::time::Instant,
-    pub(crate) method: Option<Method>,
-    pub(crate) target: Option<Uri>,
-    pub(crate) version: Version,
-    pub(crate) referer: Option<HeaderValue>,
-    pub(crate) user_agent: Option<HeaderValue>,
-    pub(crate) forwarded: Option<HeaderValue>,
-    pub(crate) x_forwarded_for: Option<HeaderValue>,
-}

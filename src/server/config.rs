@@ -1,4 +1,5 @@
-//! Server configuration: protocol limits, timeouts, and connection caps.
+//! Server configuration: protocol limits, timeouts, connection caps, and
+//! HTTP/2's settings.
 
 use std::time::Duration;
 
@@ -92,6 +93,58 @@ pub struct ServerConfig {
     /// about 3 µs more CPU per connection; at a lower arrival rate nothing
     /// spins. `Duration::ZERO` turns it off. Default 20 µs.
     pub accept_spin: Duration,
+    /// HTTP/2: whether it is offered, and its limits.
+    pub http2: Http2Config,
+}
+
+/// HTTP/2 (RFC 9113): whether it is spoken, and the limits of each
+/// connection. The request-head limits of [`Limits`] apply to HTTP/2 too:
+/// `max_head_bytes` is the header list size advertised in SETTINGS
+/// (`SETTINGS_MAX_HEADER_LIST_SIZE`), `max_target_bytes` and `max_headers`
+/// are checked on each request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Http2Config {
+    /// TLS listeners offer `h2` in ALPN (before `http/1.1`); a client that
+    /// picks it speaks HTTP/2. Default `true`.
+    pub enabled: bool,
+    /// Cleartext listeners serve a connection that opens with the HTTP/2
+    /// preface as HTTP/2 ("prior knowledge", RFC 9113 §3.3). `Upgrade: h2c`
+    /// is never honoured (RFC 9113 §3.1 deprecates it). Default `true`.
+    pub h2c: bool,
+    /// Streams a client may have open at once on one connection
+    /// (`SETTINGS_MAX_CONCURRENT_STREAMS`); more are refused with
+    /// `REFUSED_STREAM`. Default 128, as nginx (h2o 100, Go 250).
+    pub max_concurrent_streams: u32,
+    /// Request-body bytes a client may send on one stream before the
+    /// handler reads them (`SETTINGS_INITIAL_WINDOW_SIZE`). Default 1 MiB,
+    /// as hyper.
+    pub stream_window: u32,
+    /// Request-body bytes a client may send on one connection, all streams
+    /// together, before handlers read them: what one connection's unread
+    /// uploads can cost. Default 1 MiB, as hyper.
+    pub connection_window: u32,
+    /// A connection with no open stream for this long is closed (GOAWAY).
+    /// Default 10 s, as h2o's `http2-idle-timeout`.
+    pub idle_timeout: Duration,
+    /// Response bytes one connection may have handed to HTTP/2 but not yet
+    /// written to the socket, all streams together; a stream waits for room
+    /// before sending more. Bounds what a client that does not read costs.
+    /// Default 1 MiB.
+    pub max_buffered_bytes: usize,
+}
+
+impl Default for Http2Config {
+    fn default() -> Self {
+        Http2Config {
+            enabled: true,
+            h2c: true,
+            max_concurrent_streams: 128,
+            stream_window: 1024 * 1024,
+            connection_window: 1024 * 1024,
+            idle_timeout: Duration::from_secs(10),
+            max_buffered_bytes: 1024 * 1024,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -108,6 +161,7 @@ impl Default for ServerConfig {
             park_idle_after: Some(Duration::from_millis(10)),
             peer_addr: true,
             accept_spin: Duration::from_micros(20),
+            http2: Http2Config::default(),
         }
     }
 }

@@ -14,12 +14,12 @@
 mod accept;
 mod access;
 mod config;
-mod connection;
 mod date;
+mod h1;
+mod h2;
 mod listen;
 mod metrics;
-mod panic;
-mod park;
+mod serve;
 mod tcp;
 mod tls;
 mod transport;
@@ -35,7 +35,7 @@ use tokio::sync::{Semaphore, watch};
 pub use accept::Listener;
 use accept::{Bound, Shared, accept_loop};
 pub use access::{AccessLog, AccessRecord};
-pub use config::{ServerConfig, Timeouts};
+pub use config::{Http2Config, ServerConfig, Timeouts};
 pub use metrics::{ConnectionGuard, Metrics, MetricsHandler};
 pub use tls::TlsConfig;
 
@@ -241,7 +241,7 @@ impl Server {
         let config = Arc::new(self.config);
         let permits = Arc::new(Semaphore::new(config.max_connections));
         let parking = match config.park_idle_after {
-            Some(_) => match park::Parker::new(config.metrics.clone()) {
+            Some(_) => match h1::park::Parker::new(config.metrics.clone()) {
                 Ok(parking) => Some(parking),
                 Err(e) => {
                     tracing::warn!("idle connections will not be parked: {e}");
@@ -254,18 +254,21 @@ impl Server {
         let shared = Arc::new(Shared {
             handler: Arc::new(handler),
             config: config.clone(),
-            tls: self.tls.as_ref().map(TlsConfig::acceptor),
+            tls: self
+                .tls
+                .as_ref()
+                .map(|tls| tls.acceptor(config.http2.enabled)),
             proxy_protocol: self.proxy_protocol,
             permits: permits.clone(),
             parker: parker.clone(),
         });
         let (stop_tx, stop_rx) = watch::channel(false);
         let parking = parker.zip(parker_poll).map(|(parker, poll)| {
-            let (shared, stop) = (shared.clone(), stop_rx.clone());
-            tokio::spawn(park::run(
+            let (shared, stop) = (shared.clone(), serve::Shutdown::new(stop_rx.clone()));
+            tokio::spawn(h1::park::run(
                 parker,
                 poll,
-                stop_rx.clone(),
+                serve::Shutdown::new(stop_rx.clone()),
                 move |stream, idle| accept::resume(stream, idle, &shared, &stop),
             ))
         });
@@ -273,7 +276,11 @@ impl Server {
         let mut socket_files = Vec::new();
         for bound in listeners.drain(..) {
             socket_files.extend(bound.socket_file);
-            accept_loops.spawn(accept_loop(bound.listener, shared.clone(), stop_rx.clone()));
+            accept_loops.spawn(accept_loop(
+                bound.listener,
+                shared.clone(),
+                serve::Shutdown::new(stop_rx.clone()),
+            ));
         }
         let mut triggered = self.trigger.subscribe();
         let signal = async move {

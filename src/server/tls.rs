@@ -1,5 +1,5 @@
 //! TLS for listeners: rustls with the ring provider, TLS 1.2 and 1.3 only,
-//! ALPN `http/1.1`, and a certificate that can be replaced while serving
+//! ALPN `h2` and `http/1.1`, and a certificate that can be replaced while serving
 //! (`reload`, wired to SIGHUP by the binary).
 //!
 //! The certificate lives behind a resolver that every handshake asks, so a
@@ -165,8 +165,16 @@ impl TlsConfig {
         }
     }
 
-    pub(crate) fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
-        tokio_rustls::TlsAcceptor::from(self.server.clone())
+    /// The acceptor for a server's listeners: ALPN offers `h2` first
+    /// when HTTP/2 is on, so a client that speaks it picks it (RFC 9113
+    /// §3.2), and `http/1.1` either way.
+    pub(crate) fn acceptor(&self, http2: bool) -> tokio_rustls::TlsAcceptor {
+        if !http2 {
+            return tokio_rustls::TlsAcceptor::from(self.server.clone());
+        }
+        let mut server = (*self.server).clone();
+        server.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        tokio_rustls::TlsAcceptor::from(Arc::new(server))
     }
 }
 

@@ -4,7 +4,7 @@
 //! future, tokio's task cell and its I/O registration, all cache-line
 //! aligned. Most keep-alive connections spend most of their life idle, so
 //! a plain-TCP connection that stays idle for
-//! [`ServerConfig::park_idle_after`](super::ServerConfig::park_idle_after)
+//! [`ServerConfig::park_idle_after`](crate::server::ServerConfig::park_idle_after)
 //! ends its task and hands its socket here. The parker keeps it in a slab,
 //! registered with its own epoll set (mio), which is itself registered with
 //! tokio's reactor as one file descriptor. When the socket becomes readable
@@ -28,11 +28,12 @@ use std::time::Duration;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use tokio::io::unix::AsyncFd;
-use tokio::sync::{Notify, OwnedSemaphorePermit, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tokio::time::Instant;
 
-use super::metrics::{ConnectionGuard, Metrics};
-use super::tcp::Tcp;
+use crate::server::metrics::{ConnectionGuard, Metrics};
+use crate::server::serve::Shutdown;
+use crate::server::tcp::Tcp;
 
 /// What a connection holds for as long as it is open, parked or not
 /// (released by dropping it).
@@ -263,7 +264,7 @@ const EVENTS: usize = 256;
 pub(crate) async fn run(
     parker: Arc<Parker>,
     mut own: ParkerPoll,
-    mut stop: watch::Receiver<bool>,
+    mut stop: Shutdown,
     resume: impl Fn(Tcp, Idle),
 ) {
     let mut events = Events::with_capacity(EVENTS);
@@ -303,7 +304,7 @@ pub(crate) async fn run(
             }
             _ = sleep => next = parker.expire(Instant::now()),
             _ = parker.earlier.notified() => next = parker.expire(Instant::now()),
-            _ = stop.wait_for(|stopping| *stopping) => break,
+            _ = stop.stopped() => break,
         }
     }
     for (stream, idle) in parker.close() {

@@ -1,0 +1,110 @@
+//! The HTTP/1.1 request-body feed: moves body bytes from the connection's
+//! read buffer (reading the socket as needed) to the handler's
+//! [`Incoming`](crate::body::Incoming) body, one piece per handler read.
+//! The body and the next request head share one read buffer, so the
+//! connection's task feeds the body itself instead of handing the socket
+//! away.
+
+use tokio::time::timeout;
+
+use super::outbox::Outbox;
+use crate::body::{BodyError, BodyErrorKind, IncomingSender};
+use crate::proto::{Connection, ErrorKind, Event};
+use crate::server::config::ServerConfig;
+use crate::server::serve::BodyLimit;
+use crate::server::transport::Transport;
+
+/// The driver's side of a request body being fed to its reader.
+pub(super) struct BodyFeed {
+    pub(super) tx: IncomingSender,
+    limit: BodyLimit,
+}
+
+impl BodyFeed {
+    pub(super) fn new(tx: IncomingSender, config: &ServerConfig) -> BodyFeed {
+        BodyFeed {
+            tx,
+            limit: BodyLimit::new(config.max_body_bytes),
+        }
+    }
+}
+
+pub(super) enum Feed {
+    /// Go on; the number is the bytes read from the socket this step.
+    More(usize),
+    Finished,
+    /// The body cannot be completed; `true` when the connection is
+    /// unusable at once.
+    Failed {
+        fatal: bool,
+    },
+}
+
+/// Moves one piece of request body from the socket to the handler. Waits
+/// for the handler's first read (and sends `100 Continue` then).
+pub(super) async fn feed_body<S: Transport>(
+    stream: &mut S,
+    conn: &mut Connection,
+    out: &mut Outbox,
+    feed: &mut BodyFeed,
+    config: &ServerConfig,
+) -> Feed {
+    let tx = &feed.tx;
+    if !tx.is_wanted() {
+        tx.wanted().await;
+    }
+    if tx.is_closed() {
+        return Feed::Finished;
+    }
+    if conn.expects_continue() {
+        // RFC 9110 §10.1.1: 100 Continue once the handler wants the body.
+        if out.send_continue(stream, conn).await.is_err() {
+            return Feed::Failed { fatal: true };
+        }
+    }
+    match conn.next_event() {
+        Ok(Event::Data(data)) => {
+            if let Err(too_large) = feed.limit.take(data.len()) {
+                let _ = tx.send(Err(too_large)).await;
+                return Feed::Failed { fatal: false };
+            }
+            if tx.send(Ok(data)).await {
+                Feed::More(0)
+            } else {
+                Feed::Finished
+            }
+        }
+        Ok(Event::End(_)) => Feed::Finished,
+        Ok(Event::NeedData) => {
+            let read = stream.read_into(conn);
+            match timeout(config.timeouts.body_read, read).await {
+                Ok(Ok(0)) => {
+                    conn.receive_eof();
+                    Feed::More(0)
+                }
+                Ok(Ok(n)) => Feed::More(n),
+                Ok(Err(e)) => {
+                    tracing::debug!("request body read failed: {e}");
+                    let _ = tx
+                        .send(Err(BodyError::new(BodyErrorKind::Incomplete)))
+                        .await;
+                    Feed::Failed { fatal: true }
+                }
+                Err(_) => {
+                    let _ = tx.send(Err(BodyError::new(BodyErrorKind::Timeout))).await;
+                    Feed::Failed { fatal: false }
+                }
+            }
+        }
+        Ok(Event::Head(_) | Event::Paused | Event::Closed) => Feed::Finished,
+        Err(e) => {
+            let kind = if e.kind() == ErrorKind::IncompleteBody {
+                BodyErrorKind::Incomplete
+            } else {
+                BodyErrorKind::Protocol(e)
+            };
+            let _ = tx.send(Err(BodyError::new(kind))).await;
+            Feed::Failed { fatal: false }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! HTTP/1.1 over any [`Transport`](super::transport::Transport): berth's
+//! own protocol engine around the sans-I/O [`proto`](crate::proto).
+//!
+//! - `conn`: one connection's task (reading, keep-alive, pipelining,
+//!   serving each request through the serving core, errors, closing);
+//! - `respond`: writing response bodies (buffers, files, `sendfile`,
+//!   streams);
+//! - `outbox`: the write buffer, bytes sent and Nagle/`MSG_MORE` state;
+//! - `feed`: the request body, fed from the socket as the handler reads;
+//! - `keepalive`: how long an idle connection waits, as a pure function;
+//! - `park`: idle plain-TCP connections kept without a task.
+//!
+//! Nothing here knows HTTP/2; a cleartext connection that opens with the
+//! HTTP/2 preface ends its HTTP/1.1 life as [`Ended::Http2`].
+
+mod conn;
+mod feed;
+mod keepalive;
+mod outbox;
+pub(crate) mod park;
+mod respond;
+
+pub(crate) use conn::{Ended, Start, serve_connection};
