@@ -387,7 +387,7 @@ pub(crate) async fn serve_plain<H: Handler>(
         let Err((back, idle)) = parker.park(idle_stream, idle) else {
             return;
         };
-        start = resumed(&idle, None);
+        start = resumed(&idle, None, &shared);
         (stream, held) = (back, idle.held);
     }
 }
@@ -413,13 +413,14 @@ fn parking<H>(shared: &Shared<H>) -> Option<Duration> {
 }
 
 /// Where a connection that was idle starts again: its count and deadline
-/// kept.
-fn resumed(idle: &Idle, park_after: Option<Duration>) -> Start {
+/// kept. One that parked before its first request may still open with the
+/// HTTP/2 preface.
+fn resumed<H>(idle: &Idle, park_after: Option<Duration>, shared: &Shared<H>) -> Start {
     Start {
         served: idle.served,
         deadline: Some(idle.deadline),
         park_after,
-        h2c: false,
+        h2c: idle.served == 0 && shared.config.http2.h2c,
     }
 }
 
@@ -430,7 +431,7 @@ pub(crate) fn resume<H: Handler>(
     shared: &Arc<Shared<H>>,
     stop: &Shutdown,
 ) {
-    let start = resumed(&idle, parking(shared));
+    let start = resumed(&idle, parking(shared), shared);
     let (shared, stop) = (shared.clone(), stop.clone());
     // Boxed, as in `accept_loop`.
     tokio::spawn(Box::pin(serve_plain(

@@ -189,6 +189,8 @@ fn version(v: Version) -> &'static str {
     match v {
         Version::HTTP_10 => "HTTP/1.0",
         Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_3 => "HTTP/3.0",
         _ => "HTTP/1.1",
     }
 }
@@ -347,6 +349,17 @@ mod tests {
              \"target\":\"/apache_pb.gif?a=1\",\"version\":\"HTTP/1.0\",\"status\":200,\"bytes\":2326,\
              \"duration_ms\":1.500,\"referer\":null,\"user_agent\":null}\n"
         );
+    }
+
+    #[test]
+    fn each_protocol_is_named_as_its_request_line_would_be() {
+        for (version, name) in [
+            (Version::HTTP_10, "HTTP/1.0"),
+            (Version::HTTP_11, "HTTP/1.1"),
+            (Version::HTTP_2, "HTTP/2.0"),
+        ] {
+            assert_eq!(super::version(version), name);
+        }
     }
 
     #[test]

@@ -130,9 +130,12 @@ enum Active {
 /// Whether the bytes so far are the HTTP/2 preface.
 enum Preface {
     Yes,
+    /// HTTP/1.x (or at least a request line naming an HTTP version).
     No,
     /// A prefix of it: read more.
     Maybe,
+    /// A first line with no HTTP version in it.
+    Neither,
 }
 
 /// What [`Driver::next_head`] found. (The head is moved out at once;
@@ -376,6 +379,10 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                     Preface::Yes => return Ok(Next::Http2),
                     Preface::No => self.h2c = false,
                     Preface::Maybe => {}
+                    Preface::Neither => {
+                        tracing::debug!(peer = %self.peer, "neither HTTP/1.x nor HTTP/2; closing");
+                        return Ok(Next::Closed);
+                    }
                 }
             }
             match self.conn.next_event() {
@@ -416,16 +423,31 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     /// byte that differs, so a short HTTP/1.1 request is never held up.
     /// Its first 18 bytes are a complete HTTP/1.1 head that proto would
     /// refuse: they decide; the `h2` crate checks the rest.
+    ///
+    /// A first line that names no HTTP version at all is neither: such a
+    /// client (an invalid HTTP/2 preface, RFC 9113 §3.4, or another
+    /// protocol) could not read an HTTP/1.1 error, and gets a closed
+    /// connection instead.
     #[cold]
     fn preface(&mut self) -> Preface {
         let buf = self.conn.read_buf_mut();
         let n = buf.len().min(H2_PREFACE_HEAD.len());
-        if buf[..n] != H2_PREFACE_HEAD[..n] {
-            Preface::No
-        } else if n == H2_PREFACE_HEAD.len() {
-            Preface::Yes
-        } else {
-            Preface::Maybe
+        if buf[..n] == H2_PREFACE_HEAD[..n] {
+            return if n == H2_PREFACE_HEAD.len() {
+                Preface::Yes
+            } else {
+                Preface::Maybe
+            };
+        }
+        match memchr::memchr(b'\n', buf) {
+            Some(end)
+                if !buf[..end]
+                    .windows(5)
+                    .any(|w| w.eq_ignore_ascii_case(b"HTTP/")) =>
+            {
+                Preface::Neither
+            }
+            _ => Preface::No,
         }
     }
 

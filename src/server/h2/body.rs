@@ -3,36 +3,58 @@
 //! piece is taken (so a handler that reads slowly slows the client down,
 //! and one that never reads costs at most the stream window), and the
 //! server's body limit applied.
+//!
+//! A body the handler drops before its end comes back to the stream
+//! ([`Leftover`]), which reads the rest (within a budget) before it
+//! answers: a request that turns out malformed (trailers that are not,
+//! frames after a reset) then gets its stream error, not a response.
 
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
+use tokio::time::timeout;
 
 use crate::body::{BodyError, BodyErrorKind, Source};
 use crate::server::serve::BodyLimit;
 
 pub(super) struct RequestBody {
-    recv: h2::RecvStream,
+    recv: Option<h2::RecvStream>,
     limit: BodyLimit,
     failed: bool,
+    leftover: Leftover,
+}
+
+/// Where a request body the handler dropped unfinished is left for its
+/// stream.
+#[derive(Clone, Default)]
+pub(super) struct Leftover(Arc<Mutex<Option<h2::RecvStream>>>);
+
+impl Leftover {
+    /// The body, if the handler dropped it before its end.
+    pub(super) fn take(&self) -> Option<h2::RecvStream> {
+        self.0.lock().ok()?.take()
+    }
 }
 
 impl RequestBody {
-    pub(super) fn new(recv: h2::RecvStream, limit: BodyLimit) -> RequestBody {
+    pub(super) fn new(recv: h2::RecvStream, limit: BodyLimit, leftover: Leftover) -> RequestBody {
         RequestBody {
-            recv,
+            recv: Some(recv),
             limit,
             failed: false,
+            leftover,
         }
     }
 }
 
 impl Source for RequestBody {
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
-        if self.failed {
+        let Some(recv) = self.recv.as_mut().filter(|_| !self.failed) else {
             return Poll::Ready(None);
-        }
-        let data = match self.recv.poll_data(cx) {
+        };
+        let data = match recv.poll_data(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(None) => return Poll::Ready(None),
             Poll::Ready(Some(Ok(data))) => data,
@@ -44,11 +66,68 @@ impl Source for RequestBody {
             }
         };
         // The handler has the bytes: the client may send as many more.
-        let _ = self.recv.flow_control().release_capacity(data.len());
+        let _ = recv.flow_control().release_capacity(data.len());
         if let Err(too_large) = self.limit.take(data.len()) {
             self.failed = true;
             return Poll::Ready(Some(Err(too_large)));
         }
         Poll::Ready(Some(Ok(data)))
+    }
+}
+
+impl Drop for RequestBody {
+    fn drop(&mut self) {
+        if self.failed {
+            return;
+        }
+        if let Some(recv) = self.recv.take().filter(|r| !r.is_end_stream())
+            && let Ok(mut slot) = self.leftover.0.lock()
+        {
+            *slot = Some(recv);
+        }
+    }
+}
+
+/// How reading the rest of a dropped request body ended.
+pub(super) enum Rest {
+    /// The request ended cleanly: answer it.
+    Ended,
+    /// More than the budget, or nothing for too long: answer anyway
+    /// (the `h2` crate resets the stream's receiving half after the
+    /// response, RFC 9113 §8.1).
+    GaveUp,
+    /// The stream failed (reset, malformed): no answer.
+    Failed { by_peer: bool },
+}
+
+/// Reads and discards the rest of a request body, releasing its
+/// capacity, up to `budget` bytes and `pause` between pieces.
+pub(super) async fn read_rest(mut recv: h2::RecvStream, budget: u64, pause: Duration) -> Rest {
+    let mut read = 0u64;
+    loop {
+        match timeout(pause, recv.data()).await {
+            Err(_) => return Rest::GaveUp,
+            Ok(None) => break,
+            Ok(Some(Ok(data))) => {
+                let _ = recv.flow_control().release_capacity(data.len());
+                read += data.len() as u64;
+                if read > budget {
+                    return Rest::GaveUp;
+                }
+            }
+            Ok(Some(Err(e))) => {
+                return Rest::Failed {
+                    by_peer: e.is_reset() && e.is_remote(),
+                };
+            }
+        }
+    }
+    // Trailers, if any, are checked as they arrive.
+    match timeout(pause, recv.trailers()).await {
+        Ok(Ok(_)) => Rest::Ended,
+        Ok(Err(e)) => Rest::Failed {
+            by_peer: e.is_reset() && e.is_remote(),
+        },
+        Err(_) => Rest::GaveUp,
     }
 }

@@ -14,7 +14,7 @@ use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, StatusCode, Uri, Version};
 use tokio::time::timeout;
 
-use super::body::RequestBody;
+use super::body::{Leftover, RequestBody, Rest, read_rest};
 use super::{Conn, Open};
 use crate::body::{FileRange, Incoming, Kind};
 use crate::request::PeerAddr;
@@ -54,6 +54,7 @@ pub(super) async fn serve<H: Handler>(
     let is_head = parts.method == Method::HEAD;
     let declared = content_length(&parts.headers);
     let refused = refusal(conn, &parts, declared);
+    let leftover = Leftover::default();
     let response = match refused {
         Some(status) => crate::response::status(status),
         None => {
@@ -61,7 +62,8 @@ pub(super) async fn serve<H: Handler>(
                 Body::empty()
             } else {
                 let limit = BodyLimit::new(config.max_body_bytes);
-                Incoming::pulled(RequestBody::new(recv, limit), declared)
+                let source = RequestBody::new(recv, limit, leftover.clone());
+                Incoming::pulled(source, declared)
             };
             let mut request = Request::from_parts(parts, body);
             if config.peer_addr {
@@ -79,6 +81,21 @@ pub(super) async fn serve<H: Handler>(
             }
         }
     };
+    // The handler dropped the request body unfinished: read the rest
+    // before answering, so a request that turns out malformed gets its
+    // stream error rather than a response.
+    if let Some(rest) = leftover.take() {
+        let pause = config.timeouts.body_read;
+        match read_rest(rest, config.drain_budget, pause).await {
+            Rest::Ended | Rest::GaveUp => {}
+            Rest::Failed { by_peer } => {
+                if by_peer {
+                    conn.reset_by_peer();
+                }
+                return;
+            }
+        }
+    }
     let (status, sent) = match respond_with(&mut respond, response, is_head, conn).await {
         Ok(done) => done,
         Err((status, sent, cut)) => {
