@@ -1,19 +1,25 @@
 //! The layer boundaries of DESIGN.md, checked: `proto` does no I/O and reads
-//! no clock; `server` never knows the app layer.
+//! no clock; `server` never knows the app layer; the HTTP/1.1 and HTTP/2
+//! engines never know each other.
 
 use std::fs;
 use std::path::Path;
 
+/// Every `.rs` file under `dir`, recursively.
 fn sources(dir: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    for entry in fs::read_dir(&root).expect("source dir") {
-        let path = entry.expect("dir entry").path();
-        if path.extension().is_some_and(|e| e == "rs") {
-            let text = fs::read_to_string(&path).expect("source file");
-            out.push((path.display().to_string(), text));
+    fn walk(dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in fs::read_dir(dir).expect("source dir") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = fs::read_to_string(&path).expect("source file");
+                out.push((path.display().to_string(), text));
+            }
         }
     }
+    let mut out = Vec::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir), &mut out);
     assert!(!out.is_empty(), "no sources in {dir}");
     out
 }
@@ -49,6 +55,30 @@ fn proto_is_sans_io() {
 #[test]
 fn server_does_not_know_the_app_layer() {
     assert_absent("src/server", &["serve_dir", "ServeDir", "router", "Router"]);
+}
+
+#[test]
+fn each_protocol_engine_knows_only_the_serving_core() {
+    // HTTP/1.1 and HTTP/2 meet in the serving core and the accept side,
+    // never in each other (hyper's proto/h1 and proto/h2 do the same).
+    assert_absent(
+        "src/server/h1",
+        &["h2::", "super::h2", "server::h2", "crate::server::h2"],
+    );
+    assert_absent(
+        "src/server/h2",
+        &["super::h1", "server::h1", "crate::proto"],
+    );
+    assert_absent(
+        "src/server/serve",
+        &[
+            "super::h1",
+            "super::h2",
+            "server::h1",
+            "server::h2",
+            "crate::proto",
+        ],
+    );
 }
 
 #[test]

@@ -316,6 +316,9 @@ pub struct Args {
     )]
     pub compress_level: Option<u32>,
 
+    #[command(flatten)]
+    pub http2: crate::cli_http2::Http2Args,
+
     /// Serve precompressed copies FILE.zst, FILE.br, FILE.gz (the best one
     /// the client accepts, when no older than FILE) [default: on].
     #[arg(
@@ -544,6 +547,7 @@ impl Config {
             },
             max_connections: args.max_connections,
             max_body_bytes: args.max_body_bytes,
+            http2: args.http2.config()?,
             access_log: (!args.quiet).then(|| access_log::stdout_log(args.log, trusted)),
             // No handler of the binary reads the address from the request
             // (the access log gets it from the connection).

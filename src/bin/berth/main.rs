@@ -7,6 +7,7 @@
 mod access_log;
 mod app;
 mod cli;
+mod cli_http2;
 mod config_file;
 mod forwarded;
 mod ops;

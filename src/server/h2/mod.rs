@@ -34,6 +34,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 use self::io::{Io, Meter};
 use crate::Handler;
 use crate::server::config::ServerConfig;
+use crate::server::metrics::Http2Event;
 use crate::server::serve::Shutdown;
 
 /// The ALPN protocol id of HTTP/2 over TLS (RFC 9113 §3.2).
@@ -71,6 +72,13 @@ impl<H> Conn<H> {
 
     fn reset_by_peer(&self) {
         self.resets.fetch_add(1, Ordering::Relaxed);
+        self.count(Http2Event::ClientReset);
+    }
+
+    fn count(&self, event: Http2Event) {
+        if let Some(metrics) = &self.config.metrics {
+            metrics.http2(event);
+        }
     }
 
     /// Rapid reset (CVE-2023-44487): a client that cancels most of the
@@ -150,6 +158,7 @@ pub(crate) async fn serve_connection<H, T>(
         streams: AtomicU64::new(0),
         resets: AtomicU64::new(0),
     });
+    conn.count(Http2Event::Connection);
     let write_timeout = conn.config.timeouts.write;
     let idle_after = settings.idle_timeout;
     // One timer for every deadline: idle (no open stream), the end of a
@@ -157,6 +166,11 @@ pub(crate) async fn serve_connection<H, T>(
     // stopped reading.
     let timer = sleep_until(Instant::now() + idle_after.min(CHECK_EVERY));
     tokio::pin!(timer);
+    // Made once, not per accepted stream: each registration takes a lock.
+    let stopping = stop.stopped();
+    tokio::pin!(stopping);
+    let went_idle = conn.idle.notified();
+    tokio::pin!(went_idle);
     let mut closing: Option<Instant> = None;
     loop {
         tokio::select! {
@@ -165,12 +179,14 @@ pub(crate) async fn serve_connection<H, T>(
                 Some(Ok((request, respond))) => {
                     conn.streams.fetch_add(1, Ordering::Relaxed);
                     conn.open.fetch_add(1, Ordering::AcqRel);
+                    conn.count(Http2Event::Stream);
                     let open = Open(conn.clone());
                     tokio::spawn(stream::serve(request, respond, open));
-                    if conn.resets_too_many() {
+                    if closing.is_none() && conn.resets_too_many() {
                         tracing::warn!(%peer, "HTTP/2 rapid reset: closing the connection");
+                        conn.count(Http2Event::RapidReset);
                         h2.abrupt_shutdown(h2::Reason::ENHANCE_YOUR_CALM);
-                        closing.get_or_insert(Instant::now() + GOAWAY_GRACE);
+                        closing = Some(Instant::now() + GOAWAY_GRACE);
                     }
                 }
                 Some(Err(e)) => {
@@ -179,13 +195,15 @@ pub(crate) async fn serve_connection<H, T>(
                 }
                 None => break,
             },
-            () = stop.stopped(), if closing.is_none() => {
+            () = &mut stopping, if closing.is_none() => {
                 // RFC 9113 §6.8: GOAWAY, then the streams already open
                 // finish (within the server's grace period).
+                conn.count(Http2Event::ShutdownGoaway);
                 h2.graceful_shutdown();
                 closing = Some(Instant::now() + conn.config.timeouts.shutdown_grace);
             }
-            () = conn.idle.notified() => {
+            () = &mut went_idle => {
+                went_idle.set(conn.idle.notified());
                 let at = Instant::now() + idle_after;
                 timer.as_mut().reset(closing.map_or(at, |c| c.min(at)));
             }
@@ -197,12 +215,14 @@ pub(crate) async fn serve_connection<H, T>(
                 }
                 if conn.meter.stalled(write_timeout) {
                     tracing::debug!(%peer, "HTTP/2 peer stopped reading; dropping the connection");
+                    conn.count(Http2Event::StalledPeer);
                     break;
                 }
                 let idle_since = conn.epoch + Duration::from_millis(conn.last_end.load(Ordering::Relaxed));
                 let idle = conn.open.load(Ordering::Acquire) == 0;
                 if closing.is_none() && idle && now >= idle_since + idle_after {
                     tracing::debug!(%peer, "HTTP/2 connection idle; closing it");
+                    conn.count(Http2Event::IdleClose);
                     h2.graceful_shutdown();
                     closing = Some(now + GOAWAY_GRACE);
                 }
