@@ -271,9 +271,14 @@ impl<H> BodySender<'_, H> {
         self.send.reserve_capacity(want);
         let limit = self.conn.config.timeouts.write;
         let granted = loop {
+            // Capacity left from an earlier grant is not announced again:
+            // `poll_capacity` only reports increases.
+            let available = self.send.capacity();
+            if available > 0 {
+                break available.min(want);
+            }
             match timeout(limit, poll_fn(|cx| self.send.poll_capacity(cx))).await {
-                Ok(Some(Ok(0))) => continue,
-                Ok(Some(Ok(n))) => break n.min(want),
+                Ok(Some(Ok(_))) => continue,
                 Ok(Some(Err(_)) | None) => return Err(Cut::Reset),
                 // The client never opened its window: give up the stream.
                 Err(_) => return Err(Cut::Abort(h2::Reason::CANCEL)),
