@@ -431,6 +431,10 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     #[cold]
     fn preface(&mut self) -> Preface {
         let buf = self.conn.read_buf_mut();
+        // Most first requests say so in their first bytes.
+        if buf.starts_with(b"GET ") || buf.starts_with(b"HEAD ") || buf.starts_with(b"POST ") {
+            return Preface::No;
+        }
         let n = buf.len().min(H2_PREFACE_HEAD.len());
         if buf[..n] == H2_PREFACE_HEAD[..n] {
             return if n == H2_PREFACE_HEAD.len() {
@@ -439,15 +443,18 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 Preface::Maybe
             };
         }
-        match memchr::memchr(b'\n', buf) {
-            Some(end)
-                if !buf[..end]
-                    .windows(5)
-                    .any(|w| w.eq_ignore_ascii_case(b"HTTP/")) =>
-            {
-                Preface::Neither
-            }
-            _ => Preface::No,
+        let Some(end) = memchr::memchr(b'\n', buf) else {
+            return Preface::No;
+        };
+        let line = &buf[..end];
+        // Every valid request line ends with its version (`HTTP/1.1\r`):
+        // checked first, the search is only for lines that are bad anyway.
+        let ends_with_version =
+            line.len() >= 9 && line[line.len() - 9..line.len() - 4].eq_ignore_ascii_case(b"HTTP/");
+        if ends_with_version || line.windows(5).any(|w| w.eq_ignore_ascii_case(b"HTTP/")) {
+            Preface::No
+        } else {
+            Preface::Neither
         }
     }
 

@@ -58,6 +58,7 @@ impl Wait {
 ///   nothing. It never extends a deadline.
 /// - With parking on (and not shutting down), the timer fires after the
 ///   park delay if that comes first.
+#[inline]
 pub(super) fn wait(idle: Idle) -> Wait {
     let now = idle.now;
     let deadline = if idle.stopping {

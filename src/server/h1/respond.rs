@@ -38,6 +38,7 @@ const BATCH_RESERVE: usize = 4096;
 /// small one stays within the allocator's fast size classes (glibc's
 /// thread cache ends at 1 KiB); with more requests buffered, sized for a
 /// batch of responses.
+#[inline]
 pub(super) fn write_room(headers: &HeaderMap, body: &Body, more_buffered: bool) -> usize {
     let small_body = body.size_hint().filter(|&n| n <= COPY_BODY_MAX as u64);
     let fields: usize = headers
@@ -112,7 +113,10 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             && self.conn.body_is_length_framed()
             && self.stream.is_plain_tcp()
         {
-            return self.send_file(range).await;
+            // Boxed: its states (MSG_MORE head, sendfile loop, timers)
+            // would make every connection's future larger, for responses
+            // that take tens of µs anyway.
+            return Box::pin(self.send_file(range)).await;
         }
         while range.len > 0 {
             let piece = range.len.min(FILE_CHUNK as u64) as usize;

@@ -35,7 +35,7 @@ impl Exchange {
     pub(crate) const NONE: Exchange = Exchange(None);
 
     /// Starts the record of a request whose head is complete.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn begin(
         config: &ServerConfig,
         method: &Method,
@@ -46,6 +46,11 @@ impl Exchange {
         if config.access_log.is_none() && config.metrics.is_none() {
             return Exchange::NONE;
         }
+        Exchange::record(method, target, version, headers)
+    }
+
+    #[inline(never)]
+    fn record(method: &Method, target: &Uri, version: Version, headers: &HeaderMap) -> Exchange {
         Exchange(Some(Box::new(Pending {
             time: SystemTime::now(),
             started: Instant::now(),
@@ -67,6 +72,7 @@ impl Exchange {
     /// The exchange is over (the protocol has handed the response's last
     /// byte to the transport): counts it in the metrics and writes its
     /// access-log line, if the server has either.
+    #[inline(always)]
     pub(crate) fn end(
         self,
         config: &ServerConfig,
@@ -77,6 +83,11 @@ impl Exchange {
         if self.0.is_none() && config.access_log.is_none() && config.metrics.is_none() {
             return;
         }
+        self.write(config, peer, status, body_bytes);
+    }
+
+    #[inline(never)]
+    fn write(self, config: &ServerConfig, peer: SocketAddr, status: StatusCode, body_bytes: u64) {
         let pending = self.0.unwrap_or_else(|| {
             Box::new(Pending {
                 time: SystemTime::now(),

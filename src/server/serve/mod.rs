@@ -89,6 +89,7 @@ impl Shutdown {
     }
 
     /// True once shutdown has begun.
+    #[inline]
     pub(crate) fn is_stopping(&self) -> bool {
         *self.0.borrow()
     }
