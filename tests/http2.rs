@@ -790,6 +790,156 @@ async fn a_streamed_body_over_the_limit_gives_the_handler_a_too_large_error() {
     assert_eq!(r.unwrap().body_str(), "2 bytes\n");
 }
 
+#[tokio::test]
+async fn bodies_the_handler_ignores_do_not_use_up_the_connection_window() {
+    // Over HTTP/1.1 an unread body is drained (or the connection closed);
+    // over HTTP/2 its bytes must be given back to the connection's window
+    // (1 MiB), or after a few such requests no stream can send a byte.
+    let site = Site::start(Via::H2c, big_limits(), |_: &Path| {
+        Router::new()
+            .post("/ignore", |_req: Request| async { "ignored" })
+            .post("/echo", support::echo)
+    });
+    let mut c = site.connect().await;
+    let (_, chunks) = upload(600 * 1024);
+    for i in 0..4 {
+        let (r, _sent) = c.post_streamed("/ignore", &[], chunks.clone()).await;
+        let r = r.unwrap_or_else(|e| panic!("POST /ignore #{i}: {e}"));
+        assert_eq!(r.body_str(), "ignored", "#{i}");
+    }
+    let (data, chunks) = upload(1536 * 1024);
+    let (r, sent) = c.post_streamed("/echo", &[], chunks).await;
+    sent.expect("the upload after the ignored bodies stalled");
+    assert!(r.unwrap().body == data);
+}
+
+#[tokio::test]
+#[ignore = "berth bug: HTTP/2 never sends 100 Continue (stream.rs sends no interim response)"]
+async fn expect_100_continue_gets_a_100_before_the_body_is_sent() {
+    // Over HTTP/1.1 berth answers `Expect: 100-continue` with 100 once the
+    // handler reads (tests/bodies.rs); a client waiting for it must not
+    // have to time out over HTTP/2 either (RFC 9110 §10.1.1).
+    let site = Site::start(Via::H2c, ServerConfig::default(), app);
+    let mut c = site.connect().await;
+    let head = c.head_of(
+        Method::POST,
+        "/echo",
+        &[("expect", "100-continue"), ("content-length", "5")],
+    );
+    let (mut response, mut body) = c.open(head, false).await.unwrap();
+    let interim = within(
+        "a 100 Continue before the body is sent",
+        std::future::poll_fn(|cx| response.poll_informational(cx)),
+    )
+    .await
+    .expect("no interim response")
+    .unwrap();
+    assert_eq!(interim.status(), 100);
+    body.send_data(Bytes::from_static(b"hello"), true).unwrap();
+    let r = read_response(response).await.unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body_str(), "hello");
+}
+
+#[tokio::test]
+#[ignore = "berth bug: over HTTP/2 an unknown expectation reaches the handler (HTTP/1.1 answers 417)"]
+async fn an_unknown_expectation_is_417_as_over_http11() {
+    let site = Site::start(Via::H2c, ServerConfig::default(), app);
+    let mut c = site.connect().await;
+    let r = c
+        .request(
+            Method::POST,
+            "/echo",
+            &[("expect", "something-else")],
+            Some(Bytes::from_static(b"hello")),
+        )
+        .await;
+    assert_eq!(r.status, 417, "{r:?}");
+}
+
+#[tokio::test]
+#[ignore = "berth bug: HTTP/2 cookie crumbs reach the handler as separate fields (RFC 9113 §8.2.3)"]
+async fn cookie_crumbs_reach_the_handler_as_one_field() {
+    // HTTP/2 clients may split Cookie into one field per cookie (browsers
+    // do, for HPACK); a handler written for HTTP/1.1 reads one field.
+    let site = Site::start(Via::H2c, ServerConfig::default(), |_: &Path| {
+        |req: Request| async move {
+            let all: Vec<String> = req
+                .headers()
+                .get_all("cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_string())
+                .collect();
+            berth::response::text(all.join("|"))
+        }
+    });
+    let mut c = site.connect().await;
+    let r = c
+        .get(
+            "/",
+            &[("cookie", "a=1"), ("cookie", "b=2"), ("cookie", "c=3")],
+        )
+        .await;
+    assert_eq!(r.body_str(), "a=1; b=2; c=3");
+}
+
+#[tokio::test]
+async fn request_head_limits_apply_as_over_http11() {
+    let site = Site::start(Via::H2c, ServerConfig::default(), app);
+    let mut c = site.connect().await;
+    let limits = berth::proto::Limits::default();
+    // A target over max_target_bytes: 414 (the head still fits in the
+    // header list size).
+    let long = format!("/{}", "a".repeat(limits.max_target_bytes));
+    assert_eq!(c.get(&long, &[]).await.status, 414);
+    // More fields than max_headers: 431.
+    let names: Vec<String> = (0..=limits.max_headers)
+        .map(|i| format!("x-f{i}"))
+        .collect();
+    let fields: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+    assert_eq!(c.get("/hello.txt", &fields).await.status, 431);
+    // The connection serves on.
+    assert_eq!(c.get("/hello.txt", &[]).await.body_str(), HELLO_TXT);
+}
+
+#[tokio::test]
+async fn methods_serve_dir_does_not_take_are_405_with_allow() {
+    let site = Site::start(Via::H2c, ServerConfig::default(), app);
+    let mut c = site.connect().await;
+    for method in [Method::POST, Method::PUT, Method::DELETE] {
+        let r = c
+            .request(
+                method.clone(),
+                "/hello.txt",
+                &[],
+                Some(Bytes::from_static(b"x")),
+            )
+            .await;
+        assert_eq!(r.status, 405, "{method}");
+        assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"), "{method}");
+    }
+}
+
+#[tokio::test]
+async fn an_idle_connection_is_closed_with_goaway() {
+    let mut config = ServerConfig::default();
+    config.http2.idle_timeout = Duration::from_millis(200);
+    let site = Site::start(Via::H2c, config, app);
+    let mut c = site.connect().await;
+    assert_eq!(c.get("/hello.txt", &[]).await.body_str(), HELLO_TXT);
+    let send = c.send.clone();
+    c.closed().await.expect("closed on an error");
+    let err = send
+        .ready()
+        .await
+        .and_then(|mut s| {
+            s.send_request(http::Request::get("http://x/").body(()).unwrap(), true)
+                .map(|_| ())
+        })
+        .expect_err("a stream opened on the closed connection");
+    assert!(is_graceful_goaway(&err), "{err:?}");
+}
+
 // ---- streamed responses ----
 
 /// SSE-style: each event is produced only when the test sends on the
@@ -833,7 +983,9 @@ async fn channel_bodies_send_each_chunk_before_the_next_is_produced() {
                 coding.map(|c| ("accept-encoding", c)).into_iter().collect();
             let head = c.head_of(Method::GET, "/events", &headers);
             let (response, _) = c.open(head, true).await.unwrap();
-            let response = within("the response head", response).await.unwrap();
+            let response = within("the response head", response)
+                .await
+                .unwrap_or_else(|e| panic!("{via:?} {coding:?}: response head: {e:?}"));
             assert_eq!(response.status(), 200);
             assert_eq!(
                 response
@@ -1118,6 +1270,38 @@ async fn metrics_count_http2_requests_and_the_one_connection() {
     }
 }
 
+#[tokio::test]
+#[ignore = "berth bug: HTTP/2 never adds to berth_received_bytes_total / berth_sent_bytes_total"]
+async fn metrics_count_http2_bytes_received_and_sent() {
+    let metrics = berth::server::Metrics::new();
+    let config = ServerConfig {
+        metrics: Some(metrics.clone()),
+        ..big_limits()
+    };
+    let mut site = Site::start(Via::H2c, config, app);
+    let mut c = site.connect().await;
+    assert_eq!(c.get("/big.bin", &[]).await.body.len(), BIG_LEN);
+    let (r, _) = c
+        .post_streamed("/echo", &[], vec![Bytes::from(vec![b'u'; 100_000])])
+        .await;
+    assert_eq!(r.unwrap().body.len(), 100_000);
+    drop(c);
+    site.shut_down().await;
+    let text = metrics.render();
+    let value = |name: &str| -> u64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(
+        value("berth_sent_bytes_total") >= (BIG_LEN + 100_000) as u64,
+        "{text}"
+    );
+    assert!(value("berth_received_bytes_total") >= 100_000, "{text}");
+}
+
 // ---- graceful shutdown ----
 
 /// ServeDir, and `/slow` parked at the gate.
@@ -1149,13 +1333,16 @@ async fn shutdown_sends_goaway_and_the_stream_in_flight_completes() {
         // Until the GOAWAY arrives, a new stream is still served; after
         // it, the client refuses to open one (or the server's last stream
         // id excludes it).
-        let goaway = loop {
-            let head = c.head_of(Method::GET, "/hello.txt", &[]);
-            match c.try_request(head, None).await {
-                Ok(r) => assert_eq!(r.body_str(), HELLO_TXT, "{via:?}"),
-                Err(e) => break e,
+        let goaway = within("a GOAWAY after shutdown", async {
+            loop {
+                let head = c.head_of(Method::GET, "/hello.txt", &[]);
+                match c.try_request(head, None).await {
+                    Ok(r) => assert_eq!(r.body_str(), HELLO_TXT, "{via:?}"),
+                    Err(e) => break e,
+                }
             }
-        };
+        })
+        .await;
         assert!(is_graceful_goaway(&goaway), "{via:?}: {goaway:?}");
         assert!(
             !slow.is_finished(),
@@ -1172,7 +1359,14 @@ async fn shutdown_sends_goaway_and_the_stream_in_flight_completes() {
         assert_eq!(r.body_str(), "/slow done\n");
         // Then the connection closes cleanly and the server stops.
         let send = c.send.clone();
-        c.closed().await.expect("connection closed on an error");
+        // (A write of the client's crossing the server's close, e.g. a
+        // WINDOW_UPDATE for the last DATA, may end it on EPIPE; the
+        // response was whole, which is what counts.)
+        let closed = c.closed().await;
+        assert!(
+            closed.as_ref().map_or_else(h2::Error::is_io, |()| true),
+            "{via:?}: the connection closed on {closed:?}"
+        );
         let err = match send.ready().await {
             Ok(mut s) => s
                 .send_request(http::Request::get("http://x/").body(()).unwrap(), true)
