@@ -11,12 +11,18 @@
 //!   (no connection-specific field; `date`, `server`), the request as the
 //!   handler sees it (origin form, `Host`, `PeerAddr`);
 //! - the access log and metrics, one record per stream;
-//! - graceful shutdown (GOAWAY; the stream in flight finishes);
+//! - graceful shutdown (GOAWAY; the stream in flight finishes), the idle
+//!   timeout, the shutdown grace period;
 //! - the h2c switch on a cleartext listener and ALPN on TLS;
 //! - curl as a second client.
 //!
 //! The client is the `h2` crate's (`support/h2client.rs`); where a test
 //! needs frames the `h2` client will not send, `support/h2wire.rs`.
+//!
+//! A test marked `#[ignore = "berth bug: ..."]` asserts the right
+//! behaviour where the server's is wrong: run them with `--ignored`.
+//! Most tests run over both transports (`BOTH`) where the path through the
+//! server differs (TLS stream, its own buffering); the rest over h2c.
 
 mod support;
 
@@ -71,9 +77,14 @@ struct Site {
 }
 
 impl Site {
-    /// Serves the handler `make` builds for ROOT, with `config`. `prepare`
-    /// may add files to ROOT first.
+    /// Serves the handler `make` builds for ROOT, with `config` (parking
+    /// off: see [`unparked`]).
     fn start<H: Handler>(via: Via, config: ServerConfig, make: impl FnOnce(&Path) -> H) -> Site {
+        Site::serve(via, unparked(config), make)
+    }
+
+    /// [`Site::start`] with `config` exactly as given (parking included).
+    fn serve<H: Handler>(via: Via, config: ServerConfig, make: impl FnOnce(&Path) -> H) -> Site {
         let (tmp, root) = temp_root();
         let cert = ca_signed_cert("berth h2 test CA");
         let mut server = Server::try_bind("127.0.0.1:0".parse().unwrap())
@@ -122,6 +133,21 @@ impl Site {
             took.is_some(),
             "serve() still running {LIMIT:?} after shutdown"
         );
+    }
+}
+
+/// `config` with parking off.
+///
+/// Until the server resumes a parked connection with h2c still on (see
+/// `a_preface_arriving_after_the_connection_parked_is_still_http2`), a
+/// new cleartext connection whose preface comes more than the park delay
+/// (10 ms) after it was accepted is answered over HTTP/1.1: on a loaded
+/// machine that made these tests fail about once in five runs. That test
+/// parks on purpose ([`Site::serve`]). Drop this once the bug is fixed.
+fn unparked(config: ServerConfig) -> ServerConfig {
+    ServerConfig {
+        park_idle_after: None,
+        ..config
     }
 }
 
@@ -1437,8 +1463,7 @@ async fn shutdown_sends_goaway_and_the_stream_in_flight_completes() {
         let err = match send.ready().await {
             Ok(mut s) => s
                 .send_request(http::Request::get("http://x/").body(()).unwrap(), true)
-                .err()
-                .expect("a new stream opened after GOAWAY"),
+                .expect_err("a new stream opened after GOAWAY"),
             Err(e) => e,
         };
         assert!(is_graceful_goaway(&err), "{via:?}: {err:?}");
@@ -1520,7 +1545,10 @@ fn streams_opened_after_the_final_goaway_are_not_served() {
     let mut conn = h2wire::Conn::handshake(site.addr);
     let slow = conn.get("/slow");
     assert_eq!(runtime.block_on(control.arrival()), "/slow");
-    let stopping = runtime.block_on(async { site.stop() });
+    let stopping = {
+        let _in_runtime = runtime.enter();
+        site.stop()
+    };
 
     // The first GOAWAY (last stream 2^31-1) and a PING; once the PING is
     // acknowledged, the final GOAWAY names the last stream served.
@@ -1633,7 +1661,7 @@ fn with_h2c_off_the_preface_gets_an_http11_error() {
 #[test]
 fn a_preface_arriving_in_pieces_is_still_recognised() {
     use std::io::Write;
-    let server = support::start_serve_dir(ServerConfig::default());
+    let server = support::start_serve_dir(unparked(ServerConfig::default()));
     let mut hello = h2wire::PREFACE.to_vec();
     hello.extend(h2wire::settings(&[]));
     // Within the 18 bytes that decide, at their end, and in the part the
@@ -1675,7 +1703,7 @@ fn a_preface_arriving_after_the_connection_parked_is_still_http2() {
         park_idle_after: Some(Duration::from_millis(10)),
         ..ServerConfig::default()
     };
-    let site = Site::start(Via::H2c, config, app);
+    let site = Site::serve(Via::H2c, config, app);
     let stream = std::net::TcpStream::connect(site.addr).unwrap();
     stream.set_nodelay(true).unwrap();
     stream.set_write_timeout(Some(LIMIT)).unwrap();
@@ -1807,7 +1835,7 @@ fn run_curl(curl: &str, args: &[&str]) -> String {
 #[test]
 fn curl_speaks_http2_with_prior_knowledge() {
     let Some(curl) = curl() else { return };
-    let server = support::start_serve_dir(ServerConfig::default());
+    let server = support::start_serve_dir(unparked(ServerConfig::default()));
     let base = format!("http://{}", server.addr);
     let out = run_curl(
         curl,
