@@ -1,8 +1,11 @@
 //! HTTP/2 attacks, played frame by frame with the raw client `h2wire`
-//! against berth in-process: rapid reset (CVE-2023-44487), the CONTINUATION
-//! flood (2024), PING, SETTINGS and empty-DATA floods (2019), a client that
-//! never opens its window, one that opens streams faster than it reads,
-//! oversized header lists, too many streams and invalid frames.
+//! against berth in-process: rapid reset (CVE-2023-44487), server-side
+//! reset floods (CVE-2019-9514, MadeYouReset), the CONTINUATION flood
+//! (2024), PING, SETTINGS, PRIORITY, empty- and tiny-DATA floods (2019), a
+//! client that never opens its window, one that opens streams faster than
+//! it reads, a request body that stops arriving, oversized header lists and
+//! an HPACK bomb, too many streams and invalid frames; and, the other way,
+//! frames and traffic the defences must let through.
 //!
 //! In each: the attacking connection is ended (GOAWAY with a fitting code,
 //! or closed) where RFC 9113 allows it, long before the attack is over;
@@ -108,11 +111,6 @@ fn flood(
     (batches, Flood::Sent)
 }
 
-/// `frame` `n` times, in one buffer.
-fn repeat(frame: &[u8], n: usize) -> Vec<u8> {
-    frame.repeat(n)
-}
-
 /// A new HTTP/2 connection whose writes give up after [`STALL`].
 fn attacker(addr: SocketAddr, params: &[(u16, u32)]) -> Conn {
     let conn = Conn::handshake_with(addr, params);
@@ -213,6 +211,41 @@ fn expect_goaway(conn: &mut Conn, what: &str) -> Frame {
 
 fn code_name(code: Option<u32>) -> &'static str {
     code.map_or("none", error::name)
+}
+
+/// Floods `pair(id)` for thousands of new streams (batches of 500, 40,000
+/// streams planned) without reading, and checks the connection is ended
+/// with GOAWAY (one of `codes`) having processed at most a tenth of them.
+fn stream_flood(addr: SocketAddr, what: &str, codes: &[u32], pair: impl Fn(u32) -> Vec<u8>) {
+    let mut attacker = attacker(addr, &[]);
+    const PER_BATCH: u32 = 500;
+    const BATCHES: usize = 80;
+    let mut next_id = 1u32;
+    let (sent, end) = flood(&mut attacker, BATCHES, |_| {
+        let mut out = Vec::new();
+        for _ in 0..PER_BATCH {
+            out.extend(pair(next_id));
+            next_id += 2;
+        }
+        out
+    });
+    let goaway = expect_goaway(&mut attacker, what);
+    let code = goaway_error_code(&goaway);
+    assert!(
+        code.is_some_and(|c| codes.contains(&c)),
+        "{what} answered {} ({goaway:?}); flood: {sent} batches, {end:?}",
+        code_name(code)
+    );
+    let last = goaway_last_stream_id(&goaway).expect("GOAWAY's last stream id");
+    let planned = 2 * PER_BATCH * BATCHES as u32;
+    assert!(
+        last < planned / 10,
+        "{what}: the server processed streams up to {last} of {planned} before its GOAWAY"
+    );
+    assert!(
+        attacker.closed_within(WAIT),
+        "{what}: connection not closed after GOAWAY"
+    );
 }
 
 // ---- rapid reset ----
@@ -416,14 +449,14 @@ fn continuation_flood_with_empty_fragments_is_cut_off() {
 
     let mut over = attacker(server.addr, &[]);
     let mut frames = headers(1, flag::END_STREAM, &block);
-    frames.extend(repeat(&continuation(1, 0, &[]), 1000));
+    frames.extend(continuation(1, 0, &[]).repeat(1000));
     over.send(&frames);
     expect_header_block_cut(&mut over, "1000 empty CONTINUATION frames, unfinished");
 
     let mut attacker = attacker(server.addr, &[]);
     attacker.send(&headers(1, flag::END_STREAM, &block));
     const BATCHES: usize = 400;
-    let batch = repeat(&continuation(1, 0, &[]), 10_000);
+    let batch = continuation(1, 0, &[]).repeat(10_000);
     let (sent, end) = flood(&mut attacker, BATCHES, |_| batch.clone());
     assert!(
         sent < BATCHES,
@@ -458,7 +491,7 @@ fn control_flood(frame: &[u8], stream_open: bool, what: &str) {
         attacker.get("/hang");
     }
     // 1000 frames a batch, until the server stops reading.
-    let batch = repeat(frame, 1000);
+    let batch = frame.repeat(1000);
     let (sent, end) = flood(&mut attacker, usize::MAX, |_| batch.clone());
     assert_ne!(
         end,
@@ -527,7 +560,7 @@ fn empty_data_frame_flood_gets_enhance_your_calm() {
     attacker.send(&headers(1, flag::END_HEADERS, &block));
     // 2M empty frames, 18 MB: more than the socket buffers hold.
     const BATCHES: usize = 2000;
-    let batch = repeat(&data(1, 0, &[]), 1000);
+    let batch = data(1, 0, &[]).repeat(1000);
     let (sent, end) = flood(&mut attacker, BATCHES, |_| batch.clone());
     assert!(
         sent < BATCHES,
@@ -558,7 +591,7 @@ fn tiny_data_frames_to_a_handler_that_does_not_read_get_enhance_your_calm() {
     attacker.send(&headers(1, flag::END_HEADERS, &block));
     // 1M frames (10 MB), 1,000,000 bytes of DATA: within the 1 MiB window.
     const BATCHES: usize = 1000;
-    let batch = repeat(&data(1, 0, b"x"), 1000);
+    let batch = data(1, 0, b"x").repeat(1000);
     let (sent, end) = flood(&mut attacker, BATCHES, |_| batch.clone());
     assert!(
         sent < BATCHES,
@@ -574,41 +607,6 @@ fn tiny_data_frames_to_a_handler_that_does_not_read_get_enhance_your_calm() {
     );
     assert!(attacker.closed_within(WAIT), "connection not closed");
     others_served(server.addr, HELLO_TXT.as_bytes());
-}
-
-/// Floods `pair(id)` for thousands of new streams (batches of 500, 40,000
-/// streams planned) without reading, and checks the connection is ended
-/// with GOAWAY (one of `codes`) having processed at most a tenth of them.
-fn stream_flood(addr: SocketAddr, what: &str, codes: &[u32], pair: impl Fn(u32) -> Vec<u8>) {
-    let mut attacker = attacker(addr, &[]);
-    const PER_BATCH: u32 = 500;
-    const BATCHES: usize = 80;
-    let mut next_id = 1u32;
-    let (sent, end) = flood(&mut attacker, BATCHES, |_| {
-        let mut out = Vec::new();
-        for _ in 0..PER_BATCH {
-            out.extend(pair(next_id));
-            next_id += 2;
-        }
-        out
-    });
-    let goaway = expect_goaway(&mut attacker, what);
-    let code = goaway_error_code(&goaway);
-    assert!(
-        code.is_some_and(|c| codes.contains(&c)),
-        "{what} answered {} ({goaway:?}); flood: {sent} batches, {end:?}",
-        code_name(code)
-    );
-    let last = goaway_last_stream_id(&goaway).expect("GOAWAY's last stream id");
-    let planned = 2 * PER_BATCH * BATCHES as u32;
-    assert!(
-        last < planned / 10,
-        "{what}: the server processed streams up to {last} of {planned} before its GOAWAY"
-    );
-    assert!(
-        attacker.closed_within(WAIT),
-        "{what}: connection not closed after GOAWAY"
-    );
 }
 
 /// The reset flood (CVE-2019-9514) and MadeYouReset (CVE-2025-8671): the
@@ -688,8 +686,8 @@ fn priority_flood_does_not_keep_a_connection_alive() {
 /// stream is open, so the connection is neither idle nor stalled on
 /// writes: without that timeout the handler waits forever, and a client
 /// holds `max_concurrent_streams` handlers per connection for free. Guards
-/// against that: the stream is answered (408) or reset within the body
-/// timeout and a margin.
+/// against that: within the body timeout and a margin, the stream is
+/// answered (408), reset, or the connection ended.
 #[test]
 #[ignore = "bug: HTTP/2 request bodies have no body_read timeout (src/server/h2/body.rs)"]
 fn request_body_that_stops_arriving_is_timed_out() {
@@ -704,18 +702,19 @@ fn request_body_that_stops_arriving_is_timed_out() {
     let started = Instant::now();
     let limit = Duration::from_millis(500) + Duration::from_secs(2);
     let answer = conn.read_until(
-        |f| f.stream_id == id && matches!(f.kind, Kind::Headers | Kind::RstStream),
+        |f| {
+            f.kind == Kind::Goaway
+                || (f.stream_id == id && matches!(f.kind, Kind::Headers | Kind::RstStream))
+        },
         limit,
     );
     match answer {
         Ok(Some(f)) if f.kind == Kind::Headers => {
             assert_eq!(conn.status(id), Some(408), "stalled body answered {f:?}")
         }
-        Ok(Some(f)) => assert_eq!(
-            rst_error_code(&f),
-            Some(error::CANCEL),
-            "stalled body: stream reset with {f:?}"
-        ),
+        // Reset, or the connection ended (as HTTP/1.1 closes it): either
+        // frees the handler.
+        Ok(Some(_)) => {}
         other => panic!(
             "stalled request body: nothing on its stream {:?} after the body stopped: {other:?}",
             started.elapsed()
@@ -810,8 +809,9 @@ fn zero_window_client() {
 /// A client that grants the largest windows (2^31-1, stream and
 /// connection), opens 500 GETs of /big.bin at once and never reads. Guards
 /// against a server that buffers every response it may send (flow control
-/// allows 500 MiB): the streams beyond `max_concurrent_streams` are
-/// refused, the response bytes held are capped by
+/// allows 500 MiB): beyond `max_concurrent_streams` (128) streams are
+/// refused (checked in `streams_beyond_max_concurrent_streams_are_refused`),
+/// and the response bytes held for the 128 are capped by
 /// `http2.max_buffered_bytes` (1 MiB), so the process grows by far less
 /// than 128 x 1 MiB; the connection is dropped after `timeouts.write`; and
 /// another client is served meanwhile.
@@ -840,7 +840,7 @@ fn opens_streams_never_reads() {
     attacker.send(&out);
     // PINGs until the server stops reading: it is then as stuck as it
     // gets, with whatever it buffered for this client.
-    let batch = repeat(&ping(*b"stuck?!!"), 1000);
+    let batch = ping(*b"stuck?!!").repeat(1000);
     let (sent, end) = flood(&mut attacker, 1000, |_| batch.clone());
     assert_eq!(
         end,
@@ -1224,4 +1224,67 @@ fn frames_to_ignore_do_not_end_the_connection() {
         .read_response(id, WAIT)
         .unwrap_or_else(|e| panic!("after ignorable frames: {e}"));
     assert_eq!(res.status, 200);
+}
+
+// ---- defences that must not hit healthy clients ----
+
+/// The other side of the write-stall defences: a client that reads
+/// everything at once, downloading /big.bin on 100 streams of one
+/// connection (windows of 2^31-1, so flow control never waits). The
+/// connection's writes never stop making progress, so `timeouts.write`
+/// (300 ms here) must cut nothing, however the streams share the
+/// connection's buffer budget (`http2.max_buffered_bytes`). Guards against
+/// defences that cancel streams of a healthy connection.
+#[test]
+#[ignore = "bug: a stream holding capacity left from an earlier grant waits in poll_capacity \
+            (h2 reports only increases) and is cancelled after timeouts.write \
+            (src/server/h2/stream.rs BodySender::room)"]
+fn parallel_downloads_on_one_connection_all_complete() {
+    let mut config = ServerConfig::default();
+    config.timeouts.write = Duration::from_millis(300);
+    let server = start_serve_dir(config);
+    let mut conn = Conn::handshake_with(server.addr, &[(setting::INITIAL_WINDOW_SIZE, MAX_WINDOW)]);
+    let mut out = window_update(0, MAX_WINDOW - h2wire::DEFAULT_WINDOW);
+    const STREAMS: usize = 100;
+    for _ in 0..STREAMS {
+        let id = conn.open_stream();
+        out.extend(h2wire::get(id, "/big.bin"));
+    }
+    conn.send(&out);
+    let mut received = std::collections::HashMap::<u32, usize>::new();
+    let mut first = Vec::new();
+    let mut complete = 0;
+    let mut resets = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while complete + resets.len() < STREAMS {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let f = match conn.read_frame(left) {
+            Ok(Some(f)) => f,
+            other => panic!("{complete} complete, {resets:?} reset, then {other:?}"),
+        };
+        match f.kind {
+            Kind::Data => {
+                *received.entry(f.stream_id).or_default() += f.payload.len();
+                if f.stream_id == 1 {
+                    first.extend_from_slice(&f.payload);
+                }
+                if f.end_stream() {
+                    complete += 1;
+                }
+            }
+            Kind::RstStream => resets.push((f.stream_id, code_name(rst_error_code(&f)))),
+            Kind::Goaway => panic!("GOAWAY during the downloads: {f:?}"),
+            _ => {}
+        }
+    }
+    assert!(
+        resets.is_empty(),
+        "{} of {STREAMS} downloads reset: {resets:?}",
+        resets.len()
+    );
+    assert!(
+        received.values().all(|&n| n == support::BIG_LEN),
+        "body lengths: {received:?}"
+    );
+    assert!(first == support::big_content(), "stream 1's body differs");
 }
