@@ -1226,6 +1226,58 @@ fn frames_to_ignore_do_not_end_the_connection() {
     assert_eq!(res.status, 200);
 }
 
+/// A client that stops reading but goes on sending a request now and then
+/// (a HEAD every second, each answered at once into the server's buffers).
+/// Its connection's writes have made no progress for longer than
+/// `timeouts.write` (1 s here), so it must be dropped, whatever else comes
+/// in; `http2.idle_timeout` (10 s, the default) has nothing to do with it.
+/// Guards against a stall check that a stream ending postpones: such a
+/// client would then hold its connection, and the socket buffers full of
+/// data for it, for ever.
+#[test]
+#[ignore = "bug: each time the last open stream ends, the connection timer is pushed to \
+            http2.idle_timeout, postponing the write-stall check (src/server/h2/mod.rs)"]
+fn client_that_stops_reading_is_dropped_though_it_keeps_sending_requests() {
+    let mut config = ServerConfig::default();
+    config.timeouts.write = Duration::from_secs(1);
+    let server = start_serve_dir(config);
+    let mut attacker = attacker(server.addr, &[(setting::INITIAL_WINDOW_SIZE, MAX_WINDOW)]);
+    let mut out = window_update(0, MAX_WINDOW - h2wire::DEFAULT_WINDOW);
+    // More than the socket buffers hold: the server's writes block.
+    for _ in 0..8 {
+        let id = attacker.open_stream();
+        out.extend(h2wire::get(id, "/big.bin"));
+    }
+    attacker.send(&out);
+    let head = request_block("HEAD", "http", "localhost", "/hello.txt", &[]);
+    let started = Instant::now();
+    let mut heads = 0;
+    let dropped = loop {
+        // Each wait for the hang-up paces the requests.
+        if hung_up_within(&attacker.stream, Duration::from_secs(1)) {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(8) {
+            break false;
+        }
+        let id = attacker.open_stream();
+        if attacker
+            .try_send(&headers(id, flag::END_STREAM | flag::END_HEADERS, &head))
+            .is_err()
+        {
+            break true;
+        }
+        heads += 1;
+    };
+    assert!(
+        dropped,
+        "a client that has read nothing for {:?} ({heads} HEAD requests sent meanwhile) \
+         still connected",
+        started.elapsed()
+    );
+    others_served(server.addr, HELLO_TXT.as_bytes());
+}
+
 // ---- defences that must not hit healthy clients ----
 
 /// The other side of the write-stall defences: a client that reads
