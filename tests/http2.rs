@@ -77,14 +77,8 @@ struct Site {
 }
 
 impl Site {
-    /// Serves the handler `make` builds for ROOT, with `config` (parking
-    /// off: see [`unparked`]).
+    /// Serves the handler `make` builds for ROOT, with `config`.
     fn start<H: Handler>(via: Via, config: ServerConfig, make: impl FnOnce(&Path) -> H) -> Site {
-        Site::serve(via, unparked(config), make)
-    }
-
-    /// [`Site::start`] with `config` exactly as given (parking included).
-    fn serve<H: Handler>(via: Via, config: ServerConfig, make: impl FnOnce(&Path) -> H) -> Site {
         let (tmp, root) = temp_root();
         let cert = ca_signed_cert("berth h2 test CA");
         let mut server = Server::try_bind("127.0.0.1:0".parse().unwrap())
@@ -133,21 +127,6 @@ impl Site {
             took.is_some(),
             "serve() still running {LIMIT:?} after shutdown"
         );
-    }
-}
-
-/// `config` with parking off.
-///
-/// Until the server resumes a parked connection with h2c still on (see
-/// `a_preface_arriving_after_the_connection_parked_is_still_http2`), a
-/// new cleartext connection whose preface comes more than the park delay
-/// (10 ms) after it was accepted is answered over HTTP/1.1: on a loaded
-/// machine that made these tests fail about once in five runs. That test
-/// parks on purpose ([`Site::serve`]). Drop this once the bug is fixed.
-fn unparked(config: ServerConfig) -> ServerConfig {
-    ServerConfig {
-        park_idle_after: None,
-        ..config
     }
 }
 
@@ -842,7 +821,6 @@ async fn bodies_the_handler_ignores_do_not_use_up_the_connection_window() {
 }
 
 #[tokio::test]
-#[ignore = "berth bug: HTTP/2 never sends 100 Continue (stream.rs sends no interim response)"]
 async fn expect_100_continue_gets_a_100_before_the_body_is_sent() {
     // Over HTTP/1.1 berth answers `Expect: 100-continue` with 100 once the
     // handler reads (tests/bodies.rs); a client waiting for it must not
@@ -870,7 +848,6 @@ async fn expect_100_continue_gets_a_100_before_the_body_is_sent() {
 }
 
 #[tokio::test]
-#[ignore = "berth bug: over HTTP/2 an unknown expectation reaches the handler (HTTP/1.1 answers 417)"]
 async fn an_unknown_expectation_is_417_as_over_http11() {
     let site = Site::start(Via::H2c, ServerConfig::default(), app);
     let mut c = site.connect().await;
@@ -886,7 +863,6 @@ async fn an_unknown_expectation_is_417_as_over_http11() {
 }
 
 #[tokio::test]
-#[ignore = "berth bug: HTTP/2 cookie crumbs reach the handler as separate fields (RFC 9113 §8.2.3)"]
 async fn cookie_crumbs_reach_the_handler_as_one_field() {
     // HTTP/2 clients may split Cookie into one field per cookie (browsers
     // do, for HPACK); a handler written for HTTP/1.1 reads one field.
@@ -1364,7 +1340,6 @@ async fn metrics_count_http2_requests_and_the_one_connection() {
 }
 
 #[tokio::test]
-#[ignore = "berth bug: HTTP/2 never adds to berth_received_bytes_total / berth_sent_bytes_total"]
 async fn metrics_count_http2_bytes_received_and_sent() {
     let metrics = berth::server::Metrics::new();
     let config = ServerConfig {
@@ -1662,7 +1637,7 @@ fn with_h2c_off_the_preface_gets_an_http11_error() {
 #[test]
 fn a_preface_arriving_in_pieces_is_still_recognised() {
     use std::io::Write;
-    let server = support::start_serve_dir(unparked(ServerConfig::default()));
+    let server = support::start_serve_dir(ServerConfig::default());
     let mut hello = h2wire::PREFACE.to_vec();
     hello.extend(h2wire::settings(&[]));
     // Within the 18 bytes that decide, at their end, and in the part the
@@ -1692,7 +1667,6 @@ fn a_preface_arriving_in_pieces_is_still_recognised() {
 }
 
 #[test]
-#[ignore = "berth bug: a cleartext connection parked before its first byte resumes with h2c off (accept.rs `resumed` sets h2c: false), so a late preface is answered as HTTP/1.1"]
 fn a_preface_arriving_after_the_connection_parked_is_still_http2() {
     // A client slow to send its preface (over 10 ms after connecting,
     // e.g. a loaded machine) finds its idle connection parked; the
@@ -1704,7 +1678,7 @@ fn a_preface_arriving_after_the_connection_parked_is_still_http2() {
         park_idle_after: Some(Duration::from_millis(10)),
         ..ServerConfig::default()
     };
-    let site = Site::serve(Via::H2c, config, app);
+    let site = Site::start(Via::H2c, config, app);
     let stream = std::net::TcpStream::connect(site.addr).unwrap();
     stream.set_nodelay(true).unwrap();
     stream.set_write_timeout(Some(LIMIT)).unwrap();
@@ -1836,7 +1810,7 @@ fn run_curl(curl: &str, args: &[&str]) -> String {
 #[test]
 fn curl_speaks_http2_with_prior_knowledge() {
     let Some(curl) = curl() else { return };
-    let server = support::start_serve_dir(unparked(ServerConfig::default()));
+    let server = support::start_serve_dir(ServerConfig::default());
     let base = format!("http://{}", server.addr);
     let out = run_curl(
         curl,

@@ -158,7 +158,6 @@ fn tls_self_signed_answers_h2_by_alpn() {
 }
 
 #[test]
-#[ignore = "berth bug: src/bin/berth/access_log.rs `version()` writes HTTP/1.1 for HTTP/2 requests"]
 fn the_access_log_names_http2_requests_http_2_0() {
     let Some(curl) = curl() else { return };
     for (format, want) in [

@@ -689,7 +689,6 @@ fn priority_flood_does_not_keep_a_connection_alive() {
 /// against that: within the body timeout and a margin, the stream is
 /// answered (408), reset, or the connection ended.
 #[test]
-#[ignore = "bug: HTTP/2 request bodies have no body_read timeout (src/server/h2/body.rs)"]
 fn request_body_that_stops_arriving_is_timed_out() {
     let mut config = attack_config();
     config.timeouts.body_read = Duration::from_millis(500);
@@ -1235,8 +1234,6 @@ fn frames_to_ignore_do_not_end_the_connection() {
 /// client would then hold its connection, and the socket buffers full of
 /// data for it, for ever.
 #[test]
-#[ignore = "bug: each time the last open stream ends, the connection timer is pushed to \
-            http2.idle_timeout, postponing the write-stall check (src/server/h2/mod.rs)"]
 fn client_that_stops_reading_is_dropped_though_it_keeps_sending_requests() {
     let mut config = ServerConfig::default();
     config.timeouts.write = Duration::from_secs(1);
@@ -1288,9 +1285,6 @@ fn client_that_stops_reading_is_dropped_though_it_keeps_sending_requests() {
 /// connection's buffer budget (`http2.max_buffered_bytes`). Guards against
 /// defences that cancel streams of a healthy connection.
 #[test]
-#[ignore = "bug: a stream holding capacity left from an earlier grant waits in poll_capacity \
-            (h2 reports only increases) and is cancelled after timeouts.write \
-            (src/server/h2/stream.rs BodySender::room)"]
 fn parallel_downloads_on_one_connection_all_complete() {
     let mut config = ServerConfig::default();
     config.timeouts.write = Duration::from_millis(300);

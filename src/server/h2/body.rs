@@ -9,12 +9,15 @@
 //! answers: a request that turns out malformed (trailers that are not,
 //! frames after a reset) then gets its stream error, not a response.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::time::timeout;
+use tokio::sync::Notify;
+use tokio::time::{Sleep, timeout};
 
 use crate::body::{BodyError, BodyErrorKind, Source};
 use crate::server::serve::BodyLimit;
@@ -22,8 +25,16 @@ use crate::server::serve::BodyLimit;
 pub(super) struct RequestBody {
     recv: Option<h2::RecvStream>,
     limit: BodyLimit,
+    /// The longest pause allowed between pieces (`Timeouts::body_read`),
+    /// and the timer that enforces it while the handler waits.
+    pause: Duration,
+    timer: Option<Pin<Box<Sleep>>>,
+    /// The handler is waiting for the next piece (the timer runs).
+    waiting: bool,
     failed: bool,
     leftover: Leftover,
+    /// Told of the handler's first read (for `100 Continue`).
+    first_read: Option<Arc<Notify>>,
 }
 
 /// Where a request body the handler dropped unfinished is left for its
@@ -39,23 +50,54 @@ impl Leftover {
 }
 
 impl RequestBody {
-    pub(super) fn new(recv: h2::RecvStream, limit: BodyLimit, leftover: Leftover) -> RequestBody {
+    pub(super) fn new(
+        recv: h2::RecvStream,
+        limit: BodyLimit,
+        pause: Duration,
+        leftover: Leftover,
+        first_read: Option<Arc<Notify>>,
+    ) -> RequestBody {
         RequestBody {
             recv: Some(recv),
             limit,
+            pause,
+            timer: None,
+            waiting: false,
             failed: false,
             leftover,
+            first_read,
         }
     }
 }
 
 impl Source for RequestBody {
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
+        if let Some(first_read) = self.first_read.take() {
+            first_read.notify_one();
+        }
         let Some(recv) = self.recv.as_mut().filter(|_| !self.failed) else {
             return Poll::Ready(None);
         };
         let data = match recv.poll_data(cx) {
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => {
+                // A client that stops sending its body mid-way is timed out
+                // as over HTTP/1.1: the handler sees the error.
+                let deadline = tokio::time::Instant::now() + self.pause;
+                let timer = self
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if !self.waiting {
+                    // The pause starts now, not at the last piece: the
+                    // handler may have been busy since.
+                    self.waiting = true;
+                    timer.as_mut().reset(deadline);
+                }
+                if timer.as_mut().poll(cx).is_ready() {
+                    self.failed = true;
+                    return Poll::Ready(Some(Err(BodyError::new(BodyErrorKind::Timeout))));
+                }
+                return Poll::Pending;
+            }
             Poll::Ready(None) => return Poll::Ready(None),
             Poll::Ready(Some(Ok(data))) => data,
             Poll::Ready(Some(Err(e))) => {
@@ -65,6 +107,7 @@ impl Source for RequestBody {
                 return Poll::Ready(Some(Err(BodyError::new(BodyErrorKind::Incomplete))));
             }
         };
+        self.waiting = false;
         // The handler has the bytes: the client may send as many more.
         let _ = recv.flow_control().release_capacity(data.len());
         if let Err(too_large) = self.limit.take(data.len()) {

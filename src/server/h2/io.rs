@@ -15,6 +15,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::server::metrics::Metrics;
+
 /// The transport, plus bytes to replay before reading it.
 pub(super) struct Io<T> {
     inner: T,
@@ -47,7 +49,12 @@ impl<T: AsyncRead + Unpin> AsyncRead for Io<T> {
             }
             return Poll::Ready(Ok(()));
         }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Some(metrics) = &self.meter.metrics {
+            metrics.add_bytes_received((buf.filled().len() - before) as u64);
+        }
+        result
     }
 }
 
@@ -98,6 +105,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Io<T> {
 ///   blocked since then; one that goes through clears it. The connection
 ///   is dropped once it stays blocked past the write timeout.
 pub(super) struct Meter {
+    /// Where the bytes read and written are counted.
+    metrics: Option<Arc<Metrics>>,
     max: usize,
     room: AtomicUsize,
     freed: Notify,
@@ -108,9 +117,10 @@ pub(super) struct Meter {
 }
 
 impl Meter {
-    pub(super) fn new(max: usize) -> Meter {
+    pub(super) fn new(max: usize, metrics: Option<Arc<Metrics>>) -> Meter {
         let max = max.max(1);
         Meter {
+            metrics,
             max,
             room: AtomicUsize::new(max),
             freed: Notify::new(),
@@ -167,6 +177,9 @@ impl Meter {
             Poll::Ready(Ok(n)) => {
                 self.blocked_since.store(0, Ordering::Relaxed);
                 self.free(*n);
+                if let Some(metrics) = &self.metrics {
+                    metrics.add_bytes_sent(*n as u64);
+                }
             }
             Poll::Pending => {
                 let now = self.epoch.elapsed().as_millis() as u64 + 1;
@@ -198,7 +211,7 @@ mod tests {
     #[tokio::test]
     async fn replayed_bytes_come_first() {
         let (mut client, server) = tokio::io::duplex(64);
-        let meter = Arc::new(Meter::new(1024));
+        let meter = Arc::new(Meter::new(1024, None));
         let mut io = Io::new(server, BytesMut::from(&b"PRI * "[..]), meter);
         client.write_all(b"HTTP/2.0").await.unwrap();
         let mut got = [0u8; 14];
@@ -209,7 +222,7 @@ mod tests {
     #[tokio::test]
     async fn the_budget_is_given_back_as_the_socket_takes_bytes() {
         let (mut client, server) = tokio::io::duplex(8);
-        let meter = Arc::new(Meter::new(10));
+        let meter = Arc::new(Meter::new(10, None));
         let mut io = Io::new(server, BytesMut::new(), meter.clone());
         assert_eq!(meter.take(8).await, 8);
         assert_eq!(meter.take(8).await, 2, "only what is left");
@@ -225,7 +238,7 @@ mod tests {
     #[tokio::test]
     async fn a_blocked_socket_is_a_stall_once_the_limit_passes() {
         let (_client, server) = tokio::io::duplex(4);
-        let meter = Arc::new(Meter::new(64));
+        let meter = Arc::new(Meter::new(64, None));
         let mut io = Io::new(server, BytesMut::new(), meter.clone());
         io.write_all(b"full").await.unwrap();
         // The pipe is full: this write blocks.

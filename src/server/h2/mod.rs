@@ -7,9 +7,12 @@
 //!   stream), graceful shutdown (GOAWAY, then the open streams finish),
 //!   rapid-reset detection, and dropping a connection whose peer stopped
 //!   reading;
-//! - `stream`: one request: limits, the request handed to the serving
-//!   core, the response head (no connection-specific fields) and body sent
-//!   within granted flow-control capacity;
+//! - `stream`: one stream: the request handed to the serving core
+//!   (`100 Continue` when the handler first reads), the response head (no
+//!   connection-specific fields) and body sent within granted flow-control
+//!   capacity;
+//! - `request`: the request made to read as an HTTP/1.1 one, and the
+//!   limits checked before a handler is called;
 //! - `body`: the request body, with capacity released as the handler
 //!   reads;
 //! - `io`: the transport under the connection, replaying bytes HTTP/1.1
@@ -19,6 +22,7 @@
 
 mod body;
 mod io;
+mod request;
 mod stream;
 
 use std::net::SocketAddr;
@@ -121,7 +125,10 @@ pub(crate) async fn serve_connection<H, T>(
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let settings = config.http2;
-    let meter = Arc::new(Meter::new(settings.max_buffered_bytes));
+    let meter = Arc::new(Meter::new(
+        settings.max_buffered_bytes,
+        config.metrics.clone(),
+    ));
     let io = Io::new(io, replay, meter.clone());
     let mut builder = h2::server::Builder::new();
     builder
@@ -204,7 +211,8 @@ pub(crate) async fn serve_connection<H, T>(
             }
             () = &mut went_idle => {
                 went_idle.set(conn.idle.notified());
-                let at = Instant::now() + idle_after;
+                // Sooner, never later: the timer also runs the stall check.
+                let at = (Instant::now() + idle_after).min(timer.deadline());
                 timer.as_mut().reset(closing.map_or(at, |c| c.min(at)));
             }
             () = &mut timer => {

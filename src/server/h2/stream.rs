@@ -11,10 +11,12 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use http::header::{self, HeaderMap, HeaderValue};
-use http::{Method, StatusCode, Uri, Version};
+use http::{Method, StatusCode, Version};
+use tokio::sync::Notify;
 use tokio::time::timeout;
 
 use super::body::{Leftover, RequestBody, Rest, read_rest};
+use super::request::{as_http11, content_length, expects_continue, refusal};
 use super::{Conn, Open};
 use crate::body::{FileRange, Incoming, Kind};
 use crate::request::PeerAddr;
@@ -43,7 +45,7 @@ pub(super) async fn serve<H: Handler>(
     let conn: &Arc<Conn<H>> = &open.0;
     let config = &conn.config;
     let (mut parts, recv) = request.into_parts();
-    origin_form(&mut parts.uri, &mut parts.headers);
+    as_http11(&mut parts);
     let exchange = Exchange::begin(
         config,
         &parts.method,
@@ -53,30 +55,52 @@ pub(super) async fn serve<H: Handler>(
     );
     let is_head = parts.method == Method::HEAD;
     let declared = content_length(&parts.headers);
-    let refused = refusal(conn, &parts, declared);
     let leftover = Leftover::default();
-    let response = match refused {
+    let response = match refusal(config, &parts, declared) {
         Some(status) => crate::response::status(status),
         None => {
+            // RFC 9110 §10.1.1: `100 Continue` when the handler first reads
+            // the body, as over HTTP/1.1.
+            let wants_body = (!recv.is_end_stream() && expects_continue(&parts.headers))
+                .then(|| Arc::new(Notify::new()));
             let body = if recv.is_end_stream() {
                 Body::empty()
             } else {
                 let limit = BodyLimit::new(config.max_body_bytes);
-                let source = RequestBody::new(recv, limit, leftover.clone());
+                let pause = config.timeouts.body_read;
+                let first_read = wants_body.clone();
+                let source = RequestBody::new(recv, limit, pause, leftover.clone(), first_read);
                 Incoming::pulled(source, declared)
             };
             let mut request = Request::from_parts(parts, body);
             if config.peer_addr {
                 request.extensions_mut().insert(PeerAddr(conn.peer));
             }
-            let call = serve::start(&*conn.handler, request);
-            // A client that cancels the stream cancels the handler too.
-            tokio::select! {
-                biased;
-                result = call => serve::settle(result, conn.peer),
-                _ = poll_fn(|cx| respond.poll_reset(cx)) => {
-                    conn.reset_by_peer();
-                    return;
+            let mut call = std::pin::pin!(serve::start(&*conn.handler, request));
+            let mut continued = wants_body.is_none();
+            loop {
+                let first_read = async {
+                    match &wants_body {
+                        Some(notify) => notify.notified().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    result = &mut call => break serve::settle(result, conn.peer),
+                    // A client that cancels the stream cancels the handler too.
+                    _ = poll_fn(|cx| respond.poll_reset(cx)) => {
+                        conn.reset_by_peer();
+                        return;
+                    }
+                    () = first_read, if !continued => {
+                        continued = true;
+                        let interim = http::Response::builder()
+                            .status(StatusCode::CONTINUE)
+                            .body(())
+                            .unwrap_or_default();
+                        let _ = respond.send_informational(interim);
+                    }
                 }
             }
         }
@@ -107,56 +131,6 @@ pub(super) async fn serve<H: Handler>(
         }
     };
     exchange.end(config, conn.peer, status, sent);
-}
-
-/// The request-target as HTTP/1.1 handlers see it: origin form (path and
-/// query), with `:authority` as the `Host` field when the request has
-/// none (RFC 9113 §8.3.1), so a handler reads both protocols alike.
-fn origin_form(uri: &mut Uri, headers: &mut HeaderMap) {
-    let mut parts = std::mem::take(uri).into_parts();
-    if let Some(authority) = parts.authority.take()
-        && !headers.contains_key(header::HOST)
-        && let Ok(host) = HeaderValue::from_str(authority.as_str())
-    {
-        headers.insert(header::HOST, host);
-    }
-    parts.scheme = None;
-    if parts.path_and_query.is_none() {
-        // CONNECT has no path; berth serves no tunnels, so "/" stands in
-        // for it and the handler answers the method.
-        parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
-    }
-    *uri = Uri::from_parts(parts).unwrap_or_default();
-}
-
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
-}
-
-/// The status a request gets without reaching the handler, when it breaks
-/// a limit HTTP/1.1 applies too.
-fn refusal<H>(
-    conn: &Conn<H>,
-    parts: &http::request::Parts,
-    declared: Option<u64>,
-) -> Option<StatusCode> {
-    let limits = &conn.config.limits;
-    let target = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
-    if target > limits.max_target_bytes {
-        return Some(StatusCode::URI_TOO_LONG);
-    }
-    if parts.headers.len() > limits.max_headers {
-        return Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
-    }
-    if BodyLimit::new(conn.config.max_body_bytes).refuses(declared) {
-        return Some(StatusCode::PAYLOAD_TOO_LARGE);
-    }
-    None
 }
 
 /// Sends the response; `Ok((status, body bytes sent))` once its last byte
@@ -284,10 +258,9 @@ impl<H> BodySender<'_, H> {
                 Err(_) => return Err(Cut::Abort(h2::Reason::CANCEL)),
             }
         };
-        match timeout(limit, self.conn.meter.take(granted)).await {
-            Ok(n) => Ok(n),
-            Err(_) => Err(Cut::Abort(h2::Reason::CANCEL)),
-        }
+        // No timeout here: while the budget is spent, the connection is
+        // writing (or stalled, and then dropped as a whole: see `Meter`).
+        Ok(self.conn.meter.take(granted).await)
     }
 
     fn data(&mut self, data: Bytes, end: bool) -> Result<(), Cut> {
@@ -449,20 +422,5 @@ mod tests {
                 "{status} head={is_head} length={length:?}"
             );
         }
-    }
-
-    #[test]
-    fn requests_reach_handlers_in_origin_form_with_a_host() {
-        let mut uri: Uri = "https://example.com:8443/a/b?c=d".parse().unwrap();
-        let mut headers = HeaderMap::new();
-        origin_form(&mut uri, &mut headers);
-        assert_eq!(uri, "/a/b?c=d");
-        assert_eq!(headers[header::HOST], "example.com:8443");
-
-        let mut uri: Uri = "https://example.com/".parse().unwrap();
-        let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, HeaderValue::from_static("kept"));
-        origin_form(&mut uri, &mut headers);
-        assert_eq!(headers[header::HOST], "kept");
     }
 }

@@ -270,6 +270,7 @@ fn a_fresh_registry_renders_every_series_at_zero() {
         families,
         BTreeMap::from([
             ("berth_connections_total", "counter"),
+            ("berth_http2_events_total", "counter"),
             ("berth_open_connections", "gauge"),
             ("berth_parked_connections", "gauge"),
             ("berth_proxy_header_failures_total", "counter"),
@@ -298,8 +299,9 @@ fn a_fresh_registry_renders_every_series_at_zero() {
             "1", "2.5", "5", "10", "+Inf"
         ]
     );
-    // 35 request series + 15 buckets + sum + count + 7 single series.
-    assert_eq!(parsed.samples.len(), 35 + 15 + 2 + 7);
+    // 35 request series + 15 buckets + sum + count + 7 single series + 7
+    // HTTP/2 events.
+    assert_eq!(parsed.samples.len(), 35 + 15 + 2 + 7 + 7);
     assert!(parsed.samples.iter().all(|s| s.value == 0.0));
 }
 
