@@ -13,16 +13,38 @@ struct Cached {
     /// every reading into seconds since the epoch.
     start: SystemTime,
     value: [u8; DATE_LEN],
+    /// `value` as a header value (HTTP/2 sends header maps), made on
+    /// first use in each second; cloning it shares the bytes.
+    header: Option<http::HeaderValue>,
 }
 
 thread_local! {
     static CACHE: RefCell<Cached> = const {
-        RefCell::new(Cached { start: UNIX_EPOCH, value: [b' '; DATE_LEN] })
+        RefCell::new(Cached { start: UNIX_EPOCH, value: [b' '; DATE_LEN], header: None })
     };
 }
 
 /// Calls `f` with the current date as an IMF-fixdate.
 pub(crate) fn with_date<R>(f: impl FnOnce(&[u8]) -> R) -> R {
+    with_cache(|cache| f(&cache.value))
+}
+
+/// The current date as a header value.
+pub(crate) fn date_header() -> http::HeaderValue {
+    with_cache(|cache| {
+        let value = &cache.value;
+        cache
+            .header
+            .get_or_insert_with(|| {
+                http::HeaderValue::from_bytes(value).unwrap_or_else(|_| {
+                    http::HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")
+                })
+            })
+            .clone()
+    })
+}
+
+fn with_cache<R>(f: impl FnOnce(&mut Cached) -> R) -> R {
     const SECOND: Duration = Duration::from_secs(1);
     let now = SystemTime::now();
     CACHE.with(|cache| {
@@ -44,8 +66,9 @@ pub(crate) fn with_date<R>(f: impl FnOnce(&[u8]) -> R) -> R {
             cache.start = UNIX_EPOCH
                 .checked_add(Duration::from_secs(second))
                 .unwrap_or(UNIX_EPOCH);
+            cache.header = None;
         }
-        f(&cache.value)
+        f(&mut cache)
     })
 }
 
@@ -64,5 +87,7 @@ mod tests {
         let parsed_again = httpdate::parse_http_date(&again).unwrap();
         assert!(parsed <= now && parsed_again >= parsed);
         assert!(now.duration_since(parsed).unwrap() < std::time::Duration::from_secs(2));
+        let header = super::date_header();
+        assert!(httpdate::parse_http_date(header.to_str().unwrap()).unwrap() >= parsed);
     }
 }

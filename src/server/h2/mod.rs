@@ -188,7 +188,10 @@ pub(crate) async fn serve_connection<H, T>(
                     conn.open.fetch_add(1, Ordering::AcqRel);
                     conn.count(Http2Event::Stream);
                     let open = Open(conn.clone());
-                    tokio::spawn(stream::serve(request, respond, open));
+                    // Boxed: tokio copies a task's future into its cell and
+                    // writes the whole stage again when it ends (callgrind:
+                    // about 2,000 instructions of memcpy per stream).
+                    tokio::spawn(Box::pin(stream::serve(request, respond, open)));
                     if closing.is_none() && conn.resets_too_many() {
                         tracing::warn!(%peer, "HTTP/2 rapid reset: closing the connection");
                         conn.count(Http2Event::RapidReset);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 use tokio::sync::Notify;
 use tokio::time::timeout;
@@ -20,7 +20,7 @@ use super::request::{as_http11, content_length, expects_continue, refusal};
 use super::{Conn, Open};
 use crate::body::{FileRange, Incoming, Kind};
 use crate::request::PeerAddr;
-use crate::server::date::with_date;
+use crate::server::date::date_header;
 use crate::server::serve::{self, BodyLimit, Exchange};
 use crate::{Body, Handler, Request, Response};
 
@@ -179,45 +179,58 @@ async fn respond_with<H>(
 
 /// The fields HTTP/2 forbids (RFC 9113 §8.2.2: a message carrying them is
 /// malformed), which a handler written for HTTP/1.1 may set.
-const CONNECTION_SPECIFIC: [&str; 5] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "upgrade",
+const CONNECTION_SPECIFIC: [HeaderName; 5] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
 ];
 
 /// The response head as HTTP/2 sends it: no connection-specific fields;
 /// `Date` and `Server` as on HTTP/1.1; `Content-Length` from the body's
 /// known length (RFC 9110 §8.6), none for 204 and 304, and for HEAD the
 /// length GET would have (kept from the handler when it sent no body).
+///
+/// One pass over the handler's fields finds what is there (a response
+/// carries a handful): no hashed lookup per name, as for HTTP/1.1.
 fn prepare_head(headers: &mut HeaderMap, status: StatusCode, is_head: bool, length: Option<u64>) {
-    for name in CONNECTION_SPECIFIC {
-        headers.remove(name);
+    let (mut has_date, mut has_server, mut has_length, mut forbidden) =
+        (false, false, false, false);
+    for name in headers.keys() {
+        if name == header::DATE {
+            has_date = true;
+        } else if name == header::SERVER {
+            has_server = true;
+        } else if name == header::CONTENT_LENGTH {
+            has_length = true;
+        } else if CONNECTION_SPECIFIC.contains(name) {
+            forbidden = true;
+        }
     }
-    if !headers.contains_key(header::DATE)
-        && let Ok(date) = with_date(HeaderValue::from_bytes)
-    {
-        headers.insert(header::DATE, date);
+    if forbidden {
+        for name in &CONNECTION_SPECIFIC {
+            headers.remove(name);
+        }
     }
-    if !headers.contains_key(header::SERVER) {
+    if !has_date {
+        headers.insert(header::DATE, date_header());
+    }
+    if !has_server {
         headers.insert(header::SERVER, HeaderValue::from_static("berth"));
     }
     let no_body_status = status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
-    let keep_handler_length = is_head
-        && !no_body_status
-        && length == Some(0)
-        && headers.contains_key(header::CONTENT_LENGTH);
-    if keep_handler_length {
+    if is_head && !no_body_status && length == Some(0) && has_length {
         return;
     }
     match length {
         Some(n) if !no_body_status => {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
         }
-        _ => {
+        _ if has_length => {
             headers.remove(header::CONTENT_LENGTH);
         }
+        _ => {}
     }
 }
 
@@ -369,17 +382,16 @@ impl<H> BodySender<'_, H> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::header::HeaderName;
 
     #[test]
     fn connection_specific_fields_never_reach_http2() {
         let mut headers = HeaderMap::new();
         for name in CONNECTION_SPECIFIC {
-            headers.insert(HeaderName::from_static(name), HeaderValue::from_static("x"));
+            headers.insert(name, HeaderValue::from_static("x"));
         }
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("99"));
         prepare_head(&mut headers, StatusCode::OK, false, Some(5));
-        for name in CONNECTION_SPECIFIC {
+        for name in &CONNECTION_SPECIFIC {
             assert!(!headers.contains_key(name), "{name} kept");
         }
         assert_eq!(
