@@ -22,7 +22,11 @@
 #  6. stops berth and reads its JSON access log: every request must be
 #     200, 206 or 304, every asset must have been requested, and there
 #     should be a 206 for the WAV (a warning, not a failure, if Chromium
-#     fetched it without a Range).
+#     fetched it without a Range);
+#  7. starts `berth --tls-self-signed` on the same site and loads it over
+#     HTTPS: the page and every asset must come over HTTP/2 (the
+#     `nextHopProtocol` of the navigation and resource timing entries is
+#     `h2`), and the access log must say `HTTP/2.0` for each request.
 #
 # Exits non-zero on any failure. Everything it starts (berth, Chromium and
 # its helpers) runs in process groups it kills on exit; the temporary
@@ -158,6 +162,11 @@ window.addEventListener("load", () => {
   finish();
   audioDone.then((how) => {
     out("AUDIO", how + " duration=" + Math.round(audio.duration || 0));
+    // The protocol of the page and of each asset (HTTP/2 over HTTPS).
+    const entries = performance.getEntriesByType("navigation")
+      .concat(performance.getEntriesByType("resource"));
+    out("PROTOCOLS", entries.map((e) => e.nextHopProtocol || "?").join(","));
+    out("RESOURCES", performance.getEntriesByType("resource").length);
     out("DONE", "yes");
   });
 });
@@ -313,4 +322,49 @@ else:
 sys.exit(1 if problems or missing or not records else 0)
 PY
 
-log "OK: page rendered, listing rendered, every request succeeded"
+# ---- 7. HTTPS: HTTP/2 ---------------------------------------------------------
+
+tls_log=$work/access-tls.log
+setsid "$berth_bin" --port 0 --tls-self-signed --log json "$site" >"$tls_log" 2>"$work/berth-tls.err" &
+berth_pid=$!
+tls_base=
+for _ in $(seq 100); do
+    tls_base=$(grep -o -m1 'https://[^ ]*:[0-9]*' "$tls_log" 2>/dev/null || true)
+    [[ -n $tls_base ]] && break
+    kill -0 "$berth_pid" 2>/dev/null || { cat "$work/berth-tls.err" >&2; fail "berth (TLS) exited"; }
+    sleep 0.05
+done
+[[ -n $tls_base ]] || fail "berth (TLS) did not print its address"
+tls_port=${tls_base##*:}
+log "(c) rendering https://localhost:$tls_port/ (self-signed, HTTP/2)"
+chrome --ignore-certificate-errors --virtual-time-budget=15000 --dump-dom \
+    "https://localhost:$tls_port/" >"$work/index-tls.dom" ||
+    { tail -n 20 "$work/chromium.err" >&2; fail "chromium --dump-dom over HTTPS failed"; }
+tls_report=$(grep -o 'id="[A-Z_]*">[^<]*' "$work/index-tls.dom" | sed 's/^id="[A-Z_]*">//' || true)
+printf '%s\n' "$tls_report" | sed 's/^/    /' >&2
+grep -qx 'DONE=yes' <<<"$tls_report" || fail "the page did not finish its checks over HTTPS"
+protocols=$(sed -n 's/^PROTOCOLS=//p' <<<"$tls_report")
+[[ -n $protocols ]] || fail "no protocols reported"
+resources=$(sed -n 's/^RESOURCES=//p' <<<"$tls_report")
+[[ ${resources:-0} -ge 3 ]] || fail "only ${resources:-0} resources timed over HTTPS"
+for p in ${protocols//,/ }; do
+    [[ $p == h2 ]] || fail "a request over HTTPS used $p, not h2 ($protocols)"
+done
+log "every request over HTTPS used h2 ($protocols)"
+
+kill -TERM "$berth_pid"
+wait "$berth_pid" || true
+berth_pid=
+python3 - "$tls_log" <<'PY'
+import json, sys
+records = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.startswith("{")]
+bad = [r for r in records if r["version"] != "HTTP/2.0" or r["status"] not in (200, 206, 304)]
+for r in bad:
+    print(f"browser-check: FAIL: {r['version']} {r['method']} {r['target']} -> {r['status']}",
+          file=sys.stderr)
+print(f"browser-check: {len(records)} requests over HTTPS, all HTTP/2.0"
+      if records and not bad else "", file=sys.stderr)
+sys.exit(1 if bad or not records else 0)
+PY
+
+log "OK: page rendered, listing rendered, every request succeeded, HTTPS used HTTP/2"
