@@ -3,17 +3,14 @@
 //! raw frames: the preface detection on cleartext listeners, and a stream
 //! answered only once its request has ended.
 
-#[path = "support/h2wire.rs"]
-mod h2wire;
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
 use berth::ServerConfig;
-use h2wire::{Conn, Kind, error, flag};
-use support::{IO_TIMEOUT, start_serve_dir};
+
+use crate::h2wire::{self, Conn, Kind, error, flag};
+use crate::support::{self, IO_TIMEOUT, start_serve_dir};
 
 const WAIT: Duration = Duration::from_secs(5);
 

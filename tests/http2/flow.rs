@@ -3,13 +3,12 @@
 //! file, all complete intact (a stream must use capacity left over from an
 //! earlier grant: the `h2` crate announces only increases).
 
-mod support;
-
 use std::time::Duration;
 
 use berth::{Http2Config, ServerConfig};
 use bytes::Bytes;
-use support::{BIG_LEN, big_content, start_serve_dir};
+
+use crate::support::{BIG_LEN, big_content, start_serve_dir};
 
 async fn get_all(addr: std::net::SocketAddr, streams: usize) -> Vec<Bytes> {
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
