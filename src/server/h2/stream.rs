@@ -8,7 +8,7 @@ use std::future::poll_fn;
 use std::io;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_core::Stream;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
@@ -234,6 +234,26 @@ fn prepare_head(headers: &mut HeaderMap, status: StatusCode, is_head: bool, leng
     }
 }
 
+/// `n` bytes of a file range from its offset, read into a fresh buffer's
+/// spare capacity (never zeroed first: for a 1 MiB file, zeroing was 80%
+/// of the instructions spent per response).
+fn read_piece(range: &FileRange, n: usize) -> io::Result<Bytes> {
+    let mut buf = Vec::with_capacity(n);
+    while buf.len() < n {
+        let at = range.offset + buf.len() as u64;
+        match rustix::io::pread(&*range.file, rustix::buffer::spare_capacity(&mut buf), at) {
+            Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file shrank")),
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // The spare capacity may exceed `n`: what was read past it belongs to
+    // the next piece (or lies beyond the range).
+    buf.truncate(n);
+    Ok(Bytes::from(buf))
+}
+
 /// Sends a body within the capacity the client grants.
 struct BodySender<'a, H> {
     send: &'a mut h2::SendStream<Bytes>,
@@ -307,34 +327,20 @@ impl<H> BodySender<'_, H> {
     /// A file range, read in pieces no larger than what may be sent at
     /// once: memory per stream stays bounded whatever the file size.
     async fn file(&mut self, mut range: FileRange) -> Result<(), Cut> {
-        use std::os::unix::fs::FileExt;
         while range.len > 0 {
             let want = range.len.min(FILE_PIECE as u64) as usize;
             let n = self.room(want).await?;
-            let mut buf = BytesMut::zeroed(n);
-            let mut filled = 0;
-            while filled < n {
-                match range
-                    .file
-                    .read_at(&mut buf[filled..], range.offset + filled as u64)
-                {
-                    Ok(0) => {
-                        self.conn.meter.give_back(n);
-                        tracing::warn!("file shrank while being sent; resetting the stream");
-                        return Err(Cut::Abort(h2::Reason::INTERNAL_ERROR));
-                    }
-                    Ok(k) => filled += k,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        self.conn.meter.give_back(n);
-                        tracing::warn!("file read failed: {e}; resetting the stream");
-                        return Err(Cut::Abort(h2::Reason::INTERNAL_ERROR));
-                    }
+            let piece = match read_piece(&range, n) {
+                Ok(piece) => piece,
+                Err(e) => {
+                    self.conn.meter.give_back(n);
+                    tracing::warn!("file read failed: {e}; resetting the stream");
+                    return Err(Cut::Abort(h2::Reason::INTERNAL_ERROR));
                 }
-            }
+            };
             range.offset += n as u64;
             range.len -= n as u64;
-            self.data(buf.freeze(), range.len == 0)?;
+            self.data(piece, range.len == 0)?;
         }
         Ok(())
     }
