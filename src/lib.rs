@@ -1,4 +1,5 @@
-//! berth: an HTTP/1.1 server and library, written from the protocol up.
+//! berth: an HTTP/1.1 and HTTP/2 server and library, written from the
+//! protocol up (HTTP/2's framing is the `h2` crate's).
 //!
 //! ```text
 //! bin/berth (CLI, config, logging)
@@ -7,8 +8,8 @@
 //!    │
 //! types: request · response · body · handler
 //!    ▲
-//! server (tokio driver: sockets, buffers, timeouts, the keep-alive loop)
-//!    │
+//! server (tokio driver: sockets, timeouts; one serving core for HTTP/1.1,
+//!    │    with its keep-alive loop, and for HTTP/2, over the h2 crate)
 //! proto (sans-I/O HTTP/1.1: bytes in → events out; responses in → bytes out)
 //! ```
 //!

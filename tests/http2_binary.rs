@@ -180,6 +180,34 @@ fn the_access_log_names_http2_requests_http_2_0() {
     }
 }
 
+/// `--trusted-proxy`: a proxy in front that speaks HTTP/2 to berth has
+/// its `X-Forwarded-For` believed as over HTTP/1.1 (the log names the
+/// client); from an untrusted peer the field is ignored.
+#[test]
+fn trusted_proxies_name_the_client_over_http2() {
+    let Some(curl) = curl() else { return };
+    for (trusted, want) in [
+        ("127.0.0.0/8", "\"remote\":\"198.51.100.9\""),
+        ("10.0.0.0/8", "\"remote\":\"127.0.0.1\""),
+    ] {
+        let (mut berth, _tmp) = berth(&["--log", "json", "--trusted-proxy", trusted]);
+        run_curl(
+            curl,
+            &[
+                "--http2-prior-knowledge",
+                "-H",
+                "X-Forwarded-For: 198.51.100.9",
+                "-o",
+                "/dev/null",
+                &format!("http://{}/hello.txt", berth.addr),
+            ],
+        );
+        let line = log_line(&mut berth, "/hello.txt");
+        assert!(line.contains(want), "{trusted}: {line}");
+        assert!(line.contains("\"version\":\"HTTP/2.0\""), "{line}");
+    }
+}
+
 /// The password of the `--auth` users.
 const PASSWORD: &str = "correct horse battery staple";
 

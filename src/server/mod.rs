@@ -1,8 +1,9 @@
 //! The tokio driver: listening sockets, the accept loop, graceful shutdown.
 //!
-//! This layer owns every socket and timer. It turns bytes into requests with
-//! [`crate::proto`], calls a [`Handler`], and writes the responses back; it
-//! never knows what the handler does.
+//! This layer owns every socket and timer. It turns bytes into requests
+//! (HTTP/1.1 with [`crate::proto`], HTTP/2 with the `h2` crate), calls a
+//! [`Handler`] through one protocol-neutral serving core, and writes the
+//! responses back; it never knows what the handler does.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), berth::Error> {
@@ -43,12 +44,15 @@ use crate::{Error, Handler};
 
 type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
-/// An HTTP/1.1 server: listening sockets plus configuration.
+/// An HTTP/1.1 and HTTP/2 server: listening sockets plus configuration.
 ///
 /// Every listener of one server speaks the same way: plain or TLS
 /// ([`tls`](Self::tls)), with or without a PROXY protocol header first
 /// ([`proxy_protocol`](Self::proxy_protocol)). Run two servers for two ways
-/// (an HTTPS port and a plain redirecting one).
+/// (an HTTPS port and a plain redirecting one). HTTP/2 comes with it: over
+/// TLS when the client picks `h2` in ALPN, on plain listeners when the
+/// client opens with the HTTP/2 preface; [`ServerConfig::http2`] turns
+/// either off and sets its limits.
 pub struct Server {
     listeners: Result<Vec<Bound>, Error>,
     config: ServerConfig,

@@ -151,3 +151,43 @@ async fn metrics_count_http2_bytes_received_and_sent() {
     );
     assert!(value("berth_received_bytes_total") >= 100_000, "{text}");
 }
+
+/// Behind a load balancer: a PROXY protocol header (v1) before the HTTP/2
+/// preface names the client, and the access log and `PeerAddr` use it,
+/// as over HTTP/1.1.
+#[test]
+fn a_proxy_protocol_header_before_the_preface_names_the_client() {
+    let peers = Arc::new(Mutex::new(Vec::new()));
+    let logged = peers.clone();
+    let config = ServerConfig {
+        access_log: Some(AccessLog::new(move |r| {
+            logged.lock().unwrap().push((r.peer, r.version));
+        })),
+        ..ServerConfig::default()
+    };
+    let server = Server::try_bind("127.0.0.1:0".parse().unwrap())
+        .unwrap()
+        .proxy_protocol(true)
+        .config(config);
+    let server = serve_in_background(server, |req: Request| async move {
+        let peer = berth::RequestExt::peer_addr(&req)
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        berth::response::text(peer)
+    });
+    let mut c = h2wire::Conn::connect_raw(server.addr());
+    c.send(b"PROXY TCP4 203.0.113.7 192.0.2.1 40000 443\r\n");
+    c.send(h2wire::PREFACE);
+    c.send(&h2wire::settings(&[]));
+    c.send(&h2wire::get(1, "/"));
+    let r = c.read_response(1, LIMIT).unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(String::from_utf8_lossy(&r.body), "203.0.113.7:40000");
+    drop(c);
+    server.shutdown();
+    let peers = peers.lock().unwrap();
+    assert_eq!(
+        *peers,
+        [("203.0.113.7:40000".parse().unwrap(), Version::HTTP_2)]
+    );
+}

@@ -24,7 +24,7 @@ use crate::forwarded::TrustedProxies;
 /// The default ROOT, created with a welcome page when missing.
 pub const DEFAULT_ROOT: &str = "./public";
 
-/// berth: a static file server on berth's own HTTP/1.1 engine.
+/// berth: a static file server, HTTP/1.1 on berth's own engine and HTTP/2.
 #[derive(Debug, Parser)]
 #[command(name = "berth", version, about)]
 pub struct Args {
