@@ -1,40 +1,117 @@
-//! The byte stream under an HTTP/2 connection: the transport, with the
-//! bytes HTTP/1.1 already read replayed first (a cleartext connection
-//! recognised by its preface), and a [`Meter`] on the write side that
-//! bounds what the connection's streams may have buffered and notices a
-//! peer that stopped reading.
+//! The byte stream the `h2` codec sees: the transport's read half, with
+//! the bytes HTTP/1.1 already read replayed first (a cleartext connection
+//! recognised by its preface), and, for writes, the connection's
+//! [`Outbound`] buffer, which its [`Writer`](super::writer::Writer) sends.
+//!
+//! Why writes are gathered: the codec writes each DATA frame with its
+//! head as soon as the next frame needs room, one `writev` per frame (66
+//! for a 1 MiB response at a 16 KiB frame size, one per 4 KiB response).
+//! Here a write is copied into the outbound buffer and answered at once,
+//! so the codec goes on with its next frames; the writer, polled by the
+//! connection's task after the codec has done all it can, sends them
+//! together. A copy per byte buys one system call per batch.
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::Notify;
-use tokio::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, ReadHalf, WriteHalf};
 
-use crate::server::metrics::Metrics;
+use super::meter::Meter;
 
-/// The transport, plus bytes to replay before reading it.
+/// Most bytes gathered for one write; a codec write that would pass it
+/// waits for the writer.
+pub(super) const GATHER_MAX: usize = 256 * 1024;
+/// A codec write at least this large (a full-size DATA frame) goes to the
+/// socket at once, after what is gathered, in one vectored write: gathering
+/// saves system calls for small frames, and would only add a copy for
+/// large ones (h2load, 1 MiB file: 2,330 req/s direct, 1,873 gathered).
+const DIRECT_MIN: usize = 16 * 1024;
+
+/// The codec's side of the transport.
 pub(super) struct Io<T> {
-    inner: T,
+    read: ReadHalf<T>,
     replay: BytesMut,
+    out: Arc<Outbound<T>>,
     meter: Arc<Meter>,
 }
 
+/// The transport's write half, and what the codec has written and the
+/// writer has not yet sent.
+pub(super) struct Outbound<T>(Mutex<Out<T>>);
+
+pub(super) struct Out<T> {
+    pub(super) write: WriteHalf<T>,
+    /// Bytes written since the transport was last flushed (TLS keeps
+    /// encrypted records until then).
+    pub(super) unflushed: bool,
+    pub(super) buf: BytesMut,
+    /// The codec, waiting for room or for the shutdown to finish.
+    pub(super) codec: Option<Waker>,
+    /// The writer, waiting for bytes.
+    pub(super) writer: Option<Waker>,
+    pub(super) shutdown: Shutdown,
+    /// The socket failed: every later write fails too.
+    pub(super) failed: Option<io::ErrorKind>,
+}
+
+#[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shutdown {
+    #[default]
+    No,
+    /// The codec is done: send what is left, then shut the socket down.
+    Asked,
+    Done,
+}
+
+impl<T> Outbound<T> {
+    pub(super) fn new(write: WriteHalf<T>) -> Outbound<T> {
+        Outbound(Mutex::new(Out {
+            write,
+            unflushed: false,
+            buf: BytesMut::new(),
+            codec: None,
+            writer: None,
+            shutdown: Shutdown::No,
+            failed: None,
+        }))
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, Out<T>> {
+        match self.0.lock() {
+            Ok(out) => out,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+impl<T> Out<T> {
+    fn wake_writer(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            writer.wake();
+        }
+    }
+}
+
 impl<T> Io<T> {
-    pub(super) fn new(inner: T, replay: BytesMut, meter: Arc<Meter>) -> Io<T> {
+    pub(super) fn new(
+        read: ReadHalf<T>,
+        replay: BytesMut,
+        out: Arc<Outbound<T>>,
+        meter: Arc<Meter>,
+    ) -> Io<T> {
         Io {
-            inner,
+            read,
             replay,
+            out,
             meter,
         }
     }
 }
 
-impl<T: AsyncRead + Unpin> AsyncRead for Io<T> {
+impl<T: AsyncRead> AsyncRead for Io<T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -50,169 +127,147 @@ impl<T: AsyncRead + Unpin> AsyncRead for Io<T> {
             return Poll::Ready(Ok(()));
         }
         let before = buf.filled().len();
-        let result = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Some(metrics) = &self.meter.metrics {
-            metrics.add_bytes_received((buf.filled().len() - before) as u64);
-        }
+        let result = Pin::new(&mut self.read).poll_read(cx, buf);
+        self.meter.received(buf.filled().len() - before);
         result
     }
 }
 
-impl<T: AsyncWrite + Unpin> AsyncWrite for Io<T> {
+impl<T: AsyncWrite> Io<T> {
+    /// Writes what is gathered and then `bufs` in one vectored write,
+    /// without copying `bufs`; the codec learns how many of its own bytes
+    /// went out.
+    fn poll_write_direct(
+        &self,
+        cx: &mut Context<'_>,
+        out: &mut Out<T>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let Out { write, buf, .. } = out;
+            let gathered = buf.len();
+            let mut slices = [io::IoSlice::new(&[]); 4];
+            slices[0] = io::IoSlice::new(buf);
+            for (slot, b) in slices[1..].iter_mut().zip(bufs) {
+                *slot = *b;
+            }
+            let first = usize::from(gathered == 0);
+            match Pin::new(&mut *write).poll_write_vectored(cx, &slices[first..]) {
+                Poll::Ready(Ok(0)) => {
+                    out.failed = Some(io::ErrorKind::WriteZero);
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.meter.sent(n);
+                    if n <= gathered {
+                        // Only gathered bytes went: try again for the
+                        // codec's.
+                        out.buf.advance(n);
+                        continue;
+                    }
+                    out.buf = BytesMut::new();
+                    // TLS sends its records on flush; TCP's is a no-op.
+                    out.unflushed = Pin::new(&mut out.write).poll_flush(cx).is_pending();
+                    return Poll::Ready(Ok(n - gathered));
+                }
+                Poll::Ready(Err(e)) => {
+                    out.failed = Some(e.kind());
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Pending => {
+                    self.meter.blocked();
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}
+
+impl<T: AsyncWrite> AsyncWrite for Io<T> {
     fn poll_write(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
-        self.meter.wrote(&result);
-        result
+        self.poll_write_vectored(cx, &[io::IoSlice::new(buf)])
     }
 
     fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        self.meter.wrote(&result);
-        result
+        let mut out = self.out.lock();
+        if let Some(kind) = out.failed {
+            return Poll::Ready(Err(kind.into()));
+        }
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if total >= DIRECT_MIN {
+            return self.poll_write_direct(cx, &mut out, bufs);
+        }
+        if !out.buf.is_empty() && out.buf.len() + total > GATHER_MAX {
+            out.codec = Some(cx.waker().clone());
+            out.wake_writer();
+            return Poll::Pending;
+        }
+        // The codec writes only while the connection's task polls it, and
+        // that task polls the writer next; the wake-up makes it poll once
+        // more right after, so frames that became ready meanwhile join the
+        // same write (h2load, 4 KiB: about 10% more requests per second
+        // than without it).
+        out.buf.reserve(total);
+        for b in bufs {
+            out.buf.extend_from_slice(b);
+        }
+        out.wake_writer();
+        Poll::Ready(Ok(total))
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        true
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-/// One connection's write-side accounting.
-///
-/// - **Budget.** Streams take room before handing response bytes to the
-///   `h2` codec and the socket gives it back as it accepts bytes, so no
-///   more than `max_buffered_bytes` of response data wait in user space
-///   per connection, however many streams there are and however large the
-///   client's flow-control windows. (Frame headers and HEADERS frames give
-///   back room they never took; the budget is capped, so that only lets a
-///   frame's worth of overhead through.)
-/// - **Stall.** A write the socket cannot take marks the connection
-///   blocked since then; one that goes through clears it. The connection
-///   is dropped once it stays blocked past the write timeout.
-pub(super) struct Meter {
-    /// Where the bytes read and written are counted.
-    metrics: Option<Arc<Metrics>>,
-    max: usize,
-    room: AtomicUsize,
-    freed: Notify,
-    /// Milliseconds since `epoch` at which writes started to block, plus
-    /// one (0: not blocked).
-    blocked_since: AtomicU64,
-    epoch: Instant,
-}
-
-impl Meter {
-    pub(super) fn new(max: usize, metrics: Option<Arc<Metrics>>) -> Meter {
-        let max = max.max(1);
-        Meter {
-            metrics,
-            max,
-            room: AtomicUsize::new(max),
-            freed: Notify::new(),
-            blocked_since: AtomicU64::new(0),
-            epoch: Instant::now(),
+    /// The writer sends what is gathered when the connection's task gets
+    /// to it, right after the codec has written all it can this turn.
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut out = self.out.lock();
+        if let Some(kind) = out.failed {
+            return Poll::Ready(Err(kind.into()));
         }
-    }
-
-    /// Takes room for up to `want` bytes, waiting while there is none;
-    /// returns how much it took (at least 1).
-    pub(super) async fn take(&self, want: usize) -> usize {
-        let want = want.clamp(1, self.max);
-        loop {
-            let freed = self.freed.notified();
-            let mut room = self.room.load(Ordering::Acquire);
-            while room > 0 {
-                let n = room.min(want);
-                match self.room.compare_exchange_weak(
-                    room,
-                    room - n,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => return n,
-                    Err(now) => room = now,
-                }
-            }
-            freed.await;
+        if !out.buf.is_empty() {
+            out.wake_writer();
         }
+        Poll::Ready(Ok(()))
     }
 
-    /// Gives back room taken but not used.
-    pub(super) fn give_back(&self, n: usize) {
-        self.free(n);
-    }
-
-    fn free(&self, n: usize) {
-        if n == 0 {
-            return;
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut out = self.out.lock();
+        match out.shutdown {
+            Shutdown::Done => return Poll::Ready(Ok(())),
+            Shutdown::No => out.shutdown = Shutdown::Asked,
+            Shutdown::Asked => {}
         }
-        let before = self
-            .room
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |room| {
-                Some(room.saturating_add(n).min(self.max))
-            })
-            .unwrap_or(self.max);
-        if before == 0 {
-            self.freed.notify_waiters();
+        if let Some(kind) = out.failed {
+            return Poll::Ready(Err(kind.into()));
         }
-    }
-
-    fn wrote(&self, result: &Poll<io::Result<usize>>) {
-        match result {
-            Poll::Ready(Ok(n)) => {
-                self.blocked_since.store(0, Ordering::Relaxed);
-                self.free(*n);
-                if let Some(metrics) = &self.metrics {
-                    metrics.add_bytes_sent(*n as u64);
-                }
-            }
-            Poll::Pending => {
-                let now = self.epoch.elapsed().as_millis() as u64 + 1;
-                let _ = self.blocked_since.compare_exchange(
-                    0,
-                    now,
-                    Ordering::Relaxed,
-                    Ordering::Relaxed,
-                );
-            }
-            Poll::Ready(Err(_)) => {}
-        }
-    }
-
-    /// True when writes have been blocked for at least `limit`.
-    pub(super) fn stalled(&self, limit: std::time::Duration) -> bool {
-        let since = self.blocked_since.load(Ordering::Relaxed);
-        since != 0
-            && self.epoch.elapsed().as_millis() as u64 + 1 - since >= limit.as_millis() as u64
+        out.codec = Some(cx.waker().clone());
+        out.wake_writer();
+        Poll::Pending
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[tokio::test]
     async fn replayed_bytes_come_first() {
         let (mut client, server) = tokio::io::duplex(64);
+        let (read, write) = tokio::io::split(server);
         let meter = Arc::new(Meter::new(1024, None));
-        let mut io = Io::new(server, BytesMut::from(&b"PRI * "[..]), meter);
+        let out = Arc::new(Outbound::new(write));
+        let mut io = Io::new(read, BytesMut::from(&b"PRI * "[..]), out, meter);
         client.write_all(b"HTTP/2.0").await.unwrap();
         let mut got = [0u8; 14];
         io.read_exact(&mut got).await.unwrap();
@@ -220,32 +275,20 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_budget_is_given_back_as_the_socket_takes_bytes() {
-        let (mut client, server) = tokio::io::duplex(8);
-        let meter = Arc::new(Meter::new(10, None));
-        let mut io = Io::new(server, BytesMut::new(), meter.clone());
-        assert_eq!(meter.take(8).await, 8);
-        assert_eq!(meter.take(8).await, 2, "only what is left");
-        // Nothing left: a third take waits until the socket takes bytes.
-        let waiting = tokio::time::timeout(Duration::from_millis(50), meter.take(4)).await;
+    async fn writes_are_gathered_up_to_the_limit() {
+        let (_client, server) = tokio::io::duplex(64);
+        let (read, write) = tokio::io::split(server);
+        let meter = Arc::new(Meter::new(1024, None));
+        let out = Arc::new(Outbound::new(write));
+        let mut io = Io::new(read, BytesMut::new(), out.clone(), meter);
+        io.write_all(b"frame one").await.unwrap();
+        io.write_all(b"frame two").await.unwrap();
+        io.flush().await.unwrap();
+        assert_eq!(&out.lock().buf[..], b"frame oneframe two");
+        // Past the limit, a write waits for the writer.
+        let big = vec![0u8; GATHER_MAX - 10];
+        let waiting =
+            tokio::time::timeout(std::time::Duration::from_millis(20), io.write_all(&big)).await;
         assert!(waiting.is_err());
-        io.write_all(b"abcd").await.unwrap();
-        assert_eq!(meter.take(8).await, 4);
-        let mut sink = [0u8; 4];
-        client.read_exact(&mut sink).await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn a_blocked_socket_is_a_stall_once_the_limit_passes() {
-        let (_client, server) = tokio::io::duplex(4);
-        let meter = Arc::new(Meter::new(64, None));
-        let mut io = Io::new(server, BytesMut::new(), meter.clone());
-        io.write_all(b"full").await.unwrap();
-        // The pipe is full: this write blocks.
-        let blocked = tokio::time::timeout(Duration::from_millis(10), io.write_all(b"more")).await;
-        assert!(blocked.is_err());
-        assert!(!meter.stalled(Duration::from_secs(60)));
-        tokio::time::sleep(Duration::from_millis(30)).await;
-        assert!(meter.stalled(Duration::from_millis(20)));
     }
 }

@@ -15,16 +15,22 @@
 //!   limits checked before a handler is called;
 //! - `body`: the request body, with capacity released as the handler
 //!   reads;
-//! - `io`: the transport under the connection, replaying bytes HTTP/1.1
-//!   read first, and metering what waits to be written.
+//! - `io`: the transport as the codec sees it: bytes HTTP/1.1 read
+//!   replayed first, writes gathered for the writer;
+//! - `writer`: sends what the codec gathered, one write per turn;
+//! - `meter`: the budget of response bytes waiting per connection, and
+//!   the clock of a peer that stopped reading.
 //!
 //! Nothing here knows HTTP/1.1.
 
 mod body;
 mod io;
+mod meter;
 mod request;
 mod stream;
+mod writer;
 
+use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -35,7 +41,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::Notify;
 use tokio::time::{Instant, sleep_until, timeout};
 
-use self::io::{Io, Meter};
+use self::io::{Io, Outbound};
+use self::meter::Meter;
+use self::writer::Writer;
 use crate::Handler;
 use crate::server::config::ServerConfig;
 use crate::server::metrics::Http2Event;
@@ -129,7 +137,10 @@ pub(crate) async fn serve_connection<H, T>(
         settings.max_buffered_bytes,
         config.metrics.clone(),
     ));
-    let io = Io::new(io, replay, meter.clone());
+    let (read, write) = tokio::io::split(io);
+    let out = Arc::new(Outbound::new(write));
+    let io = Io::new(read, replay, out.clone(), meter.clone());
+    let mut writer = Writer::new(out, meter.clone());
     let mut builder = h2::server::Builder::new();
     builder
         .max_concurrent_streams(settings.max_concurrent_streams)
@@ -140,6 +151,7 @@ pub(crate) async fn serve_connection<H, T>(
         .max_send_buffer_size(settings.max_buffered_bytes.min(u32::MAX as usize));
     let handshake = builder.handshake::<_, Bytes>(io);
     let mut h2 = tokio::select! {
+        biased;
         done = timeout(config.timeouts.head_read, handshake) => match done {
             Ok(Ok(h2)) => h2,
             Ok(Err(e)) => {
@@ -151,6 +163,11 @@ pub(crate) async fn serve_connection<H, T>(
                 return;
             }
         },
+        // The server's SETTINGS go out while the client's preface arrives.
+        e = poll_fn(|cx| writer.poll_drain(cx)) => {
+            tracing::debug!(%peer, "HTTP/2 handshake failed: {e}");
+            return;
+        }
         () = stop.stopped() => return,
     };
     let conn = Arc::new(Conn {
@@ -205,6 +222,12 @@ pub(crate) async fn serve_connection<H, T>(
                 }
                 None => break,
             },
+            // After the codec has written all it could this turn: one
+            // write for all of it.
+            e = poll_fn(|cx| writer.poll_drain(cx)) => {
+                tracing::debug!(%peer, "HTTP/2 connection write failed: {e}");
+                break;
+            }
             () = &mut stopping, if closing.is_none() => {
                 // RFC 9113 §6.8: GOAWAY, then the streams already open
                 // finish (within the server's grace period).
@@ -248,4 +271,7 @@ pub(crate) async fn serve_connection<H, T>(
             }
         }
     }
+    // What the codec wrote last (a GOAWAY after an error) goes out, if the
+    // peer takes it soon.
+    let _ = timeout(GOAWAY_GRACE, poll_fn(|cx| writer.poll_flush_out(cx))).await;
 }
