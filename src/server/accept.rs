@@ -367,6 +367,11 @@ pub(crate) async fn serve_plain<H: Handler>(
                 let Ok(stream) = stream.into_tokio() else {
                     return;
                 };
+                // HTTP/2 writes frames as they are ready, often small (a
+                // SETTINGS ack, a response's last frame): Nagle's
+                // algorithm would hold them for the peer's delayed ACK
+                // (40 ms stalls in sequential 1 MiB downloads).
+                let _ = stream.set_nodelay(true);
                 // Boxed: HTTP/2's states would make every plain
                 // connection's future larger.
                 Box::pin(serve_http2(stream, read, peer, &shared, stop)).await;
