@@ -51,6 +51,16 @@ fn an_invalid_preface_is_closed_without_an_answer() {
     assert!(got.is_empty(), "{:?}", String::from_utf8_lossy(&got));
 }
 
+/// Binary first bytes (here a TLS record whose random bytes hold a line
+/// feed) are no text protocol: they keep HTTP/1.1's 400.
+#[test]
+fn binary_garbage_with_a_line_feed_still_gets_400() {
+    let server = start_serve_dir(ServerConfig::default());
+    let mut c = server.connect();
+    c.send(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\n\x9a\xbc\r\n\r\n");
+    c.read_response().assert_error(400);
+}
+
 /// With h2c off the same bytes are just a bad HTTP/1.1 request: 400.
 #[test]
 fn with_h2c_off_a_bad_request_line_is_answered_400() {

@@ -424,9 +424,9 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     /// Its first 18 bytes are a complete HTTP/1.1 head that proto would
     /// refuse: they decide; the `h2` crate checks the rest.
     ///
-    /// A first line that names no HTTP version at all is neither: such a
-    /// client (an invalid HTTP/2 preface, RFC 9113 §3.4, or another
-    /// protocol) could not read an HTTP/1.1 error, and gets a closed
+    /// A first line of text that names no HTTP version at all is neither:
+    /// such a client (an invalid HTTP/2 preface, RFC 9113 §3.4, or another
+    /// text protocol) could not read an HTTP/1.1 error, and gets a closed
     /// connection instead.
     #[cold]
     fn preface(&mut self) -> Preface {
@@ -452,10 +452,15 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         let ends_with_version =
             line.len() >= 9 && line[line.len() - 9..line.len() - 4].eq_ignore_ascii_case(b"HTTP/");
         if ends_with_version || line.windows(5).any(|w| w.eq_ignore_ascii_case(b"HTTP/")) {
-            Preface::No
-        } else {
-            Preface::Neither
+            return Preface::No;
         }
+        // Only a line of text: binary input (a TLS ClientHello on a plain
+        // port) keeps its 400, which says what went wrong to a human
+        // reading a capture.
+        let text = line
+            .iter()
+            .all(|&b| b == b'\r' || (0x20..0x7f).contains(&b));
+        if text { Preface::Neither } else { Preface::No }
     }
 
     /// Reads once into the connection's buffer. Cancel-safe.

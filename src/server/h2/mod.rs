@@ -156,6 +156,9 @@ pub(crate) async fn serve_connection<H, T>(
             Ok(Ok(h2)) => h2,
             Ok(Err(e)) => {
                 tracing::debug!(%peer, "HTTP/2 handshake failed: {e}");
+                // Its GOAWAY (a bad preface, RFC 9113 §3.4), if the peer
+                // takes it soon.
+                let _ = timeout(GOAWAY_GRACE, poll_fn(|cx| writer.poll_flush_out(cx))).await;
                 return;
             }
             Err(_) => {
