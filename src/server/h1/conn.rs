@@ -32,6 +32,7 @@ use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
 use tokio::time::{Instant, Sleep, timeout, timeout_at};
 
+use super::detect::{self, Preface};
 use super::feed::{BodyFeed, Feed, feed_body};
 use super::keepalive::{self, Idle};
 use super::outbox::Outbox;
@@ -55,10 +56,6 @@ use crate::{Body, Handler, Request, Response};
 /// response, so that closing does not reset the connection before the
 /// response is read.
 const LINGER: Duration = Duration::from_secs(2);
-
-/// The part of the HTTP/2 connection preface (RFC 9113 §3.4) that is a
-/// complete HTTP/1.1 request head (one proto would refuse).
-const H2_PREFACE_HEAD: &[u8] = b"PRI * HTTP/2.0\r\n\r\n";
 
 /// How an idle wait ends.
 enum Woke {
@@ -125,17 +122,6 @@ enum Active {
     Idle,
     Closed,
     Http2,
-}
-
-/// Whether the bytes so far are the HTTP/2 preface.
-enum Preface {
-    Yes,
-    /// HTTP/1.x (or at least a request line naming an HTTP version).
-    No,
-    /// A prefix of it: read more.
-    Maybe,
-    /// A first line with no HTTP version in it.
-    Neither,
 }
 
 /// What [`Driver::next_head`] found. (The head is moved out at once;
@@ -375,7 +361,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         let mut head_deadline: Option<Instant> = None;
         loop {
             if self.h2c {
-                match self.preface() {
+                match detect::preface(self.conn.read_buf_mut()) {
                     Preface::Yes => return Ok(Next::Http2),
                     Preface::No => self.h2c = false,
                     Preface::Maybe => {}
@@ -416,51 +402,6 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 Err(e) => return Err(e.into()),
             }
         }
-    }
-
-    /// Whether a new cleartext connection (with h2c on) opens with the
-    /// HTTP/2 preface (RFC 9113 §3.3, prior knowledge), judged at the first
-    /// byte that differs, so a short HTTP/1.1 request is never held up.
-    /// Its first 18 bytes are a complete HTTP/1.1 head that proto would
-    /// refuse: they decide; the `h2` crate checks the rest.
-    ///
-    /// A first line of text that names no HTTP version at all is neither:
-    /// such a client (an invalid HTTP/2 preface, RFC 9113 §3.4, or another
-    /// text protocol) could not read an HTTP/1.1 error, and gets a closed
-    /// connection instead.
-    #[cold]
-    fn preface(&mut self) -> Preface {
-        let buf = self.conn.read_buf_mut();
-        // Most first requests say so in their first bytes.
-        if buf.starts_with(b"GET ") || buf.starts_with(b"HEAD ") || buf.starts_with(b"POST ") {
-            return Preface::No;
-        }
-        let n = buf.len().min(H2_PREFACE_HEAD.len());
-        if buf[..n] == H2_PREFACE_HEAD[..n] {
-            return if n == H2_PREFACE_HEAD.len() {
-                Preface::Yes
-            } else {
-                Preface::Maybe
-            };
-        }
-        let Some(end) = memchr::memchr(b'\n', buf) else {
-            return Preface::No;
-        };
-        let line = &buf[..end];
-        // Every valid request line ends with its version (`HTTP/1.1\r`):
-        // checked first, the search is only for lines that are bad anyway.
-        let ends_with_version =
-            line.len() >= 9 && line[line.len() - 9..line.len() - 4].eq_ignore_ascii_case(b"HTTP/");
-        if ends_with_version || line.windows(5).any(|w| w.eq_ignore_ascii_case(b"HTTP/")) {
-            return Preface::No;
-        }
-        // Only a line of text: binary input (a TLS ClientHello on a plain
-        // port) keeps its 400, which says what went wrong to a human
-        // reading a capture.
-        let text = line
-            .iter()
-            .all(|&b| b == b'\r' || (0x20..0x7f).contains(&b));
-        if text { Preface::Neither } else { Preface::No }
     }
 
     /// Reads once into the connection's buffer. Cancel-safe.
@@ -808,12 +749,5 @@ mod tests {
         let size = std::mem::size_of_val(&future);
         println!("connection future: {size} bytes");
         assert!(size < 4096, "connection future is {size} bytes");
-    }
-
-    #[test]
-    fn proto_refuses_the_http2_preface_as_a_request() {
-        let mut conn = Connection::new(crate::proto::Limits::default());
-        conn.receive(H2_PREFACE_HEAD);
-        assert!(conn.next_event().is_err());
     }
 }

@@ -8,12 +8,15 @@
 //! - `outbox`: the write buffer, bytes sent and Nagle/`MSG_MORE` state;
 //! - `feed`: the request body, fed from the socket as the handler reads;
 //! - `keepalive`: how long an idle connection waits, as a pure function;
+//! - `detect`: whether a new cleartext connection opens with the HTTP/2
+//!   preface, as a pure function;
 //! - `park`: idle plain-TCP connections kept without a task.
 //!
 //! Nothing here knows HTTP/2; a cleartext connection that opens with the
 //! HTTP/2 preface ends its HTTP/1.1 life as [`Ended::Http2`].
 
 mod conn;
+mod detect;
 mod feed;
 mod keepalive;
 mod outbox;
