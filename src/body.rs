@@ -5,6 +5,12 @@
 //! arriving on the connection. [`Body::size_hint`] gives the exact length when
 //! it is known; the driver turns that into `Content-Length`, and anything of
 //! unknown length goes out chunked (close-delimited to HTTP/1.0 peers).
+//!
+//! `Body` is an [`http_body::Body`], so the http ecosystem (axum's
+//! extractors, tower-http's layers, hyper's clients) reads it; and
+//! [`Body::new`] takes any `http_body::Body` in (an axum or tower-http
+//! response body), keeping berth's own bodies as they are so their fast
+//! paths (`Content-Length`, `sendfile`, the open-file cache) survive.
 
 use std::fmt;
 use std::fs::File;
@@ -51,6 +57,38 @@ impl Body {
     /// A body with no bytes.
     pub fn empty() -> Self {
         Body { kind: Kind::Empty }
+    }
+
+    /// Any [`http_body::Body`] as a berth body: a berth `Body` stays
+    /// itself (files keep `sendfile`); another body (axum's, a tower-http
+    /// layer's) is streamed frame by frame, with `Content-Length` when its
+    /// size hint is exact. Trailers are not sent (berth sends none).
+    ///
+    /// ```
+    /// use berth::Body;
+    /// let body = Body::new(Body::from("hi"));
+    /// assert_eq!(body.size_hint(), Some(2));
+    /// ```
+    pub fn new<B>(body: B) -> Self
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let mut slot = Some(body);
+        if let Some(own) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<Body>>() {
+            return own.take().unwrap_or_default();
+        }
+        let Some(body) = slot else {
+            return Body::empty();
+        };
+        let len = body.size_hint().exact();
+        if len == Some(0) && body.is_end_stream() {
+            return Body::empty();
+        }
+        Body {
+            kind: Kind::Stream(Box::pin(Frames { body }), len),
+        }
     }
 
     /// A body held in memory.
@@ -277,6 +315,72 @@ impl Stream for Body {
     type Item = Result<Bytes, BodyError>;
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_chunk(cx)
+    }
+}
+
+/// Frames in, frames out: berth's body is the http ecosystem's body.
+impl http_body::Body for Body {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BodyError>>> {
+        self.get_mut()
+            .poll_chunk(cx)
+            .map(|chunk| chunk.map(|chunk| chunk.map(http_body::Frame::data)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.kind, Kind::Empty)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match Body::size_hint(self) {
+            Some(n) => http_body::SizeHint::with_exact(n),
+            None => http_body::SizeHint::default(),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A foreign [`http_body::Body`] as the stream of its data frames
+    /// (see [`Body::new`]).
+    struct Frames<B> {
+        #[pin]
+        body: B,
+    }
+}
+
+impl<B> Stream for Frames<B>
+where
+    B: http_body::Body,
+    B::Error: Into<BoxError>,
+{
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        use bytes::Buf;
+        let mut body = self.project().body;
+        loop {
+            return match std::task::ready!(body.as_mut().poll_frame(cx)) {
+                None => Poll::Ready(None),
+                Some(Err(e)) => Poll::Ready(Some(Err(e.into()))),
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(mut data) => {
+                        // Zero-copy when the data is `Bytes` already.
+                        let bytes = data.copy_to_bytes(data.remaining());
+                        if bytes.is_empty() {
+                            continue;
+                        }
+                        Poll::Ready(Some(Ok(bytes)))
+                    }
+                    // Trailers: berth sends none (nor declares any).
+                    Err(_) => continue,
+                },
+            };
+        }
     }
 }
 
@@ -528,6 +632,80 @@ mod tests {
                 .unwrap_err()
                 .is_too_large()
         );
+    }
+
+    #[tokio::test]
+    async fn is_an_http_body_with_exact_size_hints() {
+        use http_body::Body as _;
+        let body = Body::from("hello");
+        assert_eq!(http_body::Body::size_hint(&body).exact(), Some(5));
+        assert!(!body.is_end_stream());
+        assert!(Body::empty().is_end_stream());
+        assert_eq!(http_body::Body::size_hint(&Body::empty()).exact(), Some(0));
+        let streamed = Body::stream(futures_stream(vec!["a", "b"]));
+        assert_eq!(http_body::Body::size_hint(&streamed).exact(), None);
+        let sized = Body::sized_stream(2, futures_stream(vec!["a", "b"]));
+        assert_eq!(http_body::Body::size_hint(&sized).exact(), Some(2));
+    }
+
+    #[tokio::test]
+    async fn new_keeps_a_berth_body_as_it_is() {
+        let file = tempfile::tempfile().unwrap();
+        let body = Body::new(Body::file(file, 0, 10));
+        assert!(matches!(body.kind, Kind::File(_)));
+        assert_eq!(body.size_hint(), Some(10));
+    }
+
+    /// A foreign body: its size hint becomes the length, its data frames
+    /// the chunks, its trailers and empty frames are skipped.
+    struct Foreign(Vec<http_body::Frame<Bytes>>, Option<u64>);
+    impl http_body::Body for Foreign {
+        type Data = Bytes;
+        type Error = std::io::Error;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+            Poll::Ready((!self.0.is_empty()).then(|| Ok(self.0.remove(0))))
+        }
+        fn size_hint(&self) -> http_body::SizeHint {
+            self.1
+                .map(http_body::SizeHint::with_exact)
+                .unwrap_or_default()
+        }
+    }
+
+    #[tokio::test]
+    async fn new_streams_a_foreign_body_by_its_data_frames() {
+        let frames = || {
+            vec![
+                http_body::Frame::data(Bytes::from_static(b"ab")),
+                http_body::Frame::data(Bytes::new()),
+                http_body::Frame::data(Bytes::from_static(b"c")),
+                http_body::Frame::trailers(http::HeaderMap::new()),
+            ]
+        };
+        let body = Body::new(Foreign(frames(), Some(3)));
+        assert_eq!(body.size_hint(), Some(3));
+        assert_eq!(body.collect(10).await.unwrap(), "abc");
+        let body = Body::new(Foreign(frames(), None));
+        assert_eq!(body.size_hint(), None);
+        assert_eq!(body.collect(10).await.unwrap(), "abc");
+        assert!(Body::new(Foreign(vec![], Some(0))).is_empty());
+    }
+
+    fn futures_stream(items: Vec<&'static str>) -> impl Stream<Item = Result<Bytes, BoxError>> {
+        struct Iter(std::vec::IntoIter<&'static str>);
+        impl Stream for Iter {
+            type Item = Result<Bytes, BoxError>;
+            fn poll_next(
+                mut self: Pin<&mut Self>,
+                _: &mut Context<'_>,
+            ) -> Poll<Option<Self::Item>> {
+                Poll::Ready(self.0.next().map(|s| Ok(Bytes::from_static(s.as_bytes()))))
+            }
+        }
+        Iter(items.into_iter())
     }
 
     #[tokio::test]

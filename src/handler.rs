@@ -52,6 +52,15 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 pub trait Handler: Send + Sync + 'static {
     /// Produces the response to one request.
     fn call(&self, req: Request) -> BoxFuture<Response>;
+
+    /// This handler as a `tower::Service`, to wrap in tower layers (see
+    /// [`HandlerService`](crate::HandlerService)).
+    fn into_service(self) -> crate::HandlerService<Self>
+    where
+        Self: Sized,
+    {
+        crate::HandlerService::new(self)
+    }
 }
 
 impl<F, Fut> Handler for F
@@ -83,6 +92,7 @@ impl Handler for Box<dyn Handler> {
 /// | Value | Response |
 /// |---|---|
 /// | [`Response`] | itself |
+/// | `http::Response<B>`, `B` any [`http_body::Body`] | the same, its body through [`Body::new`] |
 /// | [`Body`] | 200 with that body and no `Content-Type` |
 /// | `&'static str`, `String`, `Cow<'static, str>` | 200 `text/plain; charset=utf-8` |
 /// | `Bytes`, `Vec<u8>`, `&'static [u8]` | 200 `application/octet-stream` |
@@ -114,9 +124,29 @@ pub trait IntoResponse {
     fn into_response(self) -> Response;
 }
 
-impl IntoResponse for Response {
+/// A berth [`Response`] is itself; a response whose body is another
+/// [`http_body::Body`] (an axum or tower-http response) gets its body
+/// through [`Body::new`], which keeps a berth body as it is.
+impl<B> IntoResponse for http::Response<B>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<crate::body::BoxError>,
+{
+    #[inline]
     fn into_response(self) -> Response {
-        self
+        // A berth response (every handler's common case) is returned
+        // without taking it apart.
+        let mut slot = Some(self);
+        if let Some(own) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<Response>>()
+            && let Some(own) = own.take()
+        {
+            return own;
+        }
+        match slot {
+            Some(res) => res.map(Body::new),
+            None => Response::default(),
+        }
     }
 }
 

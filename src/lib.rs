@@ -41,6 +41,8 @@
 //!
 //! - `json` (on by default): [`ResponseExt::json`], [`RequestExt::json`]
 //!   and `Serialize` for [`QueryMap`], through `serde` and `serde_json`.
+//! - `axum` (off): requests served through [`Tower`] also carry axum's
+//!   `ConnectInfo<SocketAddr>`, for axum's `ConnectInfo` extractor.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
@@ -57,6 +59,7 @@ pub mod response;
 pub mod router;
 pub mod serve_dir;
 pub mod server;
+pub mod service;
 
 pub use auth::BasicAuth;
 pub use body::{Body, BodyClosed, BodyError, BodySender};
@@ -71,6 +74,7 @@ pub use server::{
     AccessLog, AccessRecord, Http2Config, ListenOptions, Listener, Server, ServerConfig,
     ShutdownHandle, Timeouts, TlsConfig,
 };
+pub use service::{HandlerService, Tower};
 
 /// The `http` crate, whose request, response, header and status types
 /// berth uses.
