@@ -60,6 +60,7 @@ pub mod router;
 pub mod serve_dir;
 pub mod server;
 pub mod service;
+pub mod upgrade;
 
 pub use auth::BasicAuth;
 pub use body::{Body, BodyClosed, BodyError, BodySender};

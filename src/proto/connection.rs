@@ -23,7 +23,7 @@ use http::{Method, Version};
 
 use super::chunked::{ChunkedDecoder, Decoded};
 use super::error::{ErrorKind, ProtocolError};
-use super::framing::{RequestBody, keeps_alive, request_body, request_keeps_alive};
+use super::framing::{RequestBody, keeps_alive, offers_upgrade, request_body, request_keeps_alive};
 use super::head::{HeadParser, ParseStatus, RequestHead};
 use super::limits::Limits;
 use super::serialize::{self, BodyEncoder, RequestContext, ResponseHead};
@@ -100,6 +100,9 @@ pub struct Connection {
     eof: bool,
     request: RequestContext,
     expects_continue: bool,
+    /// The current request offers a protocol switch (see
+    /// [`upgrade_offered`](Self::upgrade_offered)).
+    upgrade_offered: bool,
     /// Body bytes of the current response handed to `begin_data`.
     body_bytes_sent: u64,
     /// An empty header map whose allocation the next request head reuses
@@ -124,6 +127,7 @@ impl Connection {
                 is_head: false,
             },
             expects_continue: false,
+            upgrade_offered: false,
             body_bytes_sent: 0,
             spare_headers: HeaderMap::new(),
         }
@@ -249,6 +253,7 @@ impl Connection {
         } else {
             keeps_alive(head.version, [])
         };
+        self.upgrade_offered = fields.connection && offers_upgrade(head.version, &head.headers);
         self.keep_alive &= !self.peer_closes;
         let body = if fields.length {
             request_body(head.version, &head.headers)?
@@ -288,6 +293,14 @@ impl Connection {
             serialize::write_continue(out);
         }
         self.expects_continue = false;
+    }
+
+    /// True when the current request offers to switch protocols (`Upgrade`
+    /// with `Connection: upgrade`, HTTP/1.1). A `101` response may then
+    /// be sent once the request has ended; the connection then leaves
+    /// HTTP (see [`send_head`](Self::send_head)).
+    pub fn upgrade_offered(&self) -> bool {
+        self.upgrade_offered
     }
 
     /// True when the current request has a body still to read.
@@ -347,6 +360,12 @@ impl Connection {
         let (encoder, keep_alive) =
             serialize::write_head(head, self.request, self.keep_alive, date, out);
         self.keep_alive = keep_alive;
+        if head.status == http::StatusCode::SWITCHING_PROTOCOLS {
+            // RFC 9110 §15.2.2: the connection now speaks the new protocol;
+            // nothing after the 101 is HTTP/1.1 any more.
+            self.read = ReadState::Closed;
+            self.keep_alive = false;
+        }
         self.write = match encoder {
             BodyEncoder::Suppressed | BodyEncoder::Length(0) => WriteState::Done,
             other => WriteState::Body(other),
@@ -733,5 +752,60 @@ mod tests {
         c.send_end(&mut out).unwrap();
         assert_eq!(out, b"5\r\nhello\r\n0\r\n\r\n");
         assert!(c.start_next_cycle());
+    }
+
+    #[test]
+    fn upgrade_offers_and_the_switch() {
+        let offered = |req: &[u8]| {
+            let mut c = Connection::new(Limits::default());
+            c.receive(req);
+            drain(&mut c);
+            c.upgrade_offered()
+        };
+        assert!(offered(
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n\r\n"
+        ));
+        // RFC 9110 §7.8: Upgrade must come with its connection option, and
+        // means nothing in HTTP/1.0.
+        assert!(!offered(
+            b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n"
+        ));
+        assert!(!offered(
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\n\r\n"
+        ));
+        assert!(!offered(
+            b"GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n"
+        ));
+
+        let mut c = Connection::new(Limits::default());
+        c.receive(
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\nafter",
+        );
+        assert_eq!(drain(&mut c), ["head GET /", "end", "paused"]);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::UPGRADE,
+            http::HeaderValue::from_static("echo"),
+        );
+        let mut out = Vec::new();
+        let head = ResponseHead {
+            status: StatusCode::SWITCHING_PROTOCOLS,
+            headers: &headers,
+            body: BodyLength::Known(0),
+        };
+        c.send_head(&head, DATE, &mut out);
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("upgrade: echo\r\nConnection: upgrade\r\n\r\n"),
+            "{out}"
+        );
+        // What follows belongs to the new protocol, untouched.
+        assert_eq!(drain(&mut c), ["closed"]);
+        assert_eq!(&c.read_buf_mut()[..], b"after");
+        assert!(!c.start_next_cycle());
     }
 }

@@ -16,11 +16,11 @@
 //! 6. Content-Length valid: the body is that many bytes.
 //! 7. Neither: a request has no body.
 
-use http::header::{CONNECTION, CONTENT_LENGTH, HeaderMap, TRANSFER_ENCODING};
+use http::header::{CONNECTION, CONTENT_LENGTH, HeaderMap, TRANSFER_ENCODING, UPGRADE};
 use http::{HeaderValue, Version};
 
 use super::error::{ErrorKind, ProtocolError};
-use super::syntax::{is_token, trim_ows};
+use super::syntax::{is_token, list_has, trim_ows};
 
 /// How the body of a request is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +172,20 @@ pub(crate) fn keeps_alive<'a>(
         Version::HTTP_10 => keep_alive,
         _ => false,
     }
+}
+
+/// True when an HTTP/1.1 request offers to switch protocols: an `Upgrade`
+/// field, named as a connection option (RFC 9110 §7.8: a sender of Upgrade
+/// MUST send `Connection: upgrade`, so an Upgrade without it was forwarded
+/// by an intermediary that did not understand it). RFC 9110 §7.8: a
+/// server MUST ignore Upgrade in an HTTP/1.0 request.
+pub(crate) fn offers_upgrade(version: Version, headers: &HeaderMap) -> bool {
+    version == Version::HTTP_11
+        && headers.contains_key(UPGRADE)
+        && headers
+            .get_all(CONNECTION)
+            .iter()
+            .any(|v| list_has(v.as_bytes(), b"upgrade"))
 }
 
 #[cfg(test)]

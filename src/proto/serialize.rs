@@ -8,8 +8,10 @@
 
 use std::io::Write;
 
-use http::header::{CONNECTION, CONTENT_LENGTH, DATE, HeaderMap, SERVER, TRANSFER_ENCODING};
-use http::{HeaderValue, StatusCode, Version};
+use http::header::{
+    CONNECTION, CONTENT_LENGTH, DATE, HeaderMap, SERVER, TRANSFER_ENCODING, UPGRADE,
+};
+use http::{StatusCode, Version};
 
 /// How long the response body will be, as the handler's body reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,8 +65,11 @@ pub(crate) fn write_head(
 ) -> (BodyEncoder, bool) {
     let status = head.status;
     // RFC 9110 §9.3.2, §15.3.5, §15.4.5: no content in responses to HEAD,
-    // nor in 204 and 304 responses.
-    let no_body_status = status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
+    // nor in 204 and 304 responses; RFC 9112 §6.3: nor in 1xx (here only
+    // 101, whose end is the protocol switch).
+    let switching = status == StatusCode::SWITCHING_PROTOCOLS;
+    let no_body_status =
+        status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED || switching;
     let encoder = if no_body_status || request.is_head {
         BodyEncoder::Suppressed
     } else {
@@ -82,6 +87,7 @@ pub(crate) fn write_head(
     // One pass over the handler's fields instead of a hashed lookup per
     // name: a response carries a handful of fields.
     let (mut has_date, mut has_server, mut has_length) = (false, false, false);
+    let mut has_upgrade = false;
     for (name, value) in head.headers {
         if name == DATE {
             has_date = true;
@@ -89,8 +95,10 @@ pub(crate) fn write_head(
             has_server = true;
         } else if name == CONTENT_LENGTH {
             has_length = true;
-        } else if name == CONNECTION && has_token(value, b"close") {
+        } else if name == CONNECTION && super::syntax::list_has(value.as_bytes(), b"close") {
             keep_alive = false;
+        } else if name == UPGRADE {
+            has_upgrade = true;
         }
     }
 
@@ -139,10 +147,17 @@ pub(crate) fn write_head(
             BodyLength::Unknown => {}
         }
     }
+    // RFC 9110 §7.8: a sender of Upgrade (a 101, or a 426 naming the
+    // protocol required) MUST also send the `upgrade` connection option.
+    // After a 101 the connection belongs to the new protocol: no close.
     // RFC 9112 §9.6: a server that will close after this response MUST send
     // `Connection: close`. An HTTP/1.0 peer that asked for keep-alive is told
     // it got it (RFC 9112 §9.3 / RFC 2068 §19.7.1).
-    if !keep_alive {
+    if has_upgrade && (switching || keep_alive) {
+        out.extend_from_slice(b"Connection: upgrade\r\n");
+    } else if has_upgrade {
+        out.extend_from_slice(b"Connection: upgrade, close\r\n");
+    } else if !keep_alive {
         out.extend_from_slice(b"Connection: close\r\n");
     } else if request.version == Version::HTTP_10 {
         out.extend_from_slice(b"Connection: keep-alive\r\n");
@@ -161,17 +176,10 @@ pub fn write_chunk_header(len: usize, out: &mut Vec<u8>) {
     let _ = write!(out, "{len:X}\r\n");
 }
 
-/// True when the list-valued field line `value` has the element `token`.
-fn has_token(value: &HeaderValue, token: &[u8]) -> bool {
-    value
-        .as_bytes()
-        .split(|&b| b == b',')
-        .any(|t| super::syntax::trim_ows(t).eq_ignore_ascii_case(token))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
 
     const DATE_VALUE: &[u8] = b"Sun, 06 Nov 1994 08:49:37 GMT";
 
@@ -249,6 +257,33 @@ mod tests {
         );
         assert!(s.contains("Content-Length: 3\r\n"));
         assert!(!s.to_lowercase().contains("transfer-encoding") && !s.contains("upgrade"));
+    }
+
+    #[test]
+    fn upgrade_brings_its_connection_option() {
+        let (s, enc, ka) = head(
+            101,
+            &[("upgrade", "websocket"), ("connection", "keep-alive")],
+            BodyLength::Known(0),
+            Version::HTTP_11,
+            false,
+        );
+        assert_eq!(
+            s,
+            "HTTP/1.1 101 Switching Protocols\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
+             Server: berth\r\nupgrade: websocket\r\nConnection: upgrade\r\n\r\n"
+        );
+        assert_eq!((enc, ka), (BodyEncoder::Suppressed, true));
+        // A 426 names the protocol required, and may close.
+        let (s, _, _) = head(
+            426,
+            &[("upgrade", "websocket"), ("connection", "close")],
+            BodyLength::Known(5),
+            Version::HTTP_11,
+            false,
+        );
+        assert!(s.contains("Content-Length: 5\r\n"));
+        assert!(s.ends_with("Connection: upgrade, close\r\n\r\n"), "{s}");
     }
 
     #[test]

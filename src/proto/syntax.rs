@@ -59,6 +59,15 @@ pub(crate) fn is_token(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(|&b| TCHAR[b as usize])
 }
 
+/// True when the list-valued field line `value` (RFC 9110 §5.6.1:
+/// `#element`, comma-separated, OWS around each) has the element `token`,
+/// compared case-insensitively.
+pub(crate) fn list_has(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|t| trim_ows(t).eq_ignore_ascii_case(token))
+}
+
 /// Trims OWS (`*( SP / HTAB )`, RFC 9110 §5.6.3) from both ends.
 pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = s {

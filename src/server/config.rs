@@ -29,6 +29,12 @@ pub struct Timeouts {
     /// From accepting a connection on a TLS listener to the end of its
     /// handshake; a client that stalls it is dropped. Default 10 s.
     pub tls_handshake: Duration,
+    /// How long a connection switched to another protocol (a WebSocket,
+    /// see [`upgrade`](crate::upgrade)) may go without receiving a byte
+    /// before its reads fail with `TimedOut`. Default 300 s (h2o's
+    /// `proxy.websocket.timeout`); a WebSocket application that pings
+    /// more often than this keeps its connections.
+    pub upgraded_idle: Duration,
 }
 
 impl Default for Timeouts {
@@ -40,6 +46,7 @@ impl Default for Timeouts {
             write: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
             tls_handshake: Duration::from_secs(10),
+            upgraded_idle: Duration::from_secs(300),
         }
     }
 }

@@ -9,4 +9,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+#[path = "../../examples/common/websocket_app.rs"]
+mod websocket_app;
+
 mod tower;
+mod websocket;

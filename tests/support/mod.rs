@@ -569,6 +569,12 @@ impl<S: Read + Write> Client<S> {
         }
     }
 
+    /// The next `n` raw bytes after what was parsed (the bytes of another
+    /// protocol after a `101`).
+    pub fn read_bytes(&mut self, n: usize) -> Vec<u8> {
+        self.take(n).expect("read raw bytes")
+    }
+
     fn take(&mut self, n: usize) -> io::Result<Vec<u8>> {
         while self.buf.len() < n {
             self.fill()?;

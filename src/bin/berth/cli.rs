@@ -544,6 +544,7 @@ impl Config {
                 write: args.write_timeout,
                 shutdown_grace: args.shutdown_grace,
                 tls_handshake: args.tls_handshake_timeout,
+                ..defaults.timeouts
             },
             max_connections: args.max_connections,
             max_body_bytes: args.max_body_bytes,

@@ -20,7 +20,8 @@
 //! Protocol errors get one response (`Connection: close`) and a lingering
 //! close, so the client can read the response before the socket goes away.
 //! A new cleartext connection that opens with the HTTP/2 preface ends here
-//! and is handed to HTTP/2 (RFC 9113 §3.3).
+//! and is handed to HTTP/2 (RFC 9113 §3.3); one whose handler answers an
+//! upgrade with `101` is handed to the handler ([`upgrade`](super::upgrade)).
 
 use std::io;
 use std::net::SocketAddr;
@@ -36,6 +37,7 @@ use super::detect::{self, Preface};
 use super::feed::{BodyFeed, Feed, feed_body};
 use super::keepalive::{self, Idle};
 use super::outbox::Outbox;
+use super::upgrade::{UpgradeSender, offer};
 use crate::body::{Incoming, IncomingSender, Kind};
 use crate::proto::{
     BodyLength, Connection, ErrorKind, Event, ProtocolError, RequestHead, ResponseHead,
@@ -114,6 +116,7 @@ enum Exit {
     Close,
     Park(Instant),
     Http2,
+    Upgrade,
 }
 
 /// How the active phase ends.
@@ -122,6 +125,8 @@ enum Active {
     Idle,
     Closed,
     Http2,
+    /// A `101` went out: the connection belongs to the handler.
+    Upgrade,
 }
 
 /// What [`Driver::next_head`] found. (The head is moved out at once;
@@ -155,7 +160,7 @@ pub(super) struct Driver<H, S> {
     pub(super) out: Outbox,
     handler: Arc<H>,
     pub(super) config: Arc<ServerConfig>,
-    stop: Shutdown,
+    pub(super) stop: Shutdown,
     /// Requests answered on this connection.
     served: u64,
     /// The current request's record for the access log and metrics.
@@ -173,6 +178,11 @@ pub(super) struct Driver<H, S> {
     idle_timer: Pin<Box<Sleep>>,
     /// Nothing read yet on this task (a new or resumed connection).
     first_wait: bool,
+    /// Where the connection goes if the current request's handler answers
+    /// its upgrade offer with `101` (see [`upgrade`](super::upgrade)).
+    pub(super) offer: Option<UpgradeSender>,
+    /// A `101` was written: the loop ends and hands the connection over.
+    pub(super) switched: bool,
 }
 
 pub(crate) async fn serve_connection<H: Handler, S: Transport>(
@@ -199,6 +209,8 @@ pub(crate) async fn serve_connection<H: Handler, S: Transport>(
         h2c: start.h2c,
         idle_timer: Box::pin(tokio::time::sleep_until(Instant::now())),
         first_wait: true,
+        offer: None,
+        switched: false,
     };
     let result = driver.run().await;
     driver.report_bytes();
@@ -218,6 +230,7 @@ pub(crate) async fn serve_connection<H: Handler, S: Transport>(
                 read,
             };
         }
+        Ok(Exit::Upgrade) => Box::pin(super::upgrade::hand_over(driver)).await,
         Err(Stop::Timeout) => tracing::debug!(peer = %driver.peer, "connection timed out"),
         Err(Stop::Io(e)) => tracing::debug!(peer = %driver.peer, "connection error: {e}"),
     }
@@ -243,6 +256,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 Active::Idle => {}
                 Active::Closed => return Ok(Exit::Close),
                 Active::Http2 => return Ok(Exit::Http2),
+                Active::Upgrade => return Ok(Exit::Upgrade),
             }
         }
     }
@@ -333,6 +347,10 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             };
             self.serve_request(head).await?;
             self.served += 1;
+            if self.switched {
+                self.flush().await?;
+                return Ok(Active::Upgrade);
+            }
             if !self.conn.start_next_cycle() {
                 self.flush().await?;
                 // A client that asked to close must send nothing more (RFC
@@ -447,6 +465,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         if self.config.peer_addr {
             request.extensions_mut().insert(PeerAddr(self.peer));
         }
+        self.offer = self.conn.upgrade_offered().then(|| offer(&mut request));
 
         let (response, mut feed) = match sender {
             None => {
@@ -557,9 +576,10 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     #[inline(always)]
     fn encode_response(&mut self, response: Response) -> Result<Option<Body>, Stop> {
         let (mut parts, body) = response.into_parts();
-        if parts.status.is_informational() {
-            // Interim responses are the driver's business (100 Continue);
-            // a handler returning one has a bug.
+        if parts.status.is_informational() && !self.may_switch(&parts) {
+            // Interim responses are the driver's business (100 Continue),
+            // and a 101 needs an upgrade offer it answers: a handler
+            // returning one otherwise has a bug.
             tracing::error!(status = %parts.status, "handler returned an interim status");
             parts.status = http::StatusCode::INTERNAL_SERVER_ERROR;
         }

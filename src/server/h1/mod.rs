@@ -10,6 +10,8 @@
 //! - `keepalive`: how long an idle connection waits, as a pure function;
 //! - `detect`: whether a new cleartext connection opens with the HTTP/2
 //!   preface, as a pure function;
+//! - `upgrade`: the protocol switch (`101`) and handing the connection
+//!   to the handler;
 //! - `park`: idle plain-TCP connections kept without a task.
 //!
 //! Nothing here knows HTTP/2; a cleartext connection that opens with the
@@ -22,5 +24,6 @@ mod keepalive;
 mod outbox;
 pub(crate) mod park;
 mod respond;
+mod upgrade;
 
 pub(crate) use conn::{Ended, Start, serve_connection};
