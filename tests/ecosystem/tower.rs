@@ -259,3 +259,38 @@ fn a_berth_router_nested_in_an_axum_app() {
     assert_eq!(res.framing, Framing::Length(16));
     assert_eq!(client.request(get_request("/none")).status, 404);
 }
+
+/// An axum handler takes the connection over with berth's upgrade (axum's
+/// own `WebSocketUpgrade` looks for hyper's upgrade, which only hyper
+/// makes): the request's extensions cross `berth::Tower` intact.
+#[test]
+fn an_axum_handler_can_take_berths_upgrade() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    async fn upgrade(mut req: axum::extract::Request) -> axum::response::Response {
+        let Ok(on_upgrade) = berth::upgrade::on(&mut req) else {
+            return (StatusCode::UPGRADE_REQUIRED, "upgrade to shout\n").into_response();
+        };
+        tokio::spawn(async move {
+            let mut io = on_upgrade.await.unwrap();
+            let mut buf = [0u8; 5];
+            io.read_exact(&mut buf).await.unwrap();
+            io.write_all(&buf.to_ascii_uppercase()).await.unwrap();
+        });
+        axum::response::Response::builder()
+            .status(StatusCode::SWITCHING_PROTOCOLS)
+            .header("upgrade", "shout")
+            .body(axum::body::Body::empty())
+            .unwrap()
+    }
+    use axum::response::IntoResponse as _;
+    let app = axum::Router::new().route("/shout", get(upgrade));
+    let server = support::start_with(ServerConfig::default(), Tower::new(app));
+    let mut client = server.connect();
+    client.send(
+        "GET /shout HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: shout\r\n\r\nhello",
+    );
+    let res = client.read_head_response();
+    assert_eq!(res.status, 101, "{res:?}");
+    assert_eq!(res.header("connection"), Some("upgrade"));
+    assert_eq!(client.read_bytes(5), b"HELLO");
+}
