@@ -230,7 +230,13 @@ pub(crate) async fn serve_connection<H: Handler, S: Transport>(
                 read,
             };
         }
-        Ok(Exit::Upgrade) => Box::pin(super::upgrade::hand_over(driver)).await,
+        Ok(Exit::Upgrade) => {
+            // The task stays until the handler drops the connection: it
+            // keeps its place under the connection cap.
+            if let Some(dropped) = super::upgrade::hand_over(driver) {
+                let _ = dropped.await;
+            }
+        }
         Err(Stop::Timeout) => tracing::debug!(peer = %driver.peer, "connection timed out"),
         Err(Stop::Io(e)) => tracing::debug!(peer = %driver.peer, "connection error: {e}"),
     }
@@ -628,9 +634,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         loop {
             match self.conn.next_event() {
                 Ok(Event::Data(d)) => {
-                    drained += d.len() as u64;
-                    if drained > self.config.drain_budget {
-                        self.conn.close_after_response();
+                    if self.spend_drain_budget(&mut drained, d.len()) {
                         return Ok(drained);
                     }
                 }
@@ -639,6 +643,18 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Counts `len` more discarded body bytes against the drain budget;
+    /// past it, the connection closes after this response (`true`: stop
+    /// draining).
+    fn spend_drain_budget(&mut self, drained: &mut u64, len: usize) -> bool {
+        *drained += len as u64;
+        let over = *drained > self.config.drain_budget;
+        if over {
+            self.conn.close_after_response();
+        }
+        over
     }
 
     /// Step 4: reads and discards the unread rest of the request body, up to
@@ -651,9 +667,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         loop {
             match self.conn.next_event() {
                 Ok(Event::Data(d)) => {
-                    drained += d.len() as u64;
-                    if drained > self.config.drain_budget {
-                        self.conn.close_after_response();
+                    if self.spend_drain_budget(&mut drained, d.len()) {
                         return Ok(());
                     }
                 }

@@ -49,11 +49,14 @@ impl<H: Handler, S: Transport> Driver<H, S> {
 }
 
 /// Hands the connection to the handler that switched it, with the bytes
-/// already read after the request, and waits until the handler drops it.
-pub(super) async fn hand_over<H: Handler, S: Transport>(mut driver: Driver<H, S>) {
-    let Some(tx) = driver.offer.take() else {
-        return;
-    };
+/// already read after the request. Returns what resolves when the handler
+/// drops it (the connection's task waits for that), or `None` when the
+/// handler is gone.
+#[cold]
+pub(super) fn hand_over<H: Handler, S: Transport>(
+    mut driver: Driver<H, S>,
+) -> Option<oneshot::Receiver<()>> {
+    let tx = driver.offer.take()?;
     let read = driver.conn.read_buf_mut().split().freeze();
     let timeouts = driver.config.timeouts;
     let mut stop = driver.stop.clone();
@@ -69,7 +72,5 @@ pub(super) async fn hand_over<H: Handler, S: Transport>(mut driver: Driver<H, S>
         killed,
     });
     tracing::debug!(peer = %driver.peer, "connection upgraded");
-    if tx.send(upgraded).is_ok() {
-        let _ = dropped.await;
-    }
+    tx.send(upgraded).ok().map(|()| dropped)
 }
