@@ -122,6 +122,28 @@ fn bytes_sent_with_the_request_reach_the_new_protocol() {
     assert_eq!(client.read_bytes(4), [0x81, 2, b'h', b'i']);
 }
 
+/// The same over TLS: the upgraded stream is the TLS session.
+#[test]
+fn upgrades_work_over_tls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cert = support::ca_signed_cert("berth test CA");
+    let (cert_path, key_path) = cert.write_to(tmp.path());
+    let tls = berth::TlsConfig::from_pem_files(&cert_path, &key_path).unwrap();
+    let server = berth::Server::try_bind("127.0.0.1:0".parse().unwrap())
+        .unwrap()
+        .tls(tls);
+    let server = support::serve_in_background(server, websocket_app::app());
+    let config =
+        support::tls_client_config(&[&cert.ca_der], &[&rustls::version::TLS13], &[b"http/1.1"]);
+    let mut client = support::tls_connect(server.addr(), config).unwrap();
+    let mut bytes = handshake("13", Some("dGhlIHNhbXBsZSBub25jZQ==")).into_bytes();
+    bytes.extend_from_slice(&[0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2]);
+    client.send(&bytes);
+    let res = client.read_head_response();
+    assert_eq!(res.status, 101, "{res:?}");
+    assert_eq!(client.read_bytes(4), [0x81, 2, b'h', b'i']);
+}
+
 fn handshake(version: &str, key: Option<&str>) -> String {
     let key = key
         .map(|k| format!("Sec-WebSocket-Key: {k}\r\n"))
