@@ -18,7 +18,7 @@ use std::time::Duration;
 use berth::http::Method;
 use h2client::H2;
 use support::{
-    BIG_LEN, Berth, HELLO_TXT, INDEX_HTML, big_content, spawn_berth, temp_root,
+    BIG_LEN, Berth, HELLO_TXT, INDEX_HTML, big_content, curl, run_curl, spawn_berth, temp_root,
     tls_client_config_any_cert,
 };
 
@@ -37,31 +37,6 @@ fn berth_with(args: &[&str], prepare: impl FnOnce(&Path)) -> (Berth, tempfile::T
 
 fn berth(args: &[&str]) -> (Berth, tempfile::TempDir) {
     berth_with(args, |_| {})
-}
-
-fn curl() -> Option<&'static str> {
-    let path = "/usr/bin/curl";
-    if Path::new(path).exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: no {path}");
-        None
-    }
-}
-
-/// Runs curl with `args`: its stdout (panics unless it succeeds).
-fn run_curl(curl: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(curl)
-        .args(["-sS", "--max-time", "5"])
-        .args(args)
-        .output()
-        .expect("run curl");
-    assert!(
-        out.status.success(),
-        "curl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The next access-log line (not one of berth's own `berth: ` lines)

@@ -185,12 +185,14 @@ fn tower_http_layers_apply_to_an_axum_app() {
 #[test]
 fn axum_app_over_http2() {
     let server = serve_axum();
-    let out = std::process::Command::new("curl")
-        .args(["-s", "--http2-prior-knowledge", "-w", "\n%{http_version}"])
-        .arg(format!("http://{}/users/5?limit=1", server.addr))
-        .output()
-        .expect("curl");
-    let out = String::from_utf8(out.stdout).unwrap();
+    let Some(curl) = support::curl() else {
+        return;
+    };
+    let url = format!("http://{}/users/5?limit=1", server.addr);
+    let out = support::run_curl(
+        curl,
+        &["--http2-prior-knowledge", "-w", "\n%{http_version}", &url],
+    );
     assert_eq!(out, "hello user 5, limit 1, hit 1\n2");
 }
 

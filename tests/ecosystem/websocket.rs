@@ -187,19 +187,22 @@ fn bad_upgrade_requests_get_a_clear_status() {
 #[test]
 fn http2_cannot_upgrade() {
     let server = serve(ServerConfig::default());
-    let out = std::process::Command::new("curl")
-        .args([
-            "-s",
+    let Some(curl) = support::curl() else {
+        return;
+    };
+    let url = format!("http://{}/ws", server.addr);
+    let out = support::run_curl(
+        curl,
+        &[
             "--http2-prior-knowledge",
             "-o",
             "/dev/null",
             "-w",
             "%{http_code} %{http_version}",
-        ])
-        .arg(format!("http://{}/ws", server.addr))
-        .output()
-        .expect("curl");
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "426 2");
+            &url,
+        ],
+    );
+    assert_eq!(out, "426 2");
 }
 
 /// A 101 that answers no offer (none was made, or the handler let go of

@@ -212,31 +212,6 @@ async fn over_tls_with_http2_off_h2_is_not_offered() {
 
 // ---- curl ----
 
-fn curl() -> Option<&'static str> {
-    let path = "/usr/bin/curl";
-    if Path::new(path).exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: no {path}");
-        None
-    }
-}
-
-/// Runs curl with `args`; its stdout (panics unless it succeeds).
-fn run_curl(curl: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(curl)
-        .args(["-sS", "--max-time", "5"])
-        .args(args)
-        .output()
-        .expect("run curl");
-    assert!(
-        out.status.success(),
-        "curl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn curl_speaks_http2_with_prior_knowledge() {
     let Some(curl) = curl() else { return };

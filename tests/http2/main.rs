@@ -68,8 +68,8 @@ use h2client::{H2, H2Response, LIMIT, next_chunk, read_response, within};
 use rustls::version::{TLS12, TLS13};
 use support::{
     BIG_LEN, Background, Client, HELLO_TXT, INDEX_HTML, OUTSIDE, SECRET, SUB_INDEX_HTML, TestCert,
-    big_content, ca_signed_cert, get, serve_in_background, temp_root, tls_client_config,
-    tls_connect,
+    big_content, ca_signed_cert, curl, get, run_curl, serve_in_background, temp_root,
+    tls_client_config, tls_connect,
 };
 use tokio::sync::{mpsc, watch};
 

@@ -235,6 +235,32 @@ impl Resp {
     }
 }
 
+/// curl, if this machine has it (tests that need it skip otherwise).
+pub fn curl() -> Option<&'static str> {
+    let path = "/usr/bin/curl";
+    if Path::new(path).exists() {
+        Some(path)
+    } else {
+        eprintln!("skipped: no {path}");
+        None
+    }
+}
+
+/// Runs curl with `args`: its stdout (panics unless it succeeds).
+pub fn run_curl(curl: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(curl)
+        .args(["-sS", "--max-time", "5"])
+        .args(args)
+        .output()
+        .expect("run curl");
+    assert!(
+        out.status.success(),
+        "curl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Elapsed time of `f`, with its result.
 pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let start = Instant::now();
