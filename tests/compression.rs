@@ -2,6 +2,8 @@
 //! ETags, HEAD, ranges, precompressed sidecars, streaming, and the binary's
 //! defaults and flags.
 
+#[path = "support/decode.rs"]
+mod decode;
 mod support;
 
 use std::io::{Read, Write};
@@ -13,6 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use berth::compress::{Coding, Compress, compress_slice};
 use berth::{Body, Request, Response, ServeDir, ServerConfig};
+use decode::{decode, decode_prefix};
 use support::{Client, Framing, IO_TIMEOUT, Resp, TestServer};
 
 /// 64 KiB of HTML-like text.
@@ -60,44 +63,6 @@ impl Site {
         let files = ServeDir::new(self.root()).precompressed(true);
         support::start_with(ServerConfig::default(), Compress::new(files))
     }
-}
-
-fn decode(coding: &str, data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    match coding {
-        "gzip" => {
-            flate2::read::GzDecoder::new(data)
-                .read_to_end(&mut out)
-                .unwrap();
-        }
-        "br" => {
-            brotli::Decompressor::new(data, 4096)
-                .read_to_end(&mut out)
-                .unwrap();
-        }
-        "zstd" => out = zstd::stream::decode_all(data).unwrap(),
-        other => panic!("unexpected coding {other}"),
-    }
-    out
-}
-
-/// As much of an unfinished coded stream as decodes.
-fn decode_prefix(coding: &str, data: &[u8]) -> Vec<u8> {
-    let mut reader: Box<dyn Read> = match coding {
-        "gzip" => Box::new(flate2::read::GzDecoder::new(data)),
-        "br" => Box::new(brotli::Decompressor::new(data, 4096)),
-        "zstd" => Box::new(zstd::stream::read::Decoder::new(data).unwrap()),
-        other => panic!("unexpected coding {other}"),
-    };
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = reader.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&buf[..n]);
-    }
-    out
 }
 
 fn request(method: &str, path: &str, headers: &str) -> String {

@@ -32,6 +32,8 @@
 //! Most tests run over both transports (`BOTH`) where the path through the
 //! server differs (TLS stream, its own buffering); the rest over h2c.
 
+#[path = "../support/decode.rs"]
+mod decode;
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -50,7 +52,6 @@ mod observe;
 mod shutdown;
 mod streams;
 
-use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -64,6 +65,7 @@ use berth::{
     ServerConfig, TlsConfig,
 };
 use bytes::Bytes;
+use decode::{decode, decode_prefix};
 use h2client::{H2, H2Response, LIMIT, next_chunk, read_response, within};
 use rustls::version::{TLS12, TLS13};
 use support::{
@@ -257,44 +259,6 @@ fn set_mtime(path: &Path, time: SystemTime) {
         .unwrap()
         .set_modified(time)
         .unwrap();
-}
-
-fn decode(coding: &str, data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    match coding {
-        "gzip" => {
-            flate2::read::GzDecoder::new(data)
-                .read_to_end(&mut out)
-                .unwrap();
-        }
-        "br" => {
-            brotli::Decompressor::new(data, 4096)
-                .read_to_end(&mut out)
-                .unwrap();
-        }
-        "zstd" => out = zstd::stream::decode_all(data).unwrap(),
-        other => panic!("unexpected coding {other}"),
-    }
-    out
-}
-
-/// As much of an unfinished coded stream as decodes.
-fn decode_prefix(coding: &str, data: &[u8]) -> Vec<u8> {
-    let mut reader: Box<dyn Read> = match coding {
-        "gzip" => Box::new(flate2::read::GzDecoder::new(data)),
-        "br" => Box::new(brotli::Decompressor::new(data, 4096)),
-        "zstd" => Box::new(zstd::stream::read::Decoder::new(data).unwrap()),
-        other => panic!("unexpected coding {other}"),
-    };
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = reader.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&buf[..n]);
-    }
-    out
 }
 
 fn big_limits() -> ServerConfig {
