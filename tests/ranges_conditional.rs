@@ -8,7 +8,9 @@ mod support;
 use std::fs::File;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use support::{BIG_LEN, HELLO_TXT, INDEX_HTML, Resp, TestServer, big_content, get, start};
+use support::{
+    BIG_LEN, HELLO_TXT, INDEX_HTML, Resp, TestServer, big_content, get, parse_multipart, start,
+};
 
 /// Sun, 06 Nov 1994 08:49:37 GMT, the RFC's example date.
 const OLD: u64 = 784_111_777;
@@ -270,43 +272,6 @@ fn single_ranges() {
         assert_partial(&r, first, last, BIG_LEN, &big);
         assert_eq!(r.header("content-type"), Some("application/octet-stream"));
     }
-}
-
-/// One part of a `multipart/byteranges` body: header fields (names in
-/// lowercase) and bytes.
-type Part = (Vec<(String, String)>, Vec<u8>);
-
-/// Splits a `multipart/byteranges` body into its parts.
-fn parse_multipart(body: &[u8], boundary: &str) -> Vec<Part> {
-    let open = format!("--{boundary}\r\n");
-    let delimiter = format!("\r\n--{boundary}");
-    assert!(body.starts_with(open.as_bytes()), "no opening delimiter");
-    let mut rest = &body[open.len() - 2..];
-    let mut parts = Vec::new();
-    loop {
-        // After a delimiter: CRLF and a part, or `--` CRLF and the end.
-        if rest == b"--\r\n" {
-            return parts;
-        }
-        rest = rest.strip_prefix(b"\r\n").expect("CRLF after delimiter");
-        let end = find(rest, b"\r\n\r\n").expect("part head");
-        let head = std::str::from_utf8(&rest[..end]).unwrap();
-        let headers = head
-            .split("\r\n")
-            .map(|line| {
-                let (name, value) = line.split_once(':').unwrap();
-                (name.to_ascii_lowercase(), value.trim().to_string())
-            })
-            .collect();
-        rest = &rest[end + 4..];
-        let end = find(rest, delimiter.as_bytes()).expect("closing delimiter");
-        parts.push((headers, rest[..end].to_vec()));
-        rest = &rest[end + delimiter.len()..];
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn boundary(r: &Resp) -> String {

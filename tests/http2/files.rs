@@ -2,6 +2,7 @@
 //! conditional requests, ranges, HEAD, redirects, listings, 404.
 
 use super::*;
+use crate::support::parse_multipart;
 
 #[tokio::test]
 async fn files_arrive_byte_identical_with_length_type_and_validators() {
@@ -157,41 +158,6 @@ async fn conditional_requests_give_304_and_412() {
         } else {
             assert_eq!(r.body_str(), HELLO_TXT);
         }
-    }
-}
-
-/// One part of a `multipart/byteranges` body: its header fields
-/// (lowercase names) and bytes.
-type Part = (Vec<(String, String)>, Vec<u8>);
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn parse_multipart(body: &[u8], boundary: &str) -> Vec<Part> {
-    let open = format!("--{boundary}\r\n");
-    let delimiter = format!("\r\n--{boundary}");
-    assert!(body.starts_with(open.as_bytes()), "no opening delimiter");
-    let mut rest = &body[open.len() - 2..];
-    let mut parts = Vec::new();
-    loop {
-        if rest == b"--\r\n" {
-            return parts;
-        }
-        rest = rest.strip_prefix(b"\r\n").expect("CRLF after delimiter");
-        let end = find(rest, b"\r\n\r\n").expect("part head");
-        let head = std::str::from_utf8(&rest[..end]).unwrap();
-        let headers = head
-            .split("\r\n")
-            .map(|line| {
-                let (name, value) = line.split_once(':').unwrap();
-                (name.to_ascii_lowercase(), value.trim().to_string())
-            })
-            .collect();
-        rest = &rest[end + 4..];
-        let end = find(rest, delimiter.as_bytes()).expect("closing delimiter");
-        parts.push((headers, rest[..end].to_vec()));
-        rest = &rest[end + delimiter.len()..];
     }
 }
 
