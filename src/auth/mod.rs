@@ -23,7 +23,10 @@
 //! their password hashes, which paths are protected, parsing the
 //! `Authorization` field, verifying passwords (and the cache of recent
 //! successes), and the `401` challenge. It knows nothing of sockets: it is
-//! an app-layer wrapper, like [`Compress`](crate::Compress).
+//! an app-layer wrapper, like [`Compress`](crate::Compress). The handler,
+//! its builder, the protected paths and the user lookup are here; the
+//! `Authorization` field is parsed in `credentials.rs`, hashes are
+//! `hash.rs`, and the cache of recent successes `cache.rs`.
 //!
 //! # Rules
 //!
@@ -86,23 +89,27 @@
 //! Passwords are dropped, not zeroed, after use.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
-use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use argon2::password_hash::phc::{Output, PasswordHash};
-use argon2::{Argon2, PasswordVerifier};
 use http::StatusCode;
-use http::header::{self, HeaderMap, HeaderValue};
+use http::header::{self, HeaderValue};
 use tokio::sync::Semaphore;
 
 use crate::handler::BoxFuture;
 use crate::request::decode_strict;
 use crate::serve_dir::resolve_path;
 use crate::{Handler, IntoResponse, Request, Response};
+
+mod cache;
+mod credentials;
+mod hash;
+
+use cache::Cache;
+use credentials::Credentials;
+use hash::StoredHash;
 
 /// Longest `Authorization` field value considered; a longer one is a `401`
 /// without being decoded.
@@ -639,254 +646,6 @@ fn sha256() -> &'static dyn rustls::crypto::hash::Hash {
         #[allow(unreachable_patterns)]
         _ => unreachable!("TLS13_AES_128_GCM_SHA256 is a TLS 1.3 suite"),
     }
-}
-
-// ---------------------------------------------------------------------------
-// The cache of successful verifications (see `BasicAuth::cache` for the
-// security trade-off).
-
-struct Cache {
-    /// Random, per process: the digests cannot be precomputed, nor compared
-    /// across processes.
-    key: [u8; 32],
-    ttl: Duration,
-    capacity: usize,
-    /// Entry key → when the password verified. Not refreshed on a hit, so a
-    /// password is verified again at least every `ttl`.
-    entries: Mutex<HashMap<[u8; 32], Instant>>,
-}
-
-impl Cache {
-    /// `None` when off (zero `ttl` or `capacity`) or when no random key
-    /// can be had.
-    fn new(ttl: Duration, capacity: usize) -> Option<Cache> {
-        if ttl.is_zero() || capacity == 0 {
-            return None;
-        }
-        let mut key = [0u8; 32];
-        if rustls::crypto::ring::default_provider()
-            .secure_random
-            .fill(&mut key)
-            .is_err()
-        {
-            tracing::warn!("basic auth: no secure random key; verification cache off");
-            return None;
-        }
-        Some(Cache {
-            key,
-            ttl,
-            capacity,
-            entries: Mutex::new(HashMap::new()),
-        })
-    }
-
-    fn entry_key(&self, user: &[u8], password: &[u8]) -> [u8; 32] {
-        digest(&[&self.key, user, password])
-    }
-
-    fn hit(&self, key: &[u8; 32]) -> bool {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.get(key).is_some_and(|at| at.elapsed() < self.ttl)
-    }
-
-    fn insert(&self, key: [u8; 32]) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= self.capacity && !entries.contains_key(&key) {
-            entries.retain(|_, at| at.elapsed() < self.ttl);
-            if entries.len() >= self.capacity
-                && let Some(oldest) = entries.iter().min_by_key(|(_, at)| **at).map(|(k, _)| *k)
-            {
-                entries.remove(&oldest);
-            }
-        }
-        entries.insert(key, Instant::now());
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Password hashes.
-
-enum StoredHash {
-    Argon2(Box<PasswordHash>),
-    /// The 60-character bcrypt string.
-    Bcrypt(String),
-}
-
-impl StoredHash {
-    /// Parses `hash`, given for `user`.
-    fn parse(user: &str, hash: &str) -> Result<StoredHash, AuthError> {
-        let malformed = |algorithm, reason: &str| AuthError::MalformedHash {
-            user: user.to_owned(),
-            algorithm,
-            reason: reason.to_owned(),
-        };
-        if ["$argon2id$", "$argon2i$", "$argon2d$"]
-            .iter()
-            .any(|p| hash.starts_with(p))
-        {
-            let parsed = PasswordHash::new(hash)
-                .map_err(|_| malformed("argon2", "not a valid PHC string"))?;
-            argon2::Algorithm::new(parsed.algorithm.as_str())
-                .map_err(|_| malformed("argon2", "unknown algorithm"))?;
-            if let Some(version) = parsed.version {
-                argon2::Version::try_from(version)
-                    .map_err(|_| malformed("argon2", "unknown version"))?;
-            }
-            argon2::Params::try_from(&parsed)
-                .map_err(|_| malformed("argon2", "bad parameters (m, t, p)"))?;
-            match (&parsed.salt, &parsed.hash) {
-                (Some(salt), Some(_)) if salt.len() >= argon2::MIN_SALT_LEN => {}
-                (Some(_), Some(_)) => return Err(malformed("argon2", "salt too short")),
-                _ => return Err(malformed("argon2", "no salt or no hash output")),
-            }
-            return Ok(StoredHash::Argon2(Box::new(parsed)));
-        }
-        if ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p)) {
-            let parts = bcrypt::HashParts::from_str(hash).map_err(|e| match e {
-                bcrypt::BcryptError::InvalidHash(reason) => malformed("bcrypt", reason),
-                _ => malformed("bcrypt", "does not parse"),
-            })?;
-            if !(4..=31).contains(&parts.get_cost()) {
-                return Err(malformed("bcrypt", "cost outside 4..=31"));
-            }
-            return Ok(StoredHash::Bcrypt(hash.to_owned()));
-        }
-        if hash.starts_with('$') || hash.starts_with('{') {
-            return Err(AuthError::UnsupportedHash {
-                user: user.to_owned(),
-            });
-        }
-        Err(AuthError::PlainPassword {
-            user: user.to_owned(),
-        })
-    }
-
-    /// The same algorithm, parameters and salt with an all-zero expected
-    /// output: verifying any password against it costs what verifying
-    /// against `self` costs, and never succeeds (the computed output would
-    /// have to be all zeros).
-    fn dummy(&self) -> Result<StoredHash, AuthError> {
-        match self {
-            StoredHash::Argon2(hash) => {
-                let mut dummy = hash.clone();
-                let len = hash.hash.as_ref().map_or(32, Output::len);
-                dummy.hash =
-                    Some(
-                        Output::new(&vec![0u8; len]).map_err(|_| AuthError::MalformedHash {
-                            user: String::new(),
-                            algorithm: "argon2",
-                            reason: "bad output length".to_owned(),
-                        })?,
-                    );
-                Ok(StoredHash::Argon2(dummy))
-            }
-            // `$2b$12$` and the 22-character salt, then 31 zero digits
-            // (`.` is 0 in bcrypt's base64).
-            StoredHash::Bcrypt(hash) => Ok(StoredHash::Bcrypt(format!(
-                "{}{}",
-                hash.get(..29).unwrap_or("$2b$04$......................"),
-                ".".repeat(31)
-            ))),
-        }
-    }
-
-    /// Same algorithm and cost (what the verification time depends on).
-    fn same_cost(&self, other: &StoredHash) -> bool {
-        match (self, other) {
-            (StoredHash::Argon2(a), StoredHash::Argon2(b)) => {
-                a.algorithm == b.algorithm
-                    && a.version == b.version
-                    && argon2::Params::try_from(&**a).ok() == argon2::Params::try_from(&**b).ok()
-            }
-            (StoredHash::Bcrypt(a), StoredHash::Bcrypt(b)) => a.get(4..6) == b.get(4..6),
-            _ => false,
-        }
-    }
-
-    /// Whether `password` matches; slow by design (run it on the blocking
-    /// pool).
-    fn verify(&self, password: &[u8]) -> bool {
-        match self {
-            StoredHash::Argon2(hash) => {
-                Argon2::default().verify_password(password, &**hash).is_ok()
-            }
-            StoredHash::Bcrypt(hash) => bcrypt::verify(password, hash).unwrap_or(false),
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The Authorization field.
-
-/// A user-id and password from a well-formed `Authorization: Basic` field.
-/// No `Debug`: it must never be printed.
-struct Credentials {
-    user: String,
-    password: String,
-}
-
-impl Credentials {
-    /// The credentials of the request's only `Authorization` field, when it
-    /// is well-formed `Basic` (RFC 7617 §2; RFC 9110 §11.4, §11.6.2);
-    /// `None` for anything else.
-    fn from_headers(headers: &HeaderMap) -> Option<Credentials> {
-        let mut fields = headers.get_all(header::AUTHORIZATION).iter();
-        let value = fields.next()?;
-        if fields.next().is_some() {
-            return None;
-        }
-        Credentials::parse(value.as_bytes())
-    }
-
-    /// `credentials = auth-scheme [ 1*SP token68 ]` with surrounding OWS
-    /// ignored; the scheme is case-insensitive (RFC 9110 §11.1).
-    fn parse(value: &[u8]) -> Option<Credentials> {
-        if value.len() > MAX_AUTHORIZATION_LEN {
-            return None;
-        }
-        let value = trim_ows(value);
-        let split = value.iter().position(|&b| b == b' ' || b == b'\t')?;
-        let (scheme, rest) = value.split_at(split);
-        if !scheme.eq_ignore_ascii_case(b"Basic") {
-            return None;
-        }
-        let token = trim_ows(rest);
-        if token.is_empty() || token.iter().any(|&b| b == b' ' || b == b'\t') {
-            return None;
-        }
-        let text = String::from_utf8(base64_decode(token)?).ok()?;
-        // RFC 7617 §2: split at the first colon; no control characters.
-        let (user, password) = text.split_once(':')?;
-        if user.is_empty() || text.chars().any(char::is_control) {
-            return None;
-        }
-        Some(Credentials {
-            user: user.to_owned(),
-            password: password.to_owned(),
-        })
-    }
-}
-
-fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
-}
-
-/// Standard base64 (RFC 4648 §4), padding optional but, when present,
-/// complete; the unused bits of the last digit must be zero (the `base64`
-/// crate's default strictness).
-fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
-    use base64::Engine;
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-    STANDARD
-        .decode(input)
-        .or_else(|_| STANDARD_NO_PAD.decode(input))
-        .ok()
 }
 
 #[cfg(test)]

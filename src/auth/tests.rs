@@ -2,9 +2,12 @@
 //! decoding, the `Authorization` field, hashes and their dummies, the cache
 //! and the verification limit.
 
+use super::credentials::base64_decode;
 use super::*;
 use crate::Body;
+use argon2::Argon2;
 use argon2::password_hash::PasswordHasher;
+use http::HeaderMap;
 
 fn argon2_hash(algorithm: argon2::Algorithm, password: &str) -> String {
     let params = argon2::Params::new(8, 1, 1, None).unwrap();
