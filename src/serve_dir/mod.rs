@@ -22,10 +22,10 @@
 //!    one race-free step: `openat2` with `RESOLVE_BENEATH |
 //!    RESOLVE_NO_MAGICLINKS` (plus `RESOLVE_NO_SYMLINKS` unless
 //!    [`ServeDir::follow_symlinks`]). Where `openat2` is unavailable (`ENOSYS`
-//!    before Linux 5.6, or `EPERM` from a seccomp filter) a component-wise
-//!    `openat` walk with `O_NOFOLLOW` takes its place (when following
-//!    symlinks, the path is first canonicalized and must stay beneath the
-//!    canonical root). Every file served, index files included, is opened
+//!    before Linux 5.6, `EPERM` from a seccomp filter, or a system other
+//!    than Linux) a component-wise `openat` walk with `O_NOFOLLOW` takes
+//!    its place (when following symlinks, the path is first canonicalized
+//!    and must stay beneath the canonical root). Every file served, index files included, is opened
 //!    this way. The open handle is then `fstat`ed; nothing is ever `stat`ed
 //!    by path first. Missing, not a directory, refused symlink, escape
 //!    attempt or name too long is `404`, and so is everything when the root

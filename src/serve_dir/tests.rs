@@ -5,10 +5,10 @@
 use super::*;
 use std::os::unix::fs::symlink;
 use std::path::PathBuf;
+#[cfg(target_os = "linux")]
 use std::sync::atomic::Ordering;
 use std::time::{Duration, UNIX_EPOCH};
 
-use rustix::fs::{Mode, OFlags, ResolveFlags};
 use tempfile::TempDir;
 
 /// A temp dir holding `root/` (the tree served) and, next to it,
@@ -50,8 +50,10 @@ impl Tree {
     }
 }
 
-/// Forces the fallback walk for every open.
+/// Forces the fallback walk for every open (the only way to open
+/// elsewhere than on Linux).
 pub(super) fn fallback(sd: ServeDir) -> ServeDir {
+    #[cfg(target_os = "linux")]
     if let Some(root) = &sd.inner.root {
         root.no_openat2.store(true, Ordering::Relaxed);
     }
@@ -309,8 +311,10 @@ async fn symlinks_followed_only_beneath_root() {
     }
 }
 
+#[cfg(target_os = "linux")] // mknodat: not on macOS
 #[tokio::test]
 async fn special_files_are_404_and_do_not_block() {
+    use rustix::fs::Mode;
     let tree = Tree::new();
     let root = tree.root();
     rustix::fs::mknodat(
@@ -357,8 +361,10 @@ async fn missing_root_is_404() {
     assert_eq!(get(&sd, "/").await.status(), StatusCode::NOT_FOUND);
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test]
 async fn openat2_is_used_where_available() {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
     let flags = OFlags::PATH | OFlags::DIRECTORY;
     let probe = rustix::fs::openat2(
         rustix::fs::CWD,
