@@ -53,6 +53,8 @@ pub mod compress;
 pub mod content_type;
 mod error;
 pub mod handler;
+#[doc(hidden)]
+pub mod platform;
 pub mod proto;
 pub mod request;
 pub mod response;

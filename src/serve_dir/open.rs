@@ -7,16 +7,24 @@
 //! decoded, no `..`, no separators inside segments); this module makes sure
 //! the *filesystem* cannot lead outside the root either, whatever symlinks
 //! it holds or how they change while a request is served.
+//!
+//! On Linux the open is one `openat2` call, and directories are `O_PATH`
+//! handles; elsewhere (and on Linux with [`platform::force_portable`]) it
+//! is the component-wise walk Linux falls back to when `openat2` is
+//! missing, with directories opened read-only.
 
 use std::fs::{File, Metadata};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
+#[cfg(target_os = "linux")]
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use http::StatusCode;
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
+
+use crate::platform::{self, Portable};
 
 /// Flags for every file we serve (see "Blocking" in the [module docs](super)
 /// for `O_NONBLOCK`).
@@ -25,27 +33,35 @@ const FILE_FLAGS: OFlags = OFlags::RDONLY
     .union(OFlags::NOCTTY)
     .union(OFlags::NONBLOCK);
 
-/// Flags for the intermediate directories of the fallback walk: a handle
-/// that only names the directory (needs search permission, not read).
-const DIR_FLAGS: OFlags = OFlags::PATH
-    .union(OFlags::DIRECTORY)
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::CLOEXEC);
+/// Flags for the root and the intermediate directories of the fallback
+/// walk: on Linux a handle that only names the directory (`O_PATH`, needs
+/// search permission, not read); elsewhere, where `O_PATH` is missing or
+/// means something else, a read-only directory handle.
+fn dir_flags() -> OFlags {
+    let flags = OFlags::DIRECTORY.union(OFlags::CLOEXEC);
+    #[cfg(target_os = "linux")]
+    if platform::fast_paths() {
+        return flags.union(OFlags::PATH);
+    }
+    flags.union(OFlags::RDONLY)
+}
 
 /// How often `openat2` is retried when it reports a concurrent rename or
 /// mount (`EAGAIN`) before the request fails with 500.
+#[cfg(target_os = "linux")]
 const EAGAIN_RETRIES: usize = 4;
 
 /// The served directory, held open.
 #[derive(Debug)]
 pub(super) struct Root {
-    /// `O_PATH | O_DIRECTORY` handle every open is relative to.
+    /// Directory handle every open is relative to (see [`dir_flags`]).
     pub(super) fd: OwnedFd,
     /// The canonical path the handle was opened from; used only by the
     /// fallback walk when following symlinks.
     canonical: PathBuf,
     /// Set once `openat2` turned out to be unusable, so the fallback is used
     /// straight away from then on.
+    #[cfg(target_os = "linux")]
     pub(super) no_openat2: AtomicBool,
 }
 
@@ -53,11 +69,11 @@ impl Root {
     /// Opens and canonicalizes the root directory.
     pub(super) fn open(path: &Path) -> io::Result<Root> {
         let canonical = std::fs::canonicalize(path)?;
-        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let fd = rustix::fs::open(&canonical, flags, Mode::empty())?;
+        let fd = rustix::fs::open(&canonical, dir_flags(), Mode::empty())?;
         Ok(Root {
             fd,
             canonical,
+            #[cfg(target_os = "linux")]
             no_openat2: AtomicBool::new(false),
         })
     }
@@ -76,34 +92,50 @@ impl Root {
 }
 
 /// The one way files are opened: `openat2` beneath the root, or the
-/// fallback walk where `openat2` cannot be used.
+/// fallback walk where `openat2` cannot be used (not Linux, a kernel
+/// without it, a seccomp filter refusing it, or the portable paths forced).
 fn open_beneath(root: &Root, rel: &str, follow_symlinks: bool) -> Result<OwnedFd, Errno> {
-    if !root.no_openat2.load(Ordering::Relaxed) {
-        let path = if rel.is_empty() { "." } else { rel };
-        let mut resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
-        if !follow_symlinks {
-            resolve |= ResolveFlags::NO_SYMLINKS;
-        }
-        let mut attempts = 0;
-        loop {
-            match rustix::fs::openat2(&root.fd, path, FILE_FLAGS, Mode::empty(), resolve) {
-                Err(Errno::AGAIN) if attempts < EAGAIN_RETRIES => attempts += 1,
-                Err(Errno::NOSYS) => {
-                    root.no_openat2.store(true, Ordering::Relaxed);
-                    break;
-                }
-                Err(Errno::PERM) => {
-                    // Maybe a seccomp filter, maybe a real refusal: the walk
-                    // tells. If it succeeds, openat2 itself was blocked.
-                    let fd = open_fallback(root, rel, follow_symlinks)?;
-                    root.no_openat2.store(true, Ordering::Relaxed);
-                    return Ok(fd);
-                }
-                result => return result,
+    #[cfg(target_os = "linux")]
+    if platform::fast_paths()
+        && !root.no_openat2.load(Ordering::Relaxed)
+        && let Some(result) = open_openat2(root, rel, follow_symlinks)
+    {
+        return result;
+    }
+    platform::count(Portable::WalkOpen);
+    open_fallback(root, rel, follow_symlinks)
+}
+
+/// `openat2` with `RESOLVE_BENEATH`; `None` when it turned out to be
+/// unusable (the fallback is then used, from now on).
+#[cfg(target_os = "linux")]
+fn open_openat2(root: &Root, rel: &str, follow_symlinks: bool) -> Option<Result<OwnedFd, Errno>> {
+    use rustix::fs::ResolveFlags;
+    let path = if rel.is_empty() { "." } else { rel };
+    let mut resolve = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+    if !follow_symlinks {
+        resolve |= ResolveFlags::NO_SYMLINKS;
+    }
+    let mut attempts = 0;
+    loop {
+        match rustix::fs::openat2(&root.fd, path, FILE_FLAGS, Mode::empty(), resolve) {
+            Err(Errno::AGAIN) if attempts < EAGAIN_RETRIES => attempts += 1,
+            Err(Errno::NOSYS) => {
+                root.no_openat2.store(true, Ordering::Relaxed);
+                return None;
             }
+            Err(Errno::PERM) => {
+                // Maybe a seccomp filter, maybe a real refusal: the walk
+                // tells. If it succeeds, openat2 itself was blocked.
+                let fd = open_fallback(root, rel, follow_symlinks);
+                if fd.is_ok() {
+                    root.no_openat2.store(true, Ordering::Relaxed);
+                }
+                return Some(fd);
+            }
+            result => return Some(result),
         }
     }
-    open_fallback(root, rel, follow_symlinks)
 }
 
 /// The fallback for kernels without `openat2`. Without symlinks it is just
@@ -142,7 +174,12 @@ fn open_walk(root: BorrowedFd<'_>, rel: &Path) -> Result<OwnedFd, Errno> {
         if names.peek().is_none() {
             return rustix::fs::openat(at, name, FILE_FLAGS | OFlags::NOFOLLOW, Mode::empty());
         }
-        dir = Some(rustix::fs::openat(at, name, DIR_FLAGS, Mode::empty())?);
+        dir = Some(rustix::fs::openat(
+            at,
+            name,
+            dir_flags() | OFlags::NOFOLLOW,
+            Mode::empty(),
+        )?);
     }
 }
 

@@ -2,10 +2,10 @@
 
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 
-use rustix::net::{AddressFamily, SocketType, ipproto, sockopt};
+use rustix::net::{AddressFamily, sockopt};
 
 use super::accept::{Bound, Listener};
-use crate::Error;
+use crate::{Error, platform};
 
 /// Listen backlog; the kernel caps it at `net.core.somaxconn`.
 const BACKLOG: i32 = 1024;
@@ -55,13 +55,7 @@ fn bind(addr: SocketAddr, reuse_port: bool, v6only: bool) -> Result<TcpListener,
         AddressFamily::INET6
     };
     let fail = |e: std::io::Error| Error::bind(addr, e);
-    let fd = rustix::net::socket_with(
-        family,
-        SocketType::STREAM,
-        rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK,
-        Some(ipproto::TCP),
-    )
-    .map_err(|e| fail(e.into()))?;
+    let fd = platform::tcp_socket(family).map_err(fail)?;
     sockopt::set_socket_reuseaddr(&fd, true).map_err(|e| fail(e.into()))?;
     if reuse_port {
         sockopt::set_socket_reuseport(&fd, true).map_err(|e| fail(e.into()))?;

@@ -20,6 +20,8 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::platform;
+
 /// A plain TCP connection, registered with tokio on demand.
 pub(crate) struct Tcp {
     state: State,
@@ -178,11 +180,10 @@ impl AsyncWrite for Tcp {
 }
 
 /// Accepts one connection from a non-blocking listener: the socket comes
-/// non-blocking and close-on-exec from `accept4` itself.
+/// non-blocking and close-on-exec (from `accept4` itself on Linux, see
+/// [`platform::accept`]).
 pub(crate) fn accept(listener: &std::net::TcpListener) -> io::Result<(Tcp, SocketAddr)> {
-    use rustix::net::SocketFlags;
-    let (fd, addr) =
-        rustix::net::acceptfrom_with(listener, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC)?;
+    let (fd, addr) = platform::accept(listener)?;
     let stream = std::net::TcpStream::from(fd);
     let peer = match addr.map(SocketAddr::try_from) {
         Some(Ok(peer)) => peer,

@@ -4,7 +4,7 @@
 //! The connection driver is generic over [`Transport`]; everything it needs
 //! beyond `AsyncRead + AsyncWrite` is here, so the driver never asks which
 //! kind of socket it has except to reach `sendfile`/`MSG_MORE`, which only
-//! a plain TCP socket can use.
+//! a plain TCP socket can use (and only on Linux).
 
 use std::future::Future;
 use std::io;
@@ -56,6 +56,7 @@ pub(crate) trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     /// The plain TCP socket underneath, registered with tokio so that its
     /// writes can wait (`None` when not plain TCP, see
     /// [`is_plain_tcp`](Self::is_plain_tcp)).
+    #[cfg(target_os = "linux")]
     fn plain_tcp(&mut self) -> Option<io::Result<&TcpStream>> {
         None
     }
@@ -112,6 +113,7 @@ impl Transport for TcpStream {
         true
     }
 
+    #[cfg(target_os = "linux")]
     fn plain_tcp(&mut self) -> Option<io::Result<&TcpStream>> {
         Some(Ok(self))
     }
@@ -137,6 +139,7 @@ impl Transport for Tcp {
         true
     }
 
+    #[cfg(target_os = "linux")]
     fn plain_tcp(&mut self) -> Option<io::Result<&TcpStream>> {
         Some(self.live().map(|s| &*s))
     }

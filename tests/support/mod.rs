@@ -60,12 +60,33 @@ pub fn start_serve_dir(config: ServerConfig) -> TestServer {
     spawn(config, |root| ServeDir::new(root))
 }
 
+/// A server with `config` serving ROOT with a `ServeDir` configured by `f`.
+pub fn start_serve_dir_with(
+    config: ServerConfig,
+    f: impl FnOnce(ServeDir) -> ServeDir,
+) -> TestServer {
+    spawn(config, |root| f(ServeDir::new(root)))
+}
+
+/// With `BERTH_TEST_PORTABLE=1` in the environment, makes this test
+/// process take berth's portable paths instead of the Linux fast paths
+/// (see `berth::platform`), so that a whole test file can be run again on
+/// them: `BERTH_TEST_PORTABLE=1 cargo test --test static_files`. Every
+/// server started here calls it; call it before building a `ServeDir` by
+/// hand.
+pub fn portable_from_env() {
+    if std::env::var_os("BERTH_TEST_PORTABLE").is_some_and(|v| v == "1") {
+        berth::platform::force_portable(true);
+    }
+}
+
 /// A server with `config` answering with `handler` (ROOT is still created).
 pub fn start_with<H: Handler>(config: ServerConfig, handler: H) -> TestServer {
     spawn(config, move |_| handler)
 }
 
 fn spawn<H: Handler>(config: ServerConfig, make: impl FnOnce(&Path) -> H) -> TestServer {
+    portable_from_env();
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path().join("root");
     fill_root(&root);

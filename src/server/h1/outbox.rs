@@ -2,7 +2,9 @@
 //! buffer, of the count of bytes sent, of the pipelining batch and of the
 //! Nagle/`MSG_MORE` state. Every byte a connection sends goes through an
 //! [`Outbox`]: response heads and bodies, `100 Continue`, error answers,
-//! `sendfile`.
+//! `sendfile`. `sendfile` and `MSG_MORE` are Linux's (see
+//! [`platform`](crate::platform)): elsewhere file bodies are read into the
+//! buffer like any other.
 //!
 //! The flush rule: encoded responses wait in the buffer while more
 //! requests are buffered behind them (pipelining), and leave together when
@@ -14,9 +16,12 @@ use std::io::{self, IoSlice};
 use std::task::Poll;
 use std::time::Duration;
 
-use tokio::io::{AsyncWriteExt, Interest};
+use tokio::io::AsyncWriteExt;
+#[cfg(target_os = "linux")]
+use tokio::io::Interest;
 use tokio::time::timeout;
 
+#[cfg(target_os = "linux")]
 use crate::body::FileRange;
 use crate::proto::Connection;
 use crate::server::transport::Transport;
@@ -24,9 +29,11 @@ use crate::server::transport::Transport;
 /// Write-buffer size at which encoded responses are flushed.
 pub(super) const FLUSH_AT: usize = 64 * 1024;
 /// Most bytes handed to one `sendfile` call.
+#[cfg(target_os = "linux")]
 const SENDFILE_CHUNK: u64 = 1 << 20;
 
 /// Why a `sendfile` stopped short.
+#[cfg(target_os = "linux")]
 pub(super) enum SendFileError {
     /// The file ended before the promised length.
     Shrank,
@@ -188,6 +195,7 @@ impl Outbox {
     /// Large file bodies on a plain socket: the buffered head goes out with
     /// `MSG_MORE`, then the kernel copies the file to the socket
     /// (`sendfile`), so its bytes never pass through user space.
+    #[cfg(target_os = "linux")]
     pub(super) async fn send_file<S: Transport>(
         &mut self,
         stream: &mut S,
@@ -238,6 +246,7 @@ impl Outbox {
     /// Flushes the buffer with `MSG_MORE`, so the kernel holds a partial
     /// packet for the file data that follows (as `TCP_CORK` would) instead
     /// of sending the head in a packet of its own.
+    #[cfg(target_os = "linux")]
     async fn flush_more<S: Transport>(&mut self, stream: &mut S) -> io::Result<()> {
         let Some(tcp) = stream.plain_tcp() else {
             return self.flush(stream).await;

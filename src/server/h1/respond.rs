@@ -1,8 +1,8 @@
 //! Writing an HTTP/1.1 response body: in-memory buffers (copied into the
 //! write buffer, or written vectored with the head), file ranges (read
-//! into the write buffer, or `sendfile` for large ones on plain TCP) and
-//! streams (flushed chunk by chunk, while an echoed request body may still
-//! be arriving).
+//! into the write buffer, or `sendfile` for large ones on plain TCP on
+//! Linux) and streams (flushed chunk by chunk, while an echoed request body
+//! may still be arriving).
 
 use std::io;
 
@@ -12,16 +12,20 @@ use http::HeaderMap;
 
 use super::conn::{Driver, Stop};
 use super::feed::{BodyFeed, feed_body};
-use super::outbox::{FLUSH_AT, SendFileError};
+use super::outbox::FLUSH_AT;
+#[cfg(target_os = "linux")]
+use super::outbox::SendFileError;
 use crate::body::{FileRange, Kind};
+use crate::platform::{self, Portable};
 use crate::server::transport::Transport;
 use crate::{Body, Handler};
 
 /// Largest in-memory body copied into the write buffer (larger ones are
 /// written from their own buffer, vectored with the head).
 pub(super) const COPY_BODY_MAX: usize = 16 * 1024;
-/// File bodies at least this large go out with `sendfile`; smaller ones
-/// are read into the write buffer so head and body leave in one write.
+/// File bodies at least this large go out with `sendfile` (on Linux);
+/// smaller ones are read into the write buffer so head and body leave in
+/// one write.
 const SENDFILE_MIN: u64 = 64 * 1024;
 /// Piece size for streaming files.
 const FILE_CHUNK: usize = 128 * 1024;
@@ -106,7 +110,8 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     }
 
     /// Reads the file range straight into the write buffer, piece by piece;
-    /// memory stays bounded whatever the file size.
+    /// memory stays bounded whatever the file size. (Large ranges on plain
+    /// TCP go out with `sendfile` instead, where there is one.)
     async fn write_file(&mut self, mut range: FileRange) -> Result<(), Stop> {
         use std::os::unix::fs::FileExt;
         if range.len >= SENDFILE_MIN
@@ -116,7 +121,11 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             // Boxed: its states (MSG_MORE head, sendfile loop, timers)
             // would make every connection's future larger, for responses
             // that take tens of µs anyway.
-            return Box::pin(self.send_file(range)).await;
+            #[cfg(target_os = "linux")]
+            if platform::fast_paths() {
+                return Box::pin(self.send_file(range)).await;
+            }
+            platform::count(Portable::BufferedFile);
         }
         while range.len > 0 {
             let piece = range.len.min(FILE_CHUNK as u64) as usize;
@@ -166,6 +175,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
 
     /// Large file bodies on a plain socket: `sendfile` after the head (and
     /// any batched responses).
+    #[cfg(target_os = "linux")]
     async fn send_file(&mut self, mut range: FileRange) -> Result<(), Stop> {
         let Ok(total) = usize::try_from(range.len) else {
             return Err(Stop::Done);

@@ -1,0 +1,64 @@
+//! Unit tests of flag values: durations, the compression flags, and bind
+//! addresses.
+
+use super::*;
+
+#[test]
+fn durations() {
+    assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+    assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+    assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+    assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+    assert!(parse_duration("abc").is_err());
+    assert!(parse_duration("5h").is_err());
+}
+
+#[test]
+fn compression_flags() {
+    let config = |argv: &[&str]| {
+        let args = parse_args(argv.iter().copied()).unwrap_or_else(|_| panic!("{argv:?}"));
+        Config::from_args(args).unwrap()
+    };
+    let c = config(&["berth"]);
+    assert_eq!(c.compress, Some(CompressOptions { level: None }));
+    assert!(c.site.precompressed);
+    let c = config(&["berth", "--no-compress", "--no-precompressed"]);
+    assert_eq!(c.compress, None);
+    assert!(!c.site.precompressed);
+    let c = config(&["berth", "--compress-level", "9"]);
+    assert_eq!(c.compress, Some(CompressOptions { level: Some(9) }));
+    // The last of --precompressed / --no-precompressed wins.
+    assert!(
+        config(&["berth", "--no-precompressed", "--precompressed"])
+            .site
+            .precompressed
+    );
+    assert!(
+        !config(&["berth", "--precompressed", "--no-precompressed"])
+            .site
+            .precompressed
+    );
+    assert!(parse_args(["berth", "--compress-level", "23"]).is_err());
+    assert!(parse_args(["berth", "--compress-level", "x"]).is_err());
+}
+
+#[test]
+fn bind_addresses() {
+    assert_eq!(
+        resolve_bind("127.0.0.1", 80).unwrap().to_string(),
+        "127.0.0.1:80"
+    );
+    assert_eq!(resolve_bind("::1", 80).unwrap().to_string(), "[::1]:80");
+    assert_eq!(resolve_bind("[::1]", 80).unwrap().to_string(), "[::1]:80");
+    assert!(resolve_bind("example.com", 80).is_err());
+    assert!(resolve_bind("1.2.3", 80).is_err());
+    assert_eq!(
+        resolve_bind("0.0.0.0:8443", 80).unwrap().to_string(),
+        "0.0.0.0:8443"
+    );
+    assert_eq!(
+        resolve_bind("[::]:8443", 80).unwrap().to_string(),
+        "[::]:8443"
+    );
+    assert_eq!(resolve_bind("[::]", 80).unwrap().to_string(), "[::]:80");
+}

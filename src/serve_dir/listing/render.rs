@@ -1,0 +1,358 @@
+//! A listing written out: the self-contained HTML page and the JSON
+//! document, with the escaping, links, sizes and UTC times they share.
+
+use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+use super::{Entry, Kind, SortKey, SortOrder};
+
+/// Bytes percent-encoded in links: everything but RFC 3986 `unreserved`.
+const HREF: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Names that could not be linked to safely; never produced by
+/// [`read_entries`](super::read_entries), refused here too in case entries
+/// come from elsewhere.
+fn listable(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
+}
+
+/// The relative link to an entry: the percent-encoded name, with `/` for a
+/// directory.
+pub(super) fn href(entry: &Entry) -> String {
+    let mut out: String = utf8_percent_encode(&entry.name, HREF).collect();
+    if entry.is_dir() {
+        out.push('/');
+    }
+    out
+}
+
+/// Writes `text` HTML-escaped, for element content and quoted attributes.
+fn escape_html(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// `1234` → `1.2 KiB`; below 1 KiB, `512 B`.
+pub(super) fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    // 1023.95 would print as "1024.0": move up a unit instead.
+    while value >= 1023.95 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// A UTC calendar time, for years 0 to 9999.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Utc {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+}
+
+impl Utc {
+    /// `None` for a time outside years 0–9999, which neither format writes.
+    pub(super) fn new(time: SystemTime) -> Option<Utc> {
+        let secs = unix_seconds(time)?;
+        let days = secs.div_euclid(86_400);
+        let of_day = u32::try_from(secs.rem_euclid(86_400)).ok()?;
+        let (year, month, day) = civil_from_days(days);
+        if !(0..=9999).contains(&year) {
+            return None;
+        }
+        Some(Utc {
+            year,
+            month,
+            day,
+            hour: of_day / 3600,
+            minute: of_day / 60 % 60,
+            second: of_day % 60,
+        })
+    }
+
+    /// `2024-05-06 07:08`, as shown in the page.
+    pub(super) fn short(self) -> String {
+        let Utc {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            ..
+        } = self;
+        format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}")
+    }
+
+    /// `2024-05-06T07:08:09Z` (RFC 3339), for JSON and `<time datetime>`.
+    pub(super) fn rfc3339(self) -> String {
+        let Utc {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        } = self;
+        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+    }
+}
+
+/// Whole seconds since the epoch, rounded down (so before 1970 too).
+pub(super) fn unix_seconds(time: SystemTime) -> Option<i64> {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).ok(),
+        Err(e) => {
+            let d = e.duration();
+            let secs = i64::try_from(d.as_secs()).ok()?;
+            let secs = secs.checked_add(i64::from(d.subsec_nanos() > 0))?;
+            Some(-secs)
+        }
+    }
+}
+
+/// Year, month, day of the `days`th day after 1970-01-01 in the proleptic
+/// Gregorian calendar (H. Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11], March first
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    // Both are small and positive by construction.
+    let small = |v: i64| u32::try_from(v).unwrap_or(0);
+    (year, small(month), small(day))
+}
+
+const STYLE: &str = "\
+:root{color-scheme:light dark;--fg:#1f2328;--bg:#fff;--muted:#59636e;\
+--line:#d1d9e0;--link:#0969da;--hover:#f6f8fa}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;\
+--muted:#9198a1;--line:#3d444d;--link:#4493f8;--hover:#151b23}}
+body{margin:0;background:var(--bg);color:var(--fg);\
+font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif}
+main{max-width:60rem;margin:0 auto;padding:1.5rem 1rem}
+h1{font-size:1.25rem;font-weight:600;margin:0 0 1rem;overflow-wrap:anywhere}
+table{width:100%;border-collapse:collapse}
+th,td{padding:.35rem .6rem;text-align:left;border-bottom:1px solid var(--line)}
+th{white-space:nowrap}
+td:first-child{overflow-wrap:anywhere}
+.size,.time{white-space:nowrap;font-variant-numeric:tabular-nums}
+.size{text-align:right}
+.time,.tag,.note{color:var(--muted)}
+.tag{font-size:.85em}
+tbody tr:hover{background:var(--hover)}
+a{color:var(--link);text-decoration:none}
+a:hover,a:focus-visible{text-decoration:underline}
+";
+
+/// Renders the HTML page for the directory at `url_path` (its URL path as
+/// [`SafePath::to_url_path`](crate::serve_dir::SafePath::to_url_path) gives
+/// it, ending with `/`; shown decoded in the title). `entries` are shown in
+/// the order given (sort them first); `order` marks the sorted column and
+/// builds the header links. A `../` link leads up unless `is_root`; a note
+/// says so when the listing is `truncated`.
+pub(crate) fn render_html(
+    url_path: &str,
+    entries: &[Entry],
+    order: SortOrder,
+    is_root: bool,
+    truncated: bool,
+) -> String {
+    let mut title = String::new();
+    escape_html(
+        &mut title,
+        &format!(
+            "Index of {}",
+            percent_decode_str(url_path).decode_utf8_lossy()
+        ),
+    );
+    // Links into subdirectories and up keep a sort order that was chosen.
+    let keep = if order == SortOrder::default() {
+        String::new()
+    } else {
+        order.query().replace('&', "&amp;")
+    };
+
+    let mut out = String::with_capacity(2048 + entries.len() * 200);
+    out.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str("<meta name=\"color-scheme\" content=\"light dark\">\n");
+    out.push_str("<link rel=\"icon\" href=\"data:,\">\n");
+    let _ = writeln!(out, "<title>{title}</title>\n<style>\n{STYLE}</style>");
+    out.push_str("</head>\n<body>\n<main>\n");
+    let _ = writeln!(out, "<h1>{title}</h1>");
+    out.push_str("<table>\n<thead>\n<tr>");
+    for (key, label, class) in [
+        (SortKey::Name, "Name", ""),
+        (SortKey::Size, "Size", " class=\"size\""),
+        (SortKey::Modified, "Modified", ""),
+    ] {
+        let link = order.toggled(key).query().replace('&', "&amp;");
+        let (sorted, arrow) = match (order.key == key, order.descending) {
+            (false, _) => ("", ""),
+            (true, false) => (
+                " aria-sort=\"ascending\"",
+                " <span aria-hidden=\"true\">▲</span>",
+            ),
+            (true, true) => (
+                " aria-sort=\"descending\"",
+                " <span aria-hidden=\"true\">▼</span>",
+            ),
+        };
+        let _ = write!(
+            out,
+            "<th scope=\"col\"{class}{sorted}><a href=\"{link}\">{label}</a>{arrow}</th>"
+        );
+    }
+    out.push_str("</tr>\n</thead>\n<tbody>\n");
+    if !is_root {
+        let _ = writeln!(
+            out,
+            "<tr><td><a href=\"../{keep}\">../</a></td><td class=\"size\"></td><td class=\"time\"></td></tr>"
+        );
+    }
+    for entry in entries.iter().filter(|e| listable(&e.name)) {
+        out.push_str("<tr><td><a href=\"");
+        out.push_str(&href(entry));
+        if entry.is_dir() {
+            out.push_str(&keep);
+        }
+        out.push_str("\">");
+        escape_html(&mut out, &entry.name);
+        if entry.is_dir() {
+            out.push('/');
+        }
+        out.push_str("</a>");
+        if entry.kind == Kind::Symlink {
+            out.push_str(" <span class=\"tag\">(symlink)</span>");
+        }
+        out.push_str("</td>");
+        if entry.has_size() {
+            let _ = write!(
+                out,
+                "<td class=\"size\" title=\"{} bytes\">{}</td>",
+                entry.size,
+                human_size(entry.size)
+            );
+        } else {
+            out.push_str("<td class=\"size\">—</td>");
+        }
+        match entry.modified.and_then(Utc::new) {
+            Some(t) => {
+                let _ = write!(
+                    out,
+                    "<td class=\"time\"><time datetime=\"{}\">{}</time></td>",
+                    t.rfc3339(),
+                    t.short()
+                );
+            }
+            None => out.push_str("<td class=\"time\"></td>"),
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    if truncated {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">This directory has too many entries to list; only {} are shown.</p>",
+            entries.len()
+        );
+    }
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
+/// Writes `text` as a JSON string, quotes included.
+pub(super) fn json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            // The rest of C0 must be escaped; DEL and the JavaScript line
+            // separators are escaped too, harmlessly.
+            c if c < ' ' || c == '\u{7f}' || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Renders the listing as JSON, in the order given:
+///
+/// ```json
+/// {"path":"/a%20b/","entries":[
+///   {"name":"x y.txt","href":"x%20y.txt","type":"file","size":123,
+///    "modified":"2024-05-06T07:08:09Z"},
+///   {"name":"sub","href":"sub/","type":"dir","size":null,"modified":null}
+/// ],"truncated":false}
+/// ```
+///
+/// `path` is `url_path` as given (percent-encoded), `name` the decoded file
+/// name, `href` the link relative to `path`. `type` is `file`, `dir`,
+/// `symlink` or `other`; `size` is `null` for directories and symlinks;
+/// `modified` is UTC RFC 3339, or `null` when unknown or outside years
+/// 0–9999.
+pub(crate) fn render_json(url_path: &str, entries: &[Entry], truncated: bool) -> String {
+    let mut out = String::with_capacity(64 + entries.len() * 120);
+    out.push_str("{\"path\":");
+    json_string(&mut out, url_path);
+    out.push_str(",\"entries\":[");
+    for (i, entry) in entries.iter().filter(|e| listable(&e.name)).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("\n{\"name\":");
+        json_string(&mut out, &entry.name);
+        out.push_str(",\"href\":");
+        json_string(&mut out, &href(entry));
+        let _ = write!(out, ",\"type\":\"{}\",\"size\":", entry.kind.as_str());
+        if entry.has_size() {
+            let _ = write!(out, "{}", entry.size);
+        } else {
+            out.push_str("null");
+        }
+        out.push_str(",\"modified\":");
+        match entry.modified.and_then(Utc::new) {
+            Some(t) => json_string(&mut out, &t.rfc3339()),
+            None => out.push_str("null"),
+        }
+        out.push('}');
+    }
+    let _ = writeln!(out, "\n],\"truncated\":{truncated}}}");
+    out
+}
