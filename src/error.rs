@@ -24,6 +24,7 @@ enum Kind {
     /// Binding a Unix domain socket failed.
     Unix(std::path::PathBuf, io::Error),
     /// A TLS certificate or key could not be loaded or used.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     Tls(String),
 }
 
@@ -48,6 +49,7 @@ impl Error {
             kind: Kind::Unix(path.to_owned(), cause),
         }
     }
+    #[cfg(feature = "tls")]
     pub(crate) fn tls(message: impl Into<String>) -> Self {
         Error {
             kind: Kind::Tls(message.into()),

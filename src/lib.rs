@@ -39,14 +39,28 @@
 //!
 //! # Features
 //!
-//! - `json` (on by default): [`ResponseExt::json`], [`RequestExt::json`]
-//!   and `Serialize` for [`QueryMap`], through `serde` and `serde_json`.
+//! All on by default. With `default-features = false` the library keeps
+//! HTTP/1.1, HTTP/2 (h2c), the [`Router`], [`ServeDir`] (precompressed
+//! sidecars included) and streaming bodies.
+//!
+//! - `tls`: [`TlsConfig`] and [`Server::tls`], through rustls with ring.
+//! - `self-signed`: `TlsConfig::self_signed`, through rcgen (implies `tls`).
+//! - `compress`: the [`Compress`] layer and the [`compress`] encoders
+//!   (zstd, brotli, gzip). Negotiation ([`compress::negotiate`]) and
+//!   `ServeDir`'s sidecars need no encoder and stay without it.
+//! - `auth`: [`BasicAuth`], with argon2 and bcrypt password hashes.
+//! - `json`: [`ResponseExt::json`], [`RequestExt::json`] and `Serialize`
+//!   for [`QueryMap`], through `serde` and `serde_json`.
+//! - `cli`: only the `berth` binary's dependencies (clap, toml,
+//!   tracing-subscriber, listenfd, ipnet); implies every feature above but
+//!   `json`.
 //! - `axum` (off): requests served through [`Tower`] also carry axum's
 //!   `ConnectInfo<SocketAddr>`, for axum's `ConnectInfo` extractor.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+#[cfg(feature = "auth")]
 pub mod auth;
 pub mod body;
 pub mod compress;
@@ -64,8 +78,10 @@ pub mod server;
 pub mod service;
 pub mod upgrade;
 
+#[cfg(feature = "auth")]
 pub use auth::BasicAuth;
 pub use body::{Body, BodyClosed, BodyError, BodySender};
+#[cfg(feature = "compress")]
 pub use compress::Compress;
 pub use error::Error;
 pub use handler::{Handler, IntoResponse};
@@ -73,9 +89,11 @@ pub use request::{PathParams, PeerAddr, QueryMap, Rejection, Request, RequestExt
 pub use response::{Redirect, Response, ResponseExt};
 pub use router::Router;
 pub use serve_dir::ServeDir;
+#[cfg(feature = "tls")]
+pub use server::TlsConfig;
 pub use server::{
     AccessLog, AccessRecord, Http2Config, ListenOptions, Listener, Server, ServerConfig,
-    ShutdownHandle, Timeouts, TlsConfig,
+    ShutdownHandle, Timeouts,
 };
 pub use service::{HandlerService, Tower};
 
@@ -88,8 +106,10 @@ pub use bytes;
 
 /// What most programs need, in one import: `use berth::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "compress")]
+    pub use crate::Compress;
     pub use crate::{
-        Body, Compress, Handler, IntoResponse, Redirect, Rejection, Request, RequestExt, Response,
+        Body, Handler, IntoResponse, Redirect, Rejection, Request, RequestExt, Response,
         ResponseExt, Router, ServeDir, Server,
     };
     pub use bytes::Bytes;

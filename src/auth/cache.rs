@@ -28,11 +28,7 @@ impl Cache {
             return None;
         }
         let mut key = [0u8; 32];
-        if rustls::crypto::ring::default_provider()
-            .secure_random
-            .fill(&mut key)
-            .is_err()
-        {
+        if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut key).is_err() {
             tracing::warn!("basic auth: no secure random key; verification cache off");
             return None;
         }

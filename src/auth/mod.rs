@@ -624,10 +624,10 @@ fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> u8 {
 }
 
 /// SHA-256 of `parts`, each preceded by its length (so no two lists of
-/// parts collide by moving bytes across a boundary). ring's SHA-256,
-/// reached through rustls, which is how berth depends on ring.
+/// parts collide by moving bytes across a boundary). ring's SHA-256: the
+/// same ring that TLS uses, so the default build compiles no other.
 fn digest(parts: &[&[u8]]) -> [u8; 32] {
-    let mut context = sha256().start();
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
     for part in parts {
         context.update(&(part.len() as u64).to_be_bytes());
         context.update(part);
@@ -638,14 +638,6 @@ fn digest(parts: &[&[u8]]) -> [u8; 32] {
         *o = *b;
     }
     out
-}
-
-fn sha256() -> &'static dyn rustls::crypto::hash::Hash {
-    match rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256 {
-        rustls::SupportedCipherSuite::Tls13(suite) => suite.common.hash_provider,
-        #[allow(unreachable_patterns)]
-        _ => unreachable!("TLS13_AES_128_GCM_SHA256 is a TLS 1.3 suite"),
-    }
 }
 
 #[cfg(test)]

@@ -4,8 +4,10 @@
 //!
 //! ```no_run
 //! use berth::prelude::*;
+//! # #[cfg(feature = "compress")]
 //! use berth::compress::Compress;
 //!
+//! # #[cfg(feature = "compress")]
 //! # async fn run() -> Result<(), berth::Error> {
 //! let app = Compress::new(ServeDir::new("./public").precompressed(true));
 //! Server::bind("127.0.0.1:8080").serve(app).await
@@ -93,40 +95,63 @@
 //!   against its own (identity) tags.
 //! - **Levels.** See [`default_level`]: gzip 2, brotli 4, zstd 3 by
 //!   default, one number for all with [`Compress::level`].
+//!
+//! # Without the `compress` feature
+//!
+//! The layer and the encoders (`encoder.rs`: zstd, brotli, gzip) are gone;
+//! negotiation ([`negotiate`], [`AcceptEncoding`]) and [`is_compressible`]
+//! stay, because `ServeDir` serves precompressed sidecars with them. The
+//! request-side plumbing `ServeDir` shares with the layer (`Negotiation`,
+//! `Policy`, the cache) stays compiled, but nothing builds it.
+#![cfg_attr(not(feature = "compress"), allow(dead_code))]
 
 mod cache;
+#[cfg(feature = "compress")]
 pub(crate) mod encoder;
 mod negotiate;
 
+#[cfg(feature = "compress")]
 pub use encoder::{clamp_level, compress_file, compress_slice, default_level, encode};
 pub use negotiate::{AcceptEncoding, Coding, Negotiated, negotiate};
 
 pub(crate) use cache::FileIdentity;
 
+#[cfg(feature = "compress")]
 use std::any::Any;
 use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderValue};
+#[cfg(feature = "compress")]
 use http::{Method, StatusCode};
 
+#[cfg(feature = "compress")]
 use crate::body::Kind;
+#[cfg(feature = "compress")]
 use crate::handler::BoxFuture;
+#[cfg(feature = "compress")]
 use crate::serve_dir::{Precondition, evaluate_preconditions};
+#[cfg(feature = "compress")]
 use crate::{Body, Handler, Request, Response, ServeDir};
-use cache::{Cache, Key};
+use cache::Cache;
+#[cfg(feature = "compress")]
+use cache::Key;
 
 /// Buffered bodies up to this size are compressed whole, so they keep an
 /// exact `Content-Length`; larger ones are coded as a stream.
+#[cfg(feature = "compress")]
 const ONE_SHOT_MAX: usize = 1024 * 1024;
 
 /// Static files up to this size are compressed on the connection's own
 /// task; larger ones on tokio's blocking pool.
+#[cfg(feature = "compress")]
 const INLINE_MAX: u64 = 128 * 1024;
 
 /// Default [`Compress::min_size`].
+#[cfg(feature = "compress")]
 pub const DEFAULT_MIN_SIZE: u64 = 1024;
 
 /// Default [`Compress::cache_budget`]: 64 MiB.
+#[cfg(feature = "compress")]
 pub const DEFAULT_CACHE_BUDGET: usize = 64 * 1024 * 1024;
 
 /// Compresses the responses of the handler it wraps; see the
@@ -143,6 +168,7 @@ pub const DEFAULT_CACHE_BUDGET: usize = 64 * 1024 * 1024;
 ///     .cache_budget(16 << 20);
 /// # let _ = app;
 /// ```
+#[cfg(feature = "compress")]
 #[derive(Debug, Clone)]
 pub struct Compress<H> {
     inner: H,
@@ -209,6 +235,7 @@ pub(crate) enum FileRepresentation {
     Encode { coding: Coding, file: FileIdentity },
 }
 
+#[cfg(feature = "compress")]
 impl<H: Handler> Compress<H> {
     /// Wraps `inner` with the default policy: zstd, br and gzip at their
     /// [default levels](default_level), 1 KiB minimum, a 64 MiB cache.
@@ -296,6 +323,7 @@ impl<H: Handler> Compress<H> {
     }
 }
 
+#[cfg(feature = "compress")]
 impl<H: Handler> Handler for Compress<H> {
     fn call(&self, mut req: Request) -> BoxFuture<Response> {
         let policy = Arc::clone(&self.policy);
@@ -345,6 +373,7 @@ impl<H: Handler> Handler for Compress<H> {
 /// What step 4 needs of the request once it is gone: the method, and the
 /// `If-None-Match` lines when a coding was negotiated (the coded ETag is
 /// checked against them).
+#[cfg(feature = "compress")]
 fn conditions(req: &Request, coding: Coding) -> (Method, Option<HeaderMap>) {
     let if_none_match = (coding != Coding::Identity)
         .then(|| {
@@ -358,6 +387,7 @@ fn conditions(req: &Request, coding: Coding) -> (Method, Option<HeaderMap>) {
     (req.method().clone(), if_none_match)
 }
 
+#[cfg(feature = "compress")]
 impl Policy {
     /// Steps 3 and 4 of the [module docs](self); `representation` is what
     /// `ServeDir` settled (step 3), `None` for other responses.
@@ -496,6 +526,7 @@ impl Policy {
 
 /// A whole file compressed in one go: inline when small, else on the
 /// blocking pool.
+#[cfg(feature = "compress")]
 async fn compress_whole(
     range: crate::body::FileRange,
     coding: Coding,
@@ -590,6 +621,7 @@ pub fn is_compressible(content_type: &str) -> bool {
 }
 
 /// `Cache-Control` has the `no-transform` directive.
+#[cfg(feature = "compress")]
 fn has_no_transform(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::CACHE_CONTROL)
@@ -620,6 +652,7 @@ pub(crate) fn token_value(coding: Coding) -> HeaderValue {
 /// `identity` (`"v1"` → `"v1-gzip"`, `W/"v1"` → `W/"v1-gzip"`), weak when
 /// `weak` or when the identity one is. `None` when `identity` is not a
 /// valid entity-tag.
+#[cfg(feature = "compress")]
 pub(crate) fn coded_etag(identity: &[u8], coding: Coding, weak: bool) -> Option<HeaderValue> {
     let identity = identity.trim_ascii();
     let (was_weak, quoted) = match identity.strip_prefix(b"W/") {
@@ -643,6 +676,7 @@ pub(crate) fn coded_etag(identity: &[u8], coding: Coding, weak: bool) -> Option<
 
 /// A `304` in place of a `200` whose head is `parts`: the same fields
 /// minus those describing the content (RFC 9110 §15.4.5).
+#[cfg(feature = "compress")]
 fn not_modified(mut parts: http::response::Parts) -> Response {
     parts.status = StatusCode::NOT_MODIFIED;
     for name in [
@@ -658,5 +692,5 @@ fn not_modified(mut parts: http::response::Parts) -> Response {
     Response::from_parts(parts, Body::empty())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "compress"))]
 mod tests;

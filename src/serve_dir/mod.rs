@@ -271,6 +271,7 @@ impl ServeDir {
     /// (`Compress` calls it from its own `call`). The representation is
     /// `Some` for the responses `Compress` is not to treat as other
     /// handlers' (step 3 of its docs).
+    #[cfg(feature = "compress")]
     pub(crate) fn serve_negotiated(
         &self,
         req: &Request,

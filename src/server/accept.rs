@@ -118,11 +118,26 @@ pub(crate) fn bind_unix(path: &Path) -> Result<Bound, Error> {
     })
 }
 
+/// The TLS acceptor every listener of a server shares. Without the `tls`
+/// feature, a type with no values: [`Shared::tls`] is then always `None`.
+#[cfg(feature = "tls")]
+pub(crate) type TlsAcceptor = tokio_rustls::TlsAcceptor;
+#[cfg(not(feature = "tls"))]
+pub(crate) enum TlsAcceptor {}
+
+/// The server side of a TLS session over `S`. Without the `tls` feature no
+/// session is ever made, and this is `S` itself, so that [`prelude`]'s
+/// bounds read the same either way.
+#[cfg(feature = "tls")]
+type TlsOver<S> = tokio_rustls::server::TlsStream<S>;
+#[cfg(not(feature = "tls"))]
+type TlsOver<S> = S;
+
 /// What every accept loop of one server shares.
 pub(crate) struct Shared<H> {
     pub(crate) handler: Arc<H>,
     pub(crate) config: Arc<ServerConfig>,
-    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
+    pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) proxy_protocol: bool,
     pub(crate) permits: Arc<Semaphore>,
     /// Where idle plain-TCP connections wait without a task (when
@@ -496,7 +511,7 @@ async fn prelude<H: Handler, S>(
     mut stop: Shutdown,
 ) where
     S: PeekSocket + super::transport::Transport,
-    tokio_rustls::server::TlsStream<S>: super::transport::Transport,
+    TlsOver<S>: super::transport::Transport,
 {
     let config = &shared.config;
     if shared.proxy_protocol {
@@ -517,6 +532,22 @@ async fn prelude<H: Handler, S>(
         }
         return;
     };
+    handshake(acceptor, stream, peer, shared, stop).await;
+}
+
+/// The TLS handshake, under its deadline, then HTTP as ALPN chose.
+#[cfg(feature = "tls")]
+async fn handshake<H: Handler, S>(
+    acceptor: &TlsAcceptor,
+    stream: S,
+    peer: SocketAddr,
+    shared: &Shared<H>,
+    mut stop: Shutdown,
+) where
+    S: PeekSocket + super::transport::Transport,
+    TlsOver<S>: super::transport::Transport,
+{
+    let config = &shared.config;
     // Boxed: a TLS session is large, and inline it would make every plain
     // connection's future as large (idle memory per connection doubled).
     let handshake = Box::pin(acceptor.accept(stream));
@@ -549,6 +580,18 @@ async fn prelude<H: Handler, S>(
     }
 }
 
+#[cfg(not(feature = "tls"))]
+async fn handshake<H, S>(
+    acceptor: &TlsAcceptor,
+    _stream: S,
+    _peer: SocketAddr,
+    _shared: &Shared<H>,
+    _stop: Shutdown,
+) {
+    match *acceptor {}
+}
+
+#[cfg(feature = "tls")]
 fn tls_failed<H>(shared: &Shared<H>) {
     if let Some(m) = &shared.config.metrics {
         m.tls_handshake_failed();

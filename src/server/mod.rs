@@ -22,6 +22,7 @@ mod listen;
 mod metrics;
 mod serve;
 mod tcp;
+#[cfg(feature = "tls")]
 mod tls;
 mod transport;
 
@@ -38,6 +39,7 @@ use accept::{Bound, Shared, accept_loop};
 pub use access::{AccessLog, AccessRecord};
 pub use config::{Http2Config, ServerConfig, Timeouts};
 pub use metrics::{ConnectionGuard, Metrics, MetricsHandler};
+#[cfg(feature = "tls")]
 pub use tls::TlsConfig;
 
 use crate::{Error, Handler};
@@ -56,6 +58,7 @@ type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 pub struct Server {
     listeners: Result<Vec<Bound>, Error>,
     config: ServerConfig,
+    #[cfg(feature = "tls")]
     tls: Option<TlsConfig>,
     proxy_protocol: bool,
     shutdown: Option<ShutdownSignal>,
@@ -159,7 +162,9 @@ impl Server {
         Ok(self)
     }
 
-    /// Speaks TLS on every listener (see [`TlsConfig`]).
+    /// Speaks TLS on every listener (see [`TlsConfig`]). With the `tls`
+    /// feature (on by default).
+    #[cfg(feature = "tls")]
     pub fn tls(mut self, tls: TlsConfig) -> Server {
         self.tls = Some(tls);
         self
@@ -178,6 +183,7 @@ impl Server {
         Server {
             listeners,
             config: ServerConfig::default(),
+            #[cfg(feature = "tls")]
             tls: None,
             proxy_protocol: false,
             shutdown: None,
@@ -258,10 +264,13 @@ impl Server {
         let shared = Arc::new(Shared {
             handler: Arc::new(handler),
             config: config.clone(),
+            #[cfg(feature = "tls")]
             tls: self
                 .tls
                 .as_ref()
                 .map(|tls| tls.acceptor(config.http2.enabled)),
+            #[cfg(not(feature = "tls"))]
+            tls: None,
             proxy_protocol: self.proxy_protocol,
             permits: permits.clone(),
             parker: parker.clone(),

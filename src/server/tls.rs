@@ -39,8 +39,14 @@ pub struct TlsConfig {
 
 #[derive(Clone)]
 enum Source {
-    Files { cert: PathBuf, key: PathBuf },
-    SelfSigned { pem: String },
+    Files {
+        cert: PathBuf,
+        key: PathBuf,
+    },
+    #[cfg_attr(not(feature = "self-signed"), allow(dead_code))]
+    SelfSigned {
+        pem: String,
+    },
 }
 
 impl fmt::Debug for TlsConfig {
@@ -100,7 +106,9 @@ impl TlsConfig {
     /// A certificate generated in memory for `names` (e.g. `localhost`,
     /// `127.0.0.1`), self-signed: for local development only. Clients must
     /// be told to trust it (see [`fingerprint`](Self::fingerprint) and
-    /// [`certificate_pem`](Self::certificate_pem)).
+    /// [`certificate_pem`](Self::certificate_pem)). With the `self-signed`
+    /// feature (on by default).
+    #[cfg(feature = "self-signed")]
     pub fn self_signed(names: &[&str]) -> Result<TlsConfig, Error> {
         let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
         let generated = rcgen::generate_simple_self_signed(names)

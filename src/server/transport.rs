@@ -184,6 +184,8 @@ fn recv_now(fd: impl AsFd, conn: &mut Connection) -> Option<io::Result<usize>> {
 
 impl Transport for UnixStream {}
 
+#[cfg(feature = "tls")]
 impl Transport for tokio_rustls::server::TlsStream<TcpStream> {}
 
+#[cfg(feature = "tls")]
 impl Transport for tokio_rustls::server::TlsStream<UnixStream> {}

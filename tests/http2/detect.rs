@@ -172,6 +172,7 @@ fn a_short_http10_request_is_answered_at_once() {
 
 // ---- TLS: ALPN ----
 
+#[cfg(feature = "self-signed")]
 #[tokio::test]
 async fn over_tls_alpn_picks_the_protocol() {
     let site = Site::start(Via::Tls, ServerConfig::default(), app);
@@ -193,6 +194,7 @@ async fn over_tls_alpn_picks_the_protocol() {
     assert!(r.body_str().contains("version=HTTP/1.1\n"), "{r:?}");
 }
 
+#[cfg(feature = "self-signed")]
 #[tokio::test]
 async fn over_tls_with_http2_off_h2_is_not_offered() {
     let mut config = ServerConfig::default();
@@ -244,6 +246,7 @@ fn curl_speaks_http2_with_prior_knowledge() {
     assert!(std::fs::read(&file).unwrap() == big_content());
 }
 
+#[cfg(feature = "self-signed")]
 #[test]
 fn curl_negotiates_http2_over_tls_trusting_the_ca() {
     let Some(curl) = curl() else { return };

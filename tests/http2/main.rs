@@ -32,6 +32,7 @@
 //! Most tests run over both transports (`BOTH`) where the path through the
 //! server differs (TLS stream, its own buffering); the rest over h2c.
 
+#[cfg(feature = "compress")]
 #[path = "../support/decode.rs"]
 mod decode;
 #[path = "../support/mod.rs"]
@@ -43,6 +44,7 @@ mod h2client;
 mod h2wire;
 
 mod bodies;
+#[cfg(feature = "compress")]
 mod compression;
 mod conformance;
 mod detect;
@@ -58,22 +60,32 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use berth::compress::{Coding, compress_slice};
 use berth::http::{Method, StatusCode, Version};
 use berth::{
-    AccessLog, Body, Compress, Handler, PeerAddr, Request, Response, Router, ServeDir, Server,
-    ServerConfig, TlsConfig,
+    AccessLog, Body, Handler, PeerAddr, Request, Response, Router, ServeDir, Server, ServerConfig,
 };
 use bytes::Bytes;
-use decode::{decode, decode_prefix};
-use h2client::{H2, H2Response, LIMIT, next_chunk, read_response, within};
-use rustls::version::{TLS12, TLS13};
+use h2client::{H2, H2Response, LIMIT, read_response, within};
 use support::{
-    BIG_LEN, Background, Client, HELLO_TXT, INDEX_HTML, OUTSIDE, SECRET, SUB_INDEX_HTML, TestCert,
-    big_content, ca_signed_cert, curl, get, run_curl, serve_in_background, temp_root,
-    tls_client_config, tls_connect,
+    BIG_LEN, Background, Client, HELLO_TXT, INDEX_HTML, OUTSIDE, SECRET, SUB_INDEX_HTML,
+    big_content, curl, get, run_curl, serve_in_background, temp_root,
 };
+#[cfg(feature = "compress")]
+use {
+    berth::Compress,
+    berth::compress::{Coding, compress_slice},
+    decode::{decode, decode_prefix},
+    h2client::next_chunk,
+};
+// TLS needs the test certificates, which rcgen makes (`self-signed`);
+// without it every test runs over h2c alone.
 use tokio::sync::{mpsc, watch};
+#[cfg(feature = "self-signed")]
+use {
+    berth::TlsConfig,
+    rustls::version::{TLS12, TLS13},
+    support::{TestCert, ca_signed_cert, tls_client_config, tls_connect},
+};
 
 /// How the client reaches the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,10 +93,14 @@ enum Via {
     /// Cleartext, the connection opening with the HTTP/2 preface.
     H2c,
     /// TLS with ALPN `h2`.
+    #[cfg(feature = "self-signed")]
     Tls,
 }
 
+#[cfg(feature = "self-signed")]
 const BOTH: [Via; 2] = [Via::H2c, Via::Tls];
+#[cfg(not(feature = "self-signed"))]
+const BOTH: [Via; 1] = [Via::H2c];
 
 /// A server on 127.0.0.1 over a fresh test ROOT (`index.html`,
 /// `hello.txt`, `big.bin`, `sub/index.html`, `.secret`), plain or TLS.
@@ -93,6 +109,7 @@ struct Site {
     server: Option<Background>,
     addr: SocketAddr,
     root: PathBuf,
+    #[cfg(feature = "self-signed")]
     cert: TestCert,
     _tmp: tempfile::TempDir,
 }
@@ -101,27 +118,34 @@ impl Site {
     /// Serves the handler `make` builds for ROOT, with `config`.
     fn start<H: Handler>(via: Via, config: ServerConfig, make: impl FnOnce(&Path) -> H) -> Site {
         let (tmp, root) = temp_root();
-        let cert = ca_signed_cert("berth h2 test CA");
-        let mut server = Server::try_bind("127.0.0.1:0".parse().unwrap())
+        let server = Server::try_bind("127.0.0.1:0".parse().unwrap())
             .expect("bind")
             .config(config);
-        if via == Via::Tls {
-            let (cert_path, key_path) = cert.write_to(tmp.path());
-            let tls = TlsConfig::from_pem_files(&cert_path, &key_path).expect("load PEM files");
-            server = server.tls(tls);
-        }
+        #[cfg(feature = "self-signed")]
+        let cert = ca_signed_cert("berth h2 test CA");
+        #[cfg(feature = "self-signed")]
+        let server = match via {
+            Via::Tls => {
+                let (cert_path, key_path) = cert.write_to(tmp.path());
+                let tls = TlsConfig::from_pem_files(&cert_path, &key_path).expect("load PEM files");
+                server.tls(tls)
+            }
+            Via::H2c => server,
+        };
         let server = serve_in_background(server, make(&root));
         Site {
             via,
             addr: server.addr(),
             server: Some(server),
             root,
+            #[cfg(feature = "self-signed")]
             cert,
             _tmp: tmp,
         }
     }
 
     /// A client configuration trusting this site's CA, offering `alpn`.
+    #[cfg(feature = "self-signed")]
     fn tls_config(&self, alpn: &[&[u8]]) -> Arc<rustls::ClientConfig> {
         tls_client_config(&[&self.cert.ca_der], &[&TLS13, &TLS12], alpn)
     }
@@ -130,6 +154,7 @@ impl Site {
     async fn connect(&self) -> H2 {
         match self.via {
             Via::H2c => H2::h2c(self.addr).await,
+            #[cfg(feature = "self-signed")]
             Via::Tls => H2::tls(self.addr, self.tls_config(&[b"h2", b"http/1.1"])).await,
         }
     }

@@ -9,6 +9,7 @@ use super::*;
 /// SSE-style: each event is produced only when the test sends on the
 /// gate, so a chunk that arrives before the next signal was sent as soon
 /// as it was produced.
+#[cfg(feature = "compress")]
 fn events(
     gate: Arc<Mutex<Option<mpsc::UnboundedReceiver<()>>>>,
 ) -> impl Fn(Request) -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
@@ -34,6 +35,7 @@ fn events(
     }
 }
 
+#[cfg(feature = "compress")]
 #[tokio::test]
 async fn channel_bodies_send_each_chunk_before_the_next_is_produced() {
     for via in BOTH {

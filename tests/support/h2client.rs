@@ -16,6 +16,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+#[cfg(feature = "tls")]
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -110,6 +111,7 @@ impl H2 {
 
     /// A TLS connection to `addr` (server name `localhost`) with `config`,
     /// which must offer `h2` in ALPN; panics unless the server picks it.
+    #[cfg(feature = "tls")]
     pub async fn tls(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> H2 {
         let tcp = tcp(addr).await;
         let local = tcp.local_addr().unwrap();
@@ -336,6 +338,7 @@ pub fn h2_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> H2Respo
 }
 
 /// A blocking GET over TLS with ALPN h2, trusting `config`.
+#[cfg(feature = "tls")]
 pub fn h2_get_tls(
     addr: SocketAddr,
     config: Arc<rustls::ClientConfig>,

@@ -365,6 +365,7 @@ pub async fn target_only(req: Request) -> Response {
 
 /// The real `berth` binary with `args` in `cwd`, with `env` and no inherited
 /// `BERTH_*` variable; stdin closed, stdout and stderr piped.
+#[cfg(feature = "cli")]
 pub fn berth_command(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> std::process::Command {
     use std::process::{Command, Stdio};
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_berth"));
@@ -470,6 +471,7 @@ pub struct Client<S = TcpStream> {
 }
 
 /// A blocking TLS client stream (rustls over a TCP socket with timeouts).
+#[cfg(feature = "tls")]
 pub type TlsStream = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
 
 impl Client<TcpStream> {
@@ -504,6 +506,7 @@ impl Client<std::os::unix::net::UnixStream> {
     }
 }
 
+#[cfg(feature = "tls")]
 impl Client<TlsStream> {
     /// The TLS connection underneath (negotiated version, ALPN, peer
     /// certificates).
@@ -771,6 +774,7 @@ pub fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (Vec<u8>, O
 
 /// A certificate for the test server, with its key, signed by a CA made
 /// for it alone (so two calls give certificates no root store mixes up).
+#[cfg(feature = "self-signed")]
 pub struct TestCert {
     pub cert_pem: String,
     pub key_pem: String,
@@ -782,6 +786,7 @@ pub struct TestCert {
 
 /// A fresh CA and a leaf certificate it signs for `localhost`, `127.0.0.1`
 /// and `::1` (CA common name `ca_name`).
+#[cfg(feature = "self-signed")]
 pub fn ca_signed_cert(ca_name: &str) -> TestCert {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -809,6 +814,7 @@ pub fn ca_signed_cert(ca_name: &str) -> TestCert {
     }
 }
 
+#[cfg(feature = "self-signed")]
 impl TestCert {
     /// Writes `cert.pem` and `key.pem` into `dir` (replacing them); returns
     /// their paths.
@@ -821,12 +827,14 @@ impl TestCert {
 }
 
 /// The ring provider, as the tests build every rustls config with it.
+#[cfg(feature = "tls")]
 pub fn ring_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
     std::sync::Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// A client configuration trusting the CAs in `roots` (DER), speaking only
 /// `versions`, offering `alpn` (none when empty), never resuming sessions.
+#[cfg(feature = "tls")]
 pub fn tls_client_config(
     roots: &[&[u8]],
     versions: &[&'static rustls::SupportedProtocolVersion],
@@ -853,8 +861,10 @@ pub fn tls_client_config(
 /// Accepts any server certificate (the handshake signature is still
 /// checked): for self-signed certificates identified by fingerprint.
 #[derive(Debug)]
+#[cfg(feature = "tls")]
 struct AnyServerCert(std::sync::Arc<rustls::crypto::CryptoProvider>);
 
+#[cfg(feature = "tls")]
 impl rustls::client::danger::ServerCertVerifier for AnyServerCert {
     fn verify_server_cert(
         &self,
@@ -902,6 +912,7 @@ impl rustls::client::danger::ServerCertVerifier for AnyServerCert {
 
 /// A client configuration that accepts whatever certificate the server
 /// presents (TLS 1.2 and 1.3, ALPN `http/1.1`).
+#[cfg(feature = "tls")]
 pub fn tls_client_config_any_cert() -> std::sync::Arc<rustls::ClientConfig> {
     let provider = ring_provider();
     let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -917,6 +928,7 @@ pub fn tls_client_config_any_cert() -> std::sync::Arc<rustls::ClientConfig> {
 
 /// Completes a TLS handshake with `localhost` as the server name over
 /// `tcp` (which may already carry bytes, e.g. a PROXY header).
+#[cfg(feature = "tls")]
 pub fn tls_handshake(
     tcp: TcpStream,
     config: std::sync::Arc<rustls::ClientConfig>,
@@ -931,6 +943,7 @@ pub fn tls_handshake(
 }
 
 /// Connects to `addr` and completes a TLS handshake (see [`tls_handshake`]).
+#[cfg(feature = "tls")]
 pub fn tls_connect(
     addr: SocketAddr,
     config: std::sync::Arc<rustls::ClientConfig>,
@@ -939,11 +952,13 @@ pub fn tls_connect(
 }
 
 /// The rustls error inside an I/O error from a handshake, if any.
+#[cfg(feature = "tls")]
 pub fn rustls_error(e: &io::Error) -> Option<&rustls::Error> {
     e.get_ref().and_then(|inner| inner.downcast_ref())
 }
 
 /// SHA-256 of `der` as colon-separated upper-case hex (`AB:01:...`).
+#[cfg(feature = "tls")]
 pub fn sha256_fingerprint(der: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, der);
     let hex: Vec<String> = digest.as_ref().iter().map(|b| format!("{b:02X}")).collect();
@@ -962,6 +977,7 @@ pub fn ipv6_loopback_available() -> bool {
 
 /// The `berth` binary running, its stdout and stderr read line by line on
 /// background threads. Dropping it kills the process if it still runs.
+#[cfg(feature = "cli")]
 pub struct Berth {
     pub child: std::process::Child,
     /// Every stdout line read so far, in order.
@@ -978,6 +994,7 @@ pub struct Berth {
     pub places: Vec<String>,
 }
 
+#[cfg(feature = "cli")]
 fn lines_to_channel(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     use std::io::BufRead;
     let (tx, rx) = mpsc::channel();
@@ -994,6 +1011,7 @@ fn lines_to_channel(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> 
 
 /// Starts `berth ARGS` in `cwd` with `env` and waits (at most 10 s) for its
 /// startup line; panics with its stderr if it exits or says nothing.
+#[cfg(feature = "cli")]
 pub fn spawn_berth(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Berth {
     let mut child = berth_command(args, env, cwd).spawn().expect("spawn berth");
     let stdout = lines_to_channel(child.stdout.take().unwrap());
@@ -1029,6 +1047,7 @@ pub fn spawn_berth(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Berth {
 }
 
 /// `http://ADDR` / `https://ADDR` → ADDR.
+#[cfg(feature = "cli")]
 pub fn place_addr(place: &str) -> Option<SocketAddr> {
     place
         .strip_prefix("https://")
@@ -1036,6 +1055,7 @@ pub fn place_addr(place: &str) -> Option<SocketAddr> {
         .and_then(|a| a.parse().ok())
 }
 
+#[cfg(feature = "cli")]
 impl Berth {
     /// Reads stdout lines until one satisfies `pred` (returned) or `limit`
     /// passes (`None`). Lines passed over stay in `stdout_seen`.
@@ -1128,6 +1148,7 @@ impl Berth {
     }
 }
 
+#[cfg(feature = "cli")]
 impl Drop for Berth {
     fn drop(&mut self) {
         // `Child::kill` never signals a process already reaped.
@@ -1138,6 +1159,7 @@ impl Drop for Berth {
 
 /// Runs `berth ARGS`, expecting it to exit within 10 s (killed otherwise):
 /// the exit code and stderr.
+#[cfg(feature = "cli")]
 pub fn run_berth_to_exit(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> (Option<i32>, String) {
     let mut child = berth_command(args, env, cwd).spawn().expect("spawn berth");
     let stderr = lines_to_channel(child.stderr.take().unwrap());

@@ -2,7 +2,9 @@
 //! the HTML and JSON renderings and their escaping, and `Accept`
 //! negotiation.
 
-use super::render::{Utc, href, human_size, json_string, unix_seconds};
+#[cfg(feature = "json")]
+use super::render::href;
+use super::render::{Utc, human_size, json_string, unix_seconds};
 use super::*;
 use percent_encoding::percent_decode_str;
 use std::fs::File;

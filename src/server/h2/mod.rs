@@ -50,6 +50,7 @@ use crate::server::metrics::Http2Event;
 use crate::server::serve::Shutdown;
 
 /// The ALPN protocol id of HTTP/2 over TLS (RFC 9113 §3.2).
+#[cfg(feature = "tls")]
 pub(crate) const ALPN: &[u8] = b"h2";
 
 /// How often a busy connection checks that its peer still reads.
