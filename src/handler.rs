@@ -301,6 +301,16 @@ mod tests {
     }
 
     #[test]
+    fn statuses_without_content_have_no_body_and_no_type() {
+        for status in [StatusCode::NO_CONTENT, StatusCode::NOT_MODIFIED] {
+            let res = status.into_response();
+            assert_eq!(res.status(), status);
+            assert!(res.body().is_empty());
+            assert_eq!(content_type(&res), None);
+        }
+    }
+
+    #[test]
     fn unit_is_no_content() {
         let res = ().into_response();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);

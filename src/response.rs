@@ -33,6 +33,16 @@ const JSON: &str = "application/json";
 /// A response with `status` and a short plain-text body naming it, e.g.
 /// `404 Not Found`. The same as [`ResponseExt::from_status`].
 pub fn status(status: StatusCode) -> Response {
+    // RFC 9110 §15.3.5, §15.4.5: 204 and 304 have no content, so nothing
+    // to describe with a Content-Type (nor do 1xx).
+    if status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || status.is_informational()
+    {
+        let mut res = Response::new(Body::empty());
+        *res.status_mut() = status;
+        return res;
+    }
     let reason = status.canonical_reason().unwrap_or("");
     let body = format!("{} {}\n", status.as_u16(), reason);
     text_with_status(status, body)
