@@ -86,6 +86,8 @@ pub use compress::Compress;
 pub use error::Error;
 pub use handler::{Handler, IntoResponse};
 pub use request::{PathParams, PeerAddr, QueryMap, Rejection, Request, RequestExt};
+#[cfg(feature = "json")]
+pub use response::Json;
 pub use response::{Redirect, Response, ResponseExt};
 pub use router::Router;
 pub use serve_dir::ServeDir;

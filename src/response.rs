@@ -102,6 +102,36 @@ impl Redirect {
     }
 }
 
+/// A value answered as JSON: `200 OK`, `application/json`, the value
+/// serialized with serde (a value that fails to serialize is a logged
+/// `500`). With a status, `(StatusCode::CREATED, Json(item))`.
+///
+/// ```
+/// use berth::prelude::*;
+/// use berth::Json;
+///
+/// #[derive(serde::Serialize)]
+/// struct Item {
+///     id: u64,
+///     name: String,
+/// }
+///
+/// async fn create(_req: Request) -> (StatusCode, Json<Item>) {
+///     (StatusCode::CREATED, Json(Item { id: 1, name: "berth".into() }))
+/// }
+/// # let _ = Router::new().post("/items", create);
+/// ```
+#[cfg(feature = "json")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Json<T>(pub T);
+
+#[cfg(feature = "json")]
+impl<T: serde::Serialize> crate::IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        <Response as ResponseExt>::json(&self.0)
+    }
+}
+
 impl TryFrom<StatusCode> for Redirect {
     type Error = StatusCode;
 

@@ -20,6 +20,7 @@ use crate::Body;
 
 mod query;
 mod rejection;
+mod typed;
 
 pub use query::QueryMap;
 pub(crate) use query::decode_strict;
@@ -159,6 +160,54 @@ pub trait RequestExt: sealed::Sealed {
     /// then decodes each segment).
     fn path_decoded(&self) -> Result<Cow<'_, str>, Rejection>;
 
+    /// Path parameter `name` parsed as `T` (any `FromStr`: numbers, UUIDs,
+    /// ...). Missing or unparsable, it is a 400 [`Rejection`] naming the
+    /// parameter and why (`path: parameter `id`: invalid digit found in
+    /// string`).
+    ///
+    /// ```
+    /// use berth::prelude::*;
+    ///
+    /// async fn item(req: Request) -> Result<String, Rejection> {
+    ///     let id: u64 = req.param_as("id")?;
+    ///     Ok(format!("item {id}"))
+    /// }
+    /// # let _ = Router::new().get("/items/{id}", item);
+    /// ```
+    fn param_as<T>(&self, name: &str) -> Result<T, Rejection>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display;
+
+    /// The query string deserialized into `T` (serde, as axum's `Query`):
+    /// a field that does not parse, or a required one that is missing, is
+    /// a 400 [`Rejection`] naming it; a bad `%` escape too.
+    ///
+    /// ```
+    /// use berth::prelude::*;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Page {
+    ///     limit: Option<u32>,
+    ///     #[serde(default)]
+    ///     done: bool,
+    /// }
+    ///
+    /// async fn list(req: Request) -> Result<String, Rejection> {
+    ///     let page: Page = req.query_as()?;
+    ///     Ok(format!("limit {:?}, done {}", page.limit, page.done))
+    /// }
+    /// # let _ = Router::new().get("/items", list);
+    /// ```
+    #[cfg(feature = "json")]
+    fn query_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, Rejection>;
+
+    /// The route's path parameters deserialized into `T`, a struct whose
+    /// fields are the parameter names (or a map); failures as for
+    /// [`query_as`](Self::query_as).
+    #[cfg(feature = "json")]
+    fn params_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, Rejection>;
+
     /// The client's address, when the server recorded it (a [`PeerAddr`]
     /// extension; absent on requests built by hand, and when
     /// [`ServerConfig::peer_addr`](crate::ServerConfig::peer_addr) is off).
@@ -221,6 +270,24 @@ impl RequestExt for Request {
             Some(q) => QueryMap::try_parse(q.as_bytes()),
             None => Ok(QueryMap::default()),
         }
+    }
+
+    fn param_as<T>(&self, name: &str) -> Result<T, Rejection>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        typed::param_as(self.params(), name)
+    }
+
+    #[cfg(feature = "json")]
+    fn query_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, Rejection> {
+        typed::query_as(self.uri().query().unwrap_or(""))
+    }
+
+    #[cfg(feature = "json")]
+    fn params_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, Rejection> {
+        typed::params_as(self.params())
     }
 
     fn path_decoded(&self) -> Result<Cow<'_, str>, Rejection> {

@@ -50,6 +50,12 @@ pub(crate) enum RejectionKind {
     UnexpectedJson(String),
     MalformedQuery,
     MalformedPath,
+    /// A query parameter or path parameter that does not parse as the
+    /// handler asked: where, and why.
+    BadValue {
+        place: &'static str,
+        reason: String,
+    },
 }
 
 impl Rejection {
@@ -79,7 +85,8 @@ impl Rejection {
             | RejectionKind::NotUtf8
             | RejectionKind::MalformedForm
             | RejectionKind::MalformedQuery
-            | RejectionKind::MalformedPath => StatusCode::BAD_REQUEST,
+            | RejectionKind::MalformedPath
+            | RejectionKind::BadValue { .. } => StatusCode::BAD_REQUEST,
             #[cfg(feature = "json")]
             RejectionKind::MalformedJson(_) => StatusCode::BAD_REQUEST,
         }
@@ -123,6 +130,7 @@ impl fmt::Display for Rejection {
                 f.write_str("query string is not valid percent-encoded UTF-8")
             }
             RejectionKind::MalformedPath => f.write_str("path is not valid percent-encoded UTF-8"),
+            RejectionKind::BadValue { place, reason } => write!(f, "{place}: {reason}"),
         }
     }
 }
