@@ -106,6 +106,12 @@ impl Handler for Box<dyn Handler> {
 /// `()` is 204 rather than an empty 200: a handler that returns nothing has
 /// no content, and 204 says so to the client (RFC 9110 §15.3.5).
 ///
+/// `Result<T, E>` answers with whichever side it holds, *as that side
+/// would answer alone*: `Err(String)` is a `200` with the string, as in
+/// axum. To fail with a status, make the error carry one
+/// (`Result<String, (StatusCode, String)>`, a [`Rejection`](crate::Rejection),
+/// or your own type implementing `IntoResponse`).
+///
 /// ```
 /// use berth::prelude::*;
 ///

@@ -93,8 +93,9 @@ pub use router::Router;
 pub use serve_dir::ServeDir;
 #[cfg(feature = "tls")]
 pub use server::TlsConfig;
+pub use proto::Limits;
 pub use server::{
-    AccessLog, AccessRecord, Http2Config, ListenOptions, Listener, Server, ServerConfig,
+    AccessLog, AccessRecord, Http2Config, ListenOptions, Listener, Metrics, Server, ServerConfig,
     ShutdownHandle, Timeouts,
 };
 pub use service::{HandlerService, Tower};
