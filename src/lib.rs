@@ -85,6 +85,7 @@ pub use body::{Body, BodyClosed, BodyError, BodySender};
 pub use compress::Compress;
 pub use error::Error;
 pub use handler::{Handler, IntoResponse};
+pub use proto::Limits;
 pub use request::{PathParams, PeerAddr, QueryMap, Rejection, Request, RequestExt};
 #[cfg(feature = "json")]
 pub use response::Json;
@@ -93,7 +94,6 @@ pub use router::Router;
 pub use serve_dir::ServeDir;
 #[cfg(feature = "tls")]
 pub use server::TlsConfig;
-pub use proto::Limits;
 pub use server::{
     AccessLog, AccessRecord, Http2Config, ListenOptions, Listener, Metrics, Server, ServerConfig,
     ShutdownHandle, Timeouts,

@@ -34,6 +34,15 @@ async fn app(req: Request) -> Response {
         "/panic" => panic!("handler panics on purpose"),
         "/stream" => Response::new(Body::stream(Pieces(STREAMED.into()))),
         "/pipe" => Response::new(req.into_body()),
+        "/pieces" => {
+            // The size of each piece the handler is given, one per line.
+            let mut body = req.into_body();
+            let mut sizes = String::new();
+            while let Some(Ok(piece)) = body.next_chunk().await {
+                sizes.push_str(&format!("{}\n", piece.len()));
+            }
+            berth::response::text(sizes)
+        }
         _ => berth::response::status(http::StatusCode::NOT_FOUND),
     }
 }
@@ -325,4 +334,26 @@ fn request_body_returned_as_response_body_is_streamed_back() {
     assert_eq!(res.body_str(), "abcdefg");
     client.send("GET /ignore HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(client.read_response().body_str(), "ignored");
+}
+
+/// A body that arrives faster than the handler reads it reaches the
+/// handler in pieces larger than one 8 KiB socket read.
+#[test]
+fn a_fast_upload_reaches_the_handler_in_large_pieces() {
+    let server = serve(ServerConfig::default());
+    let mut client = server.connect();
+    let body = vec![b'x'; 1 << 20];
+    let mut request = format!(
+        "POST /pieces HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let res = client.request(request);
+    assert_eq!(res.status, 200);
+    let sizes: Vec<usize> = res.body_str().lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 1 << 20);
+    let largest = sizes.iter().max().copied().unwrap_or(0);
+    assert!(largest > 8 * 1024, "largest piece {largest}: {sizes:?}");
+    assert!(sizes.len() < 64, "{} pieces for 1 MiB", sizes.len());
 }
