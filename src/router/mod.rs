@@ -56,7 +56,7 @@ use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 
 use crate::handler::BoxFuture;
-use crate::request::{PathParams, Rejection, decode_strict};
+use crate::request::{PathParams, Rejected, Rejection, decode_strict};
 use crate::response::status;
 use crate::{Handler, IntoResponse, Request, Response};
 
@@ -98,7 +98,12 @@ use crate::{Handler, IntoResponse, Request, Response};
 pub struct Router {
     root: Node,
     fallback: Option<Box<dyn Handler>>,
+    errors: Option<Arc<ErrorRenderer>>,
 }
+
+/// Renders an error response in the application's format, from its status
+/// and a one-line reason (see [`Router::render_errors`]).
+type ErrorRenderer = dyn Fn(StatusCode, &str) -> Response + Send + Sync;
 
 /// One position in the route trie.
 #[derive(Default)]
@@ -149,6 +154,7 @@ impl Router {
         Router {
             root: Node::default(),
             fallback: None,
+            errors: None,
         }
     }
 
@@ -267,6 +273,40 @@ impl Router {
         self
     }
 
+    /// Renders the router's own error answers (404 without a fallback, 405,
+    /// 400 for a malformed path, the 308 trailing-slash redirect) and the
+    /// [`Rejection`]s its handlers return (400, 408, 413, 415, 422 from the
+    /// body and query readers) with `render`, from the status and a
+    /// one-line reason: a JSON API answers them all in JSON. The headers
+    /// the status needs (`Allow` on 405, `Location` on 308) are kept.
+    /// Other responses from handlers and the fallback pass unchanged.
+    ///
+    /// ```
+    /// use berth::prelude::*;
+    ///
+    /// let app = Router::new()
+    ///     .get("/items", |_req| async { "[]" })
+    ///     .render_errors(|status, reason| {
+    ///         let body = format!("{{\"error\":{reason:?},\"status\":{}}}", status.as_u16());
+    ///         (status, Response::bytes(body).with_header("content-type", "application/json"))
+    ///             .into_response()
+    ///     });
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let req = berth::http::Request::delete("/items").body(Body::empty()).unwrap();
+    /// let res = app.call(req).await;
+    /// assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    /// assert_eq!(res.headers()["content-type"], "application/json");
+    /// assert_eq!(res.headers()["allow"], "GET, HEAD, OPTIONS");
+    /// # });
+    /// ```
+    pub fn render_errors(
+        mut self,
+        render: impl Fn(StatusCode, &str) -> Response + Send + Sync + 'static,
+    ) -> Router {
+        self.errors = Some(Arc::new(render));
+        self
+    }
+
     /// Steps 1–4 for `req`.
     fn dispatch(&self, req: &Request) -> Routed<'_> {
         let path = req.uri().path();
@@ -364,15 +404,66 @@ impl Handler for Router {
                 if let Some(params) = params {
                     req.extensions_mut().insert(params);
                 }
-                handler.call(req)
+                let future = handler.call(req);
+                match &self.errors {
+                    None => future,
+                    Some(render) => {
+                        let render = render.clone();
+                        Box::pin(async move {
+                            let res = future.await;
+                            match res.extensions().get::<Rejected>().cloned() {
+                                Some(Rejected(reason)) => rendered(&*render, res, &reason),
+                                None => res,
+                            }
+                        })
+                    }
+                }
             }
-            Routed::Respond(res) => Box::pin(std::future::ready(res)),
+            Routed::Respond(res) => Box::pin(std::future::ready(self.own_error(res))),
             Routed::Fallback => match &self.fallback {
                 Some(fallback) => fallback.call(req),
-                None => Box::pin(std::future::ready(status(StatusCode::NOT_FOUND))),
+                None => Box::pin(std::future::ready(
+                    self.own_error(status(StatusCode::NOT_FOUND)),
+                )),
             },
         }
     }
+}
+
+impl Router {
+    /// One of the router's own answers, through the error renderer (if
+    /// any) when it is not a success; `Allow` and `Location` are kept.
+    fn own_error(&self, res: Response) -> Response {
+        let Some(render) = &self.errors else {
+            return res;
+        };
+        let code = res.status();
+        if code.is_success() {
+            return res;
+        }
+        let reason = match res.extensions().get::<Rejected>() {
+            Some(Rejected(reason)) => reason.to_string(),
+            None => code
+                .canonical_reason()
+                .unwrap_or("error")
+                .to_ascii_lowercase(),
+        };
+        rendered(&**render, res, &reason)
+    }
+}
+
+/// `res` as `render` makes it: the same status, and the headers the status
+/// needs (`Allow` on 405, `Location` on a redirect) kept.
+fn rendered(render: &ErrorRenderer, res: Response, reason: &str) -> Response {
+    let code = res.status();
+    let mut out = render(code, reason);
+    *out.status_mut() = code;
+    for name in [header::ALLOW, header::LOCATION] {
+        if let Some(value) = res.headers().get(&name) {
+            out.headers_mut().insert(name, value.clone());
+        }
+    }
+    out
 }
 
 impl fmt::Debug for Router {

@@ -274,3 +274,74 @@ fn malformed_patterns_panic_with_a_message() {
         assert!(text.contains(message), "{pattern}: {text}");
     }
 }
+
+/// An app that answers every error as `!STATUS reason` (a stand-in for
+/// JSON), to see which answers go through the renderer.
+fn rendered() -> Router {
+    Router::new()
+        .get("/items", |_req| async { "items" })
+        .post("/items", |req: Request| async move {
+            match req.form(8).await {
+                Ok(form) => (StatusCode::CREATED, format!("{} fields", form.len())).into_response(),
+                Err(rejection) => rejection.into_response(),
+            }
+        })
+        .get("/teapot", |_req| async { StatusCode::IM_A_TEAPOT })
+        .get("/dir/", |_req| async { "dir" })
+        .render_errors(|status, reason| {
+            crate::response::text(format!("!{} {reason}", status.as_u16()))
+        })
+}
+
+#[tokio::test]
+async fn render_errors_covers_the_routers_answers_and_rejections() {
+    let app = rendered();
+    assert_eq!(
+        get(&app, "/nowhere").await,
+        (StatusCode::NOT_FOUND, "!404 not found".into())
+    );
+    let res = app.call(request(Method::DELETE, "/items")).await;
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers()["allow"], "GET, HEAD, POST, OPTIONS");
+    let res = app.call(request(Method::GET, "/dir?x=1")).await;
+    assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(res.headers()["location"], "/dir/?x=1");
+    assert_eq!(
+        res.into_body().collect(100).await.unwrap(),
+        "!308 permanent redirect"
+    );
+    let (status, body) = get(&app, "/a%zz").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.starts_with("!400 path is not valid"), "{body}");
+
+    // Rejections from the body readers.
+    let post = |body: &'static str, content_type: &'static str| {
+        http::Request::post("/items")
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let res = app.call(post("a=way+too+long", FORM)).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        res.into_body().collect(100).await.unwrap(),
+        "!413 request body is too large"
+    );
+    let res = app.call(post("ok", "image/png")).await;
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // Everything else passes unchanged: successes, OPTIONS, and statuses
+    // the handler chose itself.
+    assert_eq!(
+        app.call(post("a=1", FORM)).await.status(),
+        StatusCode::CREATED
+    );
+    let (status, body) = send(&app, Method::OPTIONS, "/items").await;
+    assert_eq!((status, body.as_str()), (StatusCode::NO_CONTENT, ""));
+    let (status, body) = get(&app, "/teapot").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::IM_A_TEAPOT, "418 I'm a teapot\n")
+    );
+}
