@@ -86,7 +86,7 @@ pub use compress::Compress;
 pub use error::Error;
 pub use handler::{Handler, IntoResponse};
 pub use proto::Limits;
-pub use request::{PathParams, PeerAddr, QueryMap, Rejection, Request, RequestExt};
+pub use request::{NestedPath, PathParams, PeerAddr, QueryMap, Rejection, Request, RequestExt};
 #[cfg(feature = "json")]
 pub use response::Json;
 pub use response::{Redirect, Response, ResponseExt};

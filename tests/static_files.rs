@@ -261,3 +261,39 @@ fn large_file_arrives_intact() {
     assert!(r.body == big_content(), "1 MiB body differs from the file");
     assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
 }
+
+/// ServeDir nested under `/static` by the router: files by their raw path
+/// (a name with a space too), and the directory redirect and the listing
+/// under the prefix.
+#[test]
+fn serve_dir_nested_under_a_prefix() {
+    let server = support::start_app(berth::ServerConfig::default(), |root| {
+        std::fs::write(root.join("a b.txt"), "spaced\n").unwrap();
+        std::fs::create_dir(root.join("list")).unwrap();
+        std::fs::write(root.join("list/x.txt"), "x\n").unwrap();
+        berth::Router::new()
+            .get("/", |_req| async { "home" })
+            .nest("/static", berth::ServeDir::new(root).listing(true))
+    });
+    let mut c = server.connect();
+    let r = c.request(get("/static/hello.txt"));
+    assert_eq!((r.status, r.body_str()), (200, HELLO_TXT));
+    let r = c.request(get("/static/a%20b.txt"));
+    assert_eq!((r.status, r.body_str()), (200, "spaced\n"));
+    let r = c.request(get("/static/sub?x=1"));
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some("/static/sub/?x=1"));
+    let r = c.request(get("/static/sub/"));
+    assert_eq!((r.status, r.body_str()), (200, SUB_INDEX_HTML));
+    let r = c.request("GET /static/list/ HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n");
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(
+        r.body_str().starts_with(r#"{"path":"/static/list/""#),
+        "{}",
+        r.body_str()
+    );
+    let r = c.request(get("/static/list/x.txt"));
+    assert_eq!((r.status, r.body_str()), (200, "x\n"));
+    assert_eq!(c.request(get("/")).body_str(), "home");
+    assert_eq!(c.request(get("/other/hello.txt")).status, 404);
+}

@@ -36,6 +36,21 @@ pub type Request = http::Request<Body>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PeerAddr(pub SocketAddr);
 
+/// The part of the path a [`Router::nest`](crate::Router::nest) took off
+/// before the nested handler saw the request (`/static` for a file served
+/// as `/static/a.css` from a ServeDir nested there), raw (percent-encoded
+/// as it came). Handlers that build URLs back to themselves (ServeDir's
+/// directory redirects and listings) put it in front. Nested nests add up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NestedPath(pub(crate) Arc<str>);
+
+impl NestedPath {
+    /// The prefix, e.g. `/static`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Path parameters captured by the [`Router`](crate::Router): the values of
 /// a route's `{name}` and `{*name}` segments, percent-decoded, in the order
 /// they appear in the route. Read them with [`RequestExt::param`].

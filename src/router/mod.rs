@@ -56,7 +56,7 @@ use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 
 use crate::handler::BoxFuture;
-use crate::request::{PathParams, Rejected, Rejection, decode_strict};
+use crate::request::{NestedPath, PathParams, Rejected, Rejection, decode_strict};
 use crate::response::status;
 use crate::{Handler, IntoResponse, Request, Response};
 
@@ -97,6 +97,8 @@ use crate::{Handler, IntoResponse, Request, Response};
 /// Serve it with [`Server::serve`](crate::Server::serve).
 pub struct Router {
     root: Node,
+    /// Prefixes (raw, literal, no trailing slash) and their handlers.
+    nests: Vec<(Box<str>, Box<dyn Handler>)>,
     fallback: Option<Box<dyn Handler>>,
     errors: Option<Arc<ErrorRenderer>>,
 }
@@ -153,6 +155,7 @@ impl Router {
     pub fn new() -> Router {
         Router {
             root: Node::default(),
+            nests: Vec::new(),
             fallback: None,
             errors: None,
         }
@@ -271,6 +274,83 @@ impl Router {
     pub fn fallback(mut self, handler: impl Handler) -> Router {
         self.fallback = Some(Box::new(handler));
         self
+    }
+
+    /// Hands every request whose path is `prefix` or lies under it
+    /// (`prefix/...`) to `handler`, with `prefix` taken off the path: the
+    /// handler sees `/a.css` for `/static/a.css`, and `/` for `/static`.
+    /// The path is cut as it came (percent-encoded), never decoded and
+    /// encoded again, and the query is kept. The prefix goes into the
+    /// request as [`NestedPath`](crate::NestedPath), so a nested
+    /// [`ServeDir`](crate::ServeDir) redirects a directory to
+    /// `/static/dir/` and titles its listings under the prefix. A nest
+    /// owns everything under its prefix, whatever the routes: it is
+    /// checked first.
+    ///
+    /// ```
+    /// use berth::prelude::*;
+    ///
+    /// let app = Router::new()
+    ///     .get("/", |_req| async { "home" })
+    ///     .nest("/static", ServeDir::new("./public"))
+    ///     .nest("/api", Router::new().get("/items", |_req| async { "[]" }));
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let req = berth::http::Request::get("/api/items").body(Body::empty()).unwrap();
+    /// assert_eq!(app.call(req).await.status(), StatusCode::OK);
+    /// # });
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `prefix` does not start with `/`, ends with `/`, is `/` alone
+    /// (that is [`fallback`](Self::fallback)), has a `{parameter}`, or is
+    /// nested twice.
+    pub fn nest(mut self, prefix: &str, handler: impl Handler) -> Router {
+        let valid = prefix.len() > 1
+            && prefix.starts_with('/')
+            && !prefix.ends_with('/')
+            && !prefix.contains(['{', '}', '?', '#']);
+        if !valid {
+            panic!(
+                "nest prefix `{prefix}` must be a literal path like `/static` \
+                 (a leading `/`, no trailing `/`, no parameters)"
+            );
+        }
+        if self.nests.iter().any(|(p, _)| **p == *prefix) {
+            panic!("nest prefix `{prefix}` is already nested");
+        }
+        self.nests.push((prefix.into(), Box::new(handler)));
+        self
+    }
+
+    /// The nest `req` goes to, if any, with `req` rewritten for it.
+    fn nested(&self, req: &mut Request) -> Option<&dyn Handler> {
+        if self.nests.is_empty() {
+            return None;
+        }
+        let path = req.uri().path();
+        let (prefix, handler) = self.nests.iter().find(|(prefix, _)| {
+            path.strip_prefix(&**prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })?;
+        let rest = match &path[prefix.len()..] {
+            "" => "/",
+            rest => rest,
+        };
+        let target = match req.uri().query() {
+            Some(query) => format!("{rest}?{query}"),
+            None => rest.to_owned(),
+        };
+        let mut parts = req.uri().clone().into_parts();
+        parts.path_and_query = Some(target.parse().ok()?);
+        *req.uri_mut() = http::Uri::from_parts(parts).ok()?;
+        let outer = req
+            .extensions()
+            .get::<NestedPath>()
+            .map_or("", |p| p.as_str());
+        let nested = NestedPath(format!("{outer}{prefix}").into());
+        req.extensions_mut().insert(nested);
+        Some(&**handler)
     }
 
     /// Renders the router's own error answers (404 without a fallback, 405,
@@ -399,6 +479,9 @@ impl Default for Router {
 
 impl Handler for Router {
     fn call(&self, mut req: Request) -> BoxFuture<Response> {
+        if let Some(nested) = self.nested(&mut req) {
+            return nested.call(req);
+        }
         match self.dispatch(&req) {
             Routed::Handler(handler, params) => {
                 if let Some(params) = params {

@@ -345,3 +345,49 @@ async fn render_errors_covers_the_routers_answers_and_rejections() {
         (StatusCode::IM_A_TEAPOT, "418 I'm a teapot\n")
     );
 }
+
+/// Answers with the path, query and nest prefix it was given.
+fn seen() -> impl Handler {
+    |req: Request| async move {
+        let prefix = req
+            .extensions()
+            .get::<NestedPath>()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
+        format!("{} {:?} {prefix}", req.uri().path(), req.uri().query())
+    }
+}
+
+#[tokio::test]
+async fn nest_takes_its_prefix_off_the_raw_path() {
+    let app = Router::new()
+        .get("/static/route", named("route"))
+        .nest("/static", seen())
+        .nest("/api", Router::new().nest("/v1", seen()));
+    let cases = [
+        ("/static/a%20b.css?v=1", "/a%20b.css Some(\"v=1\") /static"),
+        ("/static", "/ None /static"),
+        ("/static/", "/ None /static"),
+        // A nest owns its prefix, routes included.
+        ("/static/route", "/route None /static"),
+        ("/api/v1/x", "/x None /api/v1"),
+    ];
+    for (uri, want) in cases {
+        assert_eq!(
+            get(&app, uri).await,
+            (StatusCode::OK, want.to_owned()),
+            "{uri}"
+        );
+    }
+    // Not under the prefix: a longer segment, or another route.
+    assert_eq!(get(&app, "/staticx").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "/api/v2").await.0, StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn bad_nest_prefixes_panic() {
+    for prefix in ["static", "/static/", "/", "/{id}"] {
+        let result = std::panic::catch_unwind(|| Router::new().nest(prefix, seen()));
+        assert!(result.is_err(), "{prefix}");
+    }
+}

@@ -331,7 +331,10 @@ impl Inner {
         let (opened, name, rel) = if opened.meta().is_dir() {
             let path = path.into_owned();
             if !path.has_trailing_slash() {
-                return (redirect_to_dir(&path, req.uri().query()), None);
+                return (
+                    redirect_to_dir(nested_path(req), &path, req.uri().query()),
+                    None,
+                );
             }
             match self.open_index(root, &path) {
                 Ok(Some((index, name, rel))) => (index, name, Cow::Owned(rel)),
@@ -398,7 +401,13 @@ impl Inner {
             .headers()
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok());
-        listing::response(dir, path, req.uri().query(), accept, self.serve_hidden)
+        let shown = listing::Shown {
+            prefix: nested_path(req),
+            query: req.uri().query(),
+            accept,
+            hidden: self.serve_hidden,
+        };
+        listing::response(dir, path, shown)
     }
 
     /// Step 3: opens `rel` beneath the root and `fstat`s the handle.
@@ -423,10 +432,18 @@ type OpenedIndex<'a> = (Opened, &'a str, String);
 /// `Allow` for every resource `ServeDir` serves.
 const ALLOW: HeaderValue = HeaderValue::from_static("GET, HEAD, OPTIONS");
 
-/// Step 4: `301` to the directory's URL with a trailing slash, keeping the
-/// query string.
-fn redirect_to_dir(path: &SafePath, query: Option<&str>) -> Response {
-    let mut location = path.to_url_path();
+/// The prefix a [`Router::nest`](crate::Router::nest) took off the path,
+/// for URLs back to this handler ("" when not nested).
+fn nested_path(req: &Request) -> &str {
+    req.extensions()
+        .get::<crate::NestedPath>()
+        .map_or("", |p| p.as_str())
+}
+
+/// Step 4: `301` to the directory's URL with a trailing slash (under the
+/// nest's prefix, if any), keeping the query string.
+fn redirect_to_dir(prefix: &str, path: &SafePath, query: Option<&str>) -> Response {
+    let mut location = format!("{prefix}{}", path.to_url_path());
     if !location.ends_with('/') {
         location.push('/');
     }

@@ -85,6 +85,11 @@ pub fn start_with<H: Handler>(config: ServerConfig, handler: H) -> TestServer {
     spawn(config, move |_| handler)
 }
 
+/// A server with `config` answering with what `make` builds for ROOT.
+pub fn start_app<H: Handler>(config: ServerConfig, make: impl FnOnce(&Path) -> H) -> TestServer {
+    spawn(config, make)
+}
+
 fn spawn<H: Handler>(config: ServerConfig, make: impl FnOnce(&Path) -> H) -> TestServer {
     portable_from_env();
     let tmp = tempfile::tempdir().expect("tempdir");

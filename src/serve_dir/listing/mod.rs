@@ -272,17 +272,27 @@ pub(crate) fn wants_json(accept: Option<&str>) -> bool {
 /// with `403` when permission is denied and `500` otherwise; the body never
 /// names a path.
 ///
+/// How a listing is asked for: the nest prefix its URL has (shown in the
+/// title), the query (sort order), `Accept` (HTML or JSON), and whether
+/// hidden entries are listed.
+pub(crate) struct Shown<'a> {
+    pub(crate) prefix: &'a str,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) accept: Option<&'a str>,
+    pub(crate) hidden: bool,
+}
+
 /// Headers: `Content-Type`, `Vary: Accept` (one URL, two formats),
 /// `X-Content-Type-Options: nosniff`, and a `Content-Security-Policy` that
 /// allows nothing but the page's inline style, since the page shows names
 /// chosen by whoever can write to the directory.
-pub(crate) fn response(
-    dir: &impl AsFd,
-    path: &SafePath,
-    query: Option<&str>,
-    accept: Option<&str>,
-    show_hidden: bool,
-) -> Response {
+pub(crate) fn response(dir: &impl AsFd, path: &SafePath, shown: Shown<'_>) -> Response {
+    let Shown {
+        prefix,
+        query,
+        accept,
+        hidden: show_hidden,
+    } = shown;
     let (mut entries, truncated) = match read_entries(dir, show_hidden, MAX_ENTRIES) {
         Ok(read) => read,
         Err(e) => {
@@ -293,7 +303,7 @@ pub(crate) fn response(
             return status(code);
         }
     };
-    let mut url_path = path.to_url_path();
+    let mut url_path = format!("{prefix}{}", path.to_url_path());
     if !url_path.ends_with('/') {
         url_path.push('/');
     }

@@ -508,7 +508,16 @@ async fn responses() {
     };
 
     let root = resolve_path("/").unwrap();
-    let res = response(&dir, &root, Some("sort=size&order=desc"), None, false);
+    let res = response(
+        &dir,
+        &root,
+        Shown {
+            prefix: "",
+            query: Some("sort=size&order=desc"),
+            accept: None,
+            hidden: false,
+        },
+    );
     assert_eq!(res.status(), StatusCode::OK);
     let html = "text/html; charset=utf-8";
     assert_eq!(header(&res, header::CONTENT_TYPE).as_deref(), Some(html));
@@ -529,7 +538,16 @@ async fn responses() {
 
     let sub = resolve_path("/a%20b/c/").unwrap();
     let accept = Some("application/json");
-    let res = response(&dir, &sub, Some("order=desc"), accept, true);
+    let res = response(
+        &dir,
+        &sub,
+        Shown {
+            prefix: "",
+            query: Some("order=desc"),
+            accept,
+            hidden: true,
+        },
+    );
     let json = "application/json";
     assert_eq!(header(&res, header::CONTENT_TYPE).as_deref(), Some(json));
     let text = body(res).await;
@@ -538,11 +556,29 @@ async fn responses() {
     assert!(at("sub") < at("subl") && at("subl") < at("out") && at("b.txt") < at(".env"));
     assert!(!text.contains(tmp_name));
 
-    let res = response(&dir, &sub, None, None, false);
+    let res = response(
+        &dir,
+        &sub,
+        Shown {
+            prefix: "",
+            query: None,
+            accept: None,
+            hidden: false,
+        },
+    );
     assert!(body(res).await.contains("<a href=\"../\">../</a>"));
 
     let not_dir = File::open(tmp.path().join("b.txt")).unwrap();
-    let res = response(&not_dir, &root, None, None, false);
+    let res = response(
+        &not_dir,
+        &root,
+        Shown {
+            prefix: "",
+            query: None,
+            accept: None,
+            hidden: false,
+        },
+    );
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!body(res).await.contains(tmp_name));
 }
