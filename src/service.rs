@@ -79,14 +79,9 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    fn call(&self, mut req: Request) -> BoxFuture<Response> {
+    fn call(&self, req: Request) -> BoxFuture<Response> {
         #[cfg(feature = "axum")]
-        if let Some(crate::PeerAddr(peer)) = req.extensions().get().copied() {
-            req.extensions_mut()
-                .insert(axum::extract::ConnectInfo::<std::net::SocketAddr>(peer));
-        }
-        #[cfg(not(feature = "axum"))]
-        let _ = &mut req;
+        let req = with_connect_info(req);
         let mut service = self.service.clone();
         Box::pin(async move {
             if let Err(e) = std::future::poll_fn(|cx| service.poll_ready(cx)).await {
@@ -98,6 +93,17 @@ where
             }
         })
     }
+}
+
+/// axum's `ConnectInfo<SocketAddr>`, for its extractor, from the peer
+/// address the server recorded.
+#[cfg(feature = "axum")]
+fn with_connect_info(mut req: Request) -> Request {
+    if let Some(crate::PeerAddr(peer)) = req.extensions().get().copied() {
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo::<std::net::SocketAddr>(peer));
+    }
+    req
 }
 
 #[cold]
