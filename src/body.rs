@@ -178,6 +178,33 @@ impl Body {
         }
     }
 
+    /// Sets the most bytes this request body may bring, replacing the
+    /// server's [`max_body_bytes`](crate::ServerConfig::max_body_bytes)
+    /// (a route can raise it or lower it; [`body_limit`](crate::body_limit)
+    /// does so for a route). Past it, reads fail with
+    /// [`BodyError::is_too_large`] (answered `413`), and a body whose
+    /// declared length is already over it fails its first read without a
+    /// byte read. The connection then closes after the response instead of
+    /// reading the rest. Bodies not received from a client (built in the
+    /// program) have no limit but the one each reader passes.
+    pub fn set_limit(&mut self, max: u64) {
+        if let Kind::Incoming(i) = &mut self.kind {
+            i.limit = max;
+        }
+    }
+
+    /// Refuses a received body whose declared length is over `max` (the
+    /// connection will close rather than read it); true when the body is
+    /// too large for `max`, received or not.
+    pub(crate) fn refuse_over(&mut self, max: u64) -> bool {
+        let over = Body::size_hint(self).is_some_and(|n| n > max);
+        if let Kind::Incoming(i) = &mut self.kind {
+            i.limit = max;
+            i.refuse_if_declared_over();
+        }
+        over
+    }
+
     /// True when the body is known to hold no bytes.
     pub fn is_empty(&self) -> bool {
         self.size_hint() == Some(0)
@@ -506,9 +533,19 @@ impl Stream for ChannelStream {
 /// channel by the connection's task (HTTP/1.1, whose body shares a read
 /// buffer with the next request), or pulled from a [`Source`] when the
 /// handler reads (an HTTP/2 stream).
+///
+/// The body limit is applied here, whichever protocol feeds the body: a
+/// declared length over it fails the first read without asking the
+/// protocol for anything (so no `100 Continue`, RFC 9110 §10.1.1, and no
+/// bytes read), and counted bytes past it fail the read that brought them
+/// (RFC 9110 §15.5.14). Either way the body is then *refused*: the
+/// protocol learns it, and closes rather than read the rest.
 pub(crate) struct Incoming {
     from: Feed,
     len: Option<u64>,
+    /// The most bytes this body may bring ([`Body::set_limit`]).
+    limit: u64,
+    received: u64,
 }
 
 enum Feed {
@@ -517,9 +554,11 @@ enum Feed {
     /// `100 Continue` is sent on the first read.
     Fed {
         rx: mpsc::Receiver<Result<Bytes, BodyError>>,
-        want: Arc<Want>,
+        shared: Arc<Shared>,
     },
     Pulled(Box<dyn Source>),
+    /// Refused over the limit: the protocol was told, the reads are over.
+    Refused,
 }
 
 /// A request body the protocol hands over piece by piece as the handler
@@ -528,72 +567,121 @@ enum Feed {
 pub(crate) trait Source: Send + 'static {
     /// The next piece, `None` at the end.
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>>;
+
+    /// The body went over its limit: the rest is not wanted, and the
+    /// protocol should not read it.
+    fn refuse(&mut self);
 }
 
+/// What the handler's end of a fed body tells the driver's end.
 #[derive(Default)]
-struct Want {
+struct Shared {
     wanted: AtomicBool,
+    refused: AtomicBool,
     notify: Notify,
 }
 
 /// The driver's end of an [`Incoming`] body.
 pub(crate) struct IncomingSender {
     tx: mpsc::Sender<Result<Bytes, BodyError>>,
-    want: Arc<Want>,
+    shared: Arc<Shared>,
 }
 
 impl Incoming {
-    /// A connected pair; `len` is the declared Content-Length, if any.
-    pub(crate) fn channel(len: Option<u64>) -> (IncomingSender, Body) {
+    /// A connected pair; `len` is the declared Content-Length, if any, and
+    /// `limit` the most bytes the body may bring.
+    pub(crate) fn channel(len: Option<u64>, limit: u64) -> (IncomingSender, Body) {
         let (tx, rx) = mpsc::channel(1);
-        let want = Arc::new(Want::default());
+        let shared = Arc::new(Shared::default());
         let sender = IncomingSender {
             tx,
-            want: want.clone(),
+            shared: shared.clone(),
         };
-        let from = Feed::Fed { rx, want };
-        (
-            sender,
-            Body {
-                kind: Kind::Incoming(Incoming { from, len }),
-            },
-        )
+        let from = Feed::Fed { rx, shared };
+        (sender, Incoming::body(from, len, limit))
     }
 
     /// A body read from `source`; `len` is the declared Content-Length, if
-    /// any.
-    pub(crate) fn pulled(source: impl Source, len: Option<u64>) -> Body {
-        let from = Feed::Pulled(Box::new(source));
+    /// any, and `limit` the most bytes the body may bring.
+    pub(crate) fn pulled(source: impl Source, len: Option<u64>, limit: u64) -> Body {
+        Incoming::body(Feed::Pulled(Box::new(source)), len, limit)
+    }
+
+    fn body(from: Feed, len: Option<u64>, limit: u64) -> Body {
         Body {
-            kind: Kind::Incoming(Incoming { from, len }),
+            kind: Kind::Incoming(Incoming {
+                from,
+                len,
+                limit,
+                received: 0,
+            }),
+        }
+    }
+
+    /// Refuses the body if its declared length is over the limit; true if
+    /// it is refused (now or before).
+    fn refuse_if_declared_over(&mut self) -> bool {
+        if self.len.is_some_and(|n| n > self.limit) {
+            self.refuse();
+        }
+        matches!(self.from, Feed::Refused)
+    }
+
+    /// Tells the protocol the rest is not wanted, and ends the reads.
+    fn refuse(&mut self) {
+        match std::mem::replace(&mut self.from, Feed::Refused) {
+            Feed::Fed { shared, .. } => shared.refused.store(true, Ordering::Release),
+            Feed::Pulled(mut source) => source.refuse(),
+            Feed::Refused => {}
         }
     }
 
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
-        match &mut self.from {
-            Feed::Fed { rx, want } => {
-                if !want.wanted.swap(true, Ordering::AcqRel) {
-                    want.notify.notify_one();
+        if matches!(self.from, Feed::Refused) {
+            return Poll::Ready(None);
+        }
+        if self.received == 0 && self.refuse_if_declared_over() {
+            return Poll::Ready(Some(Err(BodyError::new(BodyErrorKind::TooLarge))));
+        }
+        let polled = match &mut self.from {
+            Feed::Fed { rx, shared } => {
+                if !shared.wanted.swap(true, Ordering::AcqRel) {
+                    shared.notify.notify_one();
                 }
                 rx.poll_recv(cx)
             }
             Feed::Pulled(source) => source.poll_chunk(cx),
+            Feed::Refused => return Poll::Ready(None),
+        };
+        if let Poll::Ready(Some(Ok(data))) = &polled {
+            self.received = self.received.saturating_add(data.len() as u64);
+            if self.received > self.limit {
+                self.refuse();
+                return Poll::Ready(Some(Err(BodyError::new(BodyErrorKind::TooLarge))));
+            }
         }
+        polled
     }
 }
 
 impl IncomingSender {
     /// Resolves once the handler first asks for body data.
     pub(crate) async fn wanted(&self) {
-        if self.want.wanted.load(Ordering::Acquire) {
+        if self.shared.wanted.load(Ordering::Acquire) {
             return;
         }
-        self.want.notify.notified().await;
+        self.shared.notify.notified().await;
     }
 
     /// True once the handler has asked for body data.
     pub(crate) fn is_wanted(&self) -> bool {
-        self.want.wanted.load(Ordering::Acquire)
+        self.shared.wanted.load(Ordering::Acquire)
+    }
+
+    /// True once the body went over its limit: the connection should
+    /// close after the response rather than read the rest.
+    pub(crate) fn is_refused(&self) -> bool {
+        self.shared.refused.load(Ordering::Acquire)
     }
 
     /// Hands a chunk (or an error) to the handler, waiting while it has not
@@ -710,11 +798,45 @@ mod tests {
 
     #[tokio::test]
     async fn incoming_signals_want_on_first_read() {
-        let (tx, mut body) = Incoming::channel(Some(3));
+        let (tx, mut body) = Incoming::channel(Some(3), u64::MAX);
         assert!(!tx.is_wanted());
         let reader = tokio::spawn(async move { body.next_chunk().await.unwrap().unwrap() });
         tx.wanted().await;
         assert!(tx.send(Ok(Bytes::from_static(b"abc"))).await);
         assert_eq!(reader.await.unwrap(), "abc");
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_over_the_limit_fails_without_asking_for_data() {
+        let (tx, mut body) = Incoming::channel(Some(11), 10);
+        let err = body.next_chunk().await.unwrap().unwrap_err();
+        assert!(err.is_too_large());
+        assert!(!tx.is_wanted(), "asked the connection for data");
+        assert!(tx.is_refused());
+        assert!(body.next_chunk().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn bytes_past_the_limit_fail_the_read_that_brought_them() {
+        let (tx, mut body) = Incoming::channel(None, 4);
+        body.set_limit(5);
+        let reader = tokio::spawn(async move {
+            let first = body.next_chunk().await.unwrap().unwrap();
+            let second = body.next_chunk().await.unwrap();
+            (first, second.unwrap_err().is_too_large())
+        });
+        assert!(tx.send(Ok(Bytes::from_static(b"abc"))).await);
+        assert!(tx.send(Ok(Bytes::from_static(b"def"))).await);
+        assert_eq!(reader.await.unwrap(), (Bytes::from_static(b"abc"), true));
+        assert!(tx.is_refused());
+    }
+
+    #[test]
+    fn refuse_over_judges_any_body_by_its_length() {
+        assert!(Body::from("hello").refuse_over(4));
+        assert!(!Body::from("hello").refuse_over(5));
+        let (tx, mut body) = Incoming::channel(Some(6), u64::MAX);
+        assert!(body.refuse_over(5));
+        assert!(tx.is_refused());
     }
 }

@@ -90,7 +90,7 @@ pub use request::{NestedPath, PathParams, PeerAddr, QueryMap, Rejection, Request
 #[cfg(feature = "json")]
 pub use response::Json;
 pub use response::{Redirect, Response, ResponseExt};
-pub use router::Router;
+pub use router::{BodyLimited, IntoRoute, Router, State, body_limit};
 pub use serve_dir::ServeDir;
 #[cfg(feature = "tls")]
 pub use server::TlsConfig;
@@ -111,9 +111,11 @@ pub use bytes;
 pub mod prelude {
     #[cfg(feature = "compress")]
     pub use crate::Compress;
+    #[cfg(feature = "json")]
+    pub use crate::Json;
     pub use crate::{
         Body, Handler, IntoResponse, Redirect, Rejection, Request, RequestExt, Response,
-        ResponseExt, Router, ServeDir, Server,
+        ResponseExt, Router, ServeDir, Server, State,
     };
     pub use bytes::Bytes;
     pub use http::{Method, StatusCode};

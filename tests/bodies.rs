@@ -357,3 +357,94 @@ fn a_fast_upload_reaches_the_handler_in_large_pieces() {
     assert!(largest > 8 * 1024, "largest piece {largest}: {sizes:?}");
     assert!(sizes.len() < 64, "{} pieces for 1 MiB", sizes.len());
 }
+
+/// The body, or the rejection its read ended in.
+async fn read_all(req: Request) -> Result<Bytes, berth::Rejection> {
+    use berth::RequestExt;
+    req.bytes(usize::MAX).await
+}
+
+/// A router whose `/small` route allows 8 bytes and `/large` 64, under a
+/// server limit of 16; errors rendered as JSON.
+fn route_limits() -> TestServer {
+    let config = ServerConfig {
+        max_body_bytes: 16,
+        ..ServerConfig::default()
+    };
+    let app = berth::Router::new()
+        .post("/small", berth::body_limit(8, read_all))
+        .post("/large", berth::body_limit(64, read_all))
+        .post("/default", read_all)
+        .render_errors(|status, reason| {
+            let json = format!("{{\"error\":{reason:?}}}");
+            let mut res = Response::new(Body::from(json));
+            *res.status_mut() = status;
+            res.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            res
+        });
+    start_with(config, app)
+}
+
+#[test]
+fn a_route_limit_lowers_the_server_limit_and_its_413_is_rendered_and_closes() {
+    let server = route_limits();
+    let mut c = server.connect();
+    // Declared over the route's limit (but under the server's): refused
+    // before the handler, without reading, and the connection closes.
+    let r = c.request("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n123456789");
+    assert_eq!(r.status, 413, "{r:?}");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.body_str(), r#"{"error":"request body is too large"}"#);
+    assert!(r.says_close(), "{r:?}");
+    assert!(c.is_closed());
+    // Chunked past it: the read fails, also rendered.
+    let mut c = server.connect();
+    c.send(
+        "POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
+         5\r\n12345\r\n5\r\n67890\r\n0\r\n\r\n",
+    );
+    let r = c.read_response();
+    assert_eq!(r.status, 413, "{r:?}");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert!(c.is_closed());
+    // At the limit is fine, and keeps the connection.
+    let mut c = server.connect();
+    let r = c.request("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\n12345678");
+    assert_eq!(r.body_str(), "12345678");
+    let r = c.request("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx");
+    assert_eq!(r.body_str(), "x");
+}
+
+#[test]
+fn a_route_limit_raises_the_server_limit() {
+    let server = route_limits();
+    let mut c = server.connect();
+    let body = "x".repeat(64);
+    let r = c.request(format!(
+        "POST /large HTTP/1.1\r\nHost: x\r\nContent-Length: 64\r\n\r\n{body}"
+    ));
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.body_str(), body);
+    // Routes without their own limit keep the server's.
+    let r = c.request(format!(
+        "POST /default HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n{}",
+        &body[..17]
+    ));
+    assert_eq!(r.status, 413, "{r:?}");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+}
+
+#[test]
+fn a_refused_body_gets_no_100_continue() {
+    let server = route_limits();
+    let mut c = server.connect();
+    c.send(
+        "POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n",
+    );
+    let r = c.read_response();
+    assert_eq!(r.status, 413, "{r:?}");
+    assert!(c.is_closed());
+}

@@ -443,3 +443,18 @@ fn index_names_and_file_flags() {
     assert_eq!(b.get("/.env", "").body_str(), "SECRET=1\n");
     b.stop();
 }
+
+#[test]
+fn a_body_declared_over_max_body_bytes_is_413_before_the_files() {
+    let dir = site();
+    let b = serve(dir.path(), &["--max-body-bytes", "10", "-q"], &[]);
+    let mut client = Client::connect(b.addr);
+    client.send("GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n");
+    let r = client.read_response();
+    assert_eq!(r.status, 413, "{r:?}");
+    assert!(r.says_close(), "{r:?}");
+    // At the limit, the file is served (the body is read and dropped).
+    let r = b.request("GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789");
+    assert_eq!(r.status, 200, "{r:?}");
+    b.stop();
+}

@@ -654,7 +654,7 @@ mod tests {
 
     #[tokio::test]
     async fn body_errors_map_to_statuses() {
-        let (sender, body) = crate::body::Incoming::channel(Some(10));
+        let (sender, body) = crate::body::Incoming::channel(Some(10), u64::MAX);
         let req = http::Request::new(body);
         let reader = tokio::spawn(async move { req.bytes(100).await });
         sender.wanted().await;

@@ -60,6 +60,10 @@ use crate::request::{NestedPath, PathParams, Rejected, Rejection, decode_strict}
 use crate::response::status;
 use crate::{Handler, IntoResponse, Request, Response};
 
+mod route;
+
+pub use route::{BodyLimited, IntoRoute, State, body_limit, marker};
+
 /// Routes requests to handlers by method and path; see the [module
 /// docs](self) for patterns and the matching steps.
 ///
@@ -95,7 +99,9 @@ use crate::{Handler, IntoResponse, Request, Response};
 /// ```
 ///
 /// Serve it with [`Server::serve`](crate::Server::serve).
-pub struct Router {
+pub struct Router<S = ()> {
+    /// The state bound into each route that takes it ([`State`]).
+    state: S,
     root: Node,
     /// Prefixes (raw, literal, no trailing slash) and their handlers.
     nests: Vec<(Box<str>, Box<dyn Handler>)>,
@@ -153,7 +159,44 @@ enum Routed<'a> {
 impl Router {
     /// A router with no routes whose fallback answers `404`.
     pub fn new() -> Router {
+        Router::with_state(())
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> Router<S> {
+    /// A router with no routes whose routes may take `state` (as
+    /// [`State<S>`](State), their first argument), so handlers share a
+    /// database pool, a cache or a counter without cloning it into each
+    /// route. Each request gets a clone of `state`: share what must be
+    /// shared behind an `Arc`. A handler asking for a state of another type
+    /// is a compile error (see [`IntoRoute`]).
+    ///
+    /// ```
+    /// use berth::prelude::*;
+    /// use std::sync::{Arc, RwLock};
+    ///
+    /// type Names = Arc<RwLock<Vec<String>>>;
+    ///
+    /// async fn list(State(names): State<Names>, _req: Request) -> String {
+    ///     names.read().unwrap().join(", ")
+    /// }
+    ///
+    /// async fn add(State(names): State<Names>, req: Request) -> Result<StatusCode, Rejection> {
+    ///     let name = req.text(100).await?;
+    ///     names.write().unwrap().push(name);
+    ///     Ok(StatusCode::CREATED)
+    /// }
+    ///
+    /// let app = Router::with_state(Names::default())
+    ///     .get("/names", list)
+    ///     .post("/names", add)
+    ///     // Handlers without state mix in freely.
+    ///     .get("/health", |_req| async { "ok" });
+    /// # let _ = app;
+    /// ```
+    pub fn with_state(state: S) -> Router<S> {
         Router {
+            state,
             root: Node::default(),
             nests: Vec::new(),
             fallback: None,
@@ -167,7 +210,7 @@ impl Router {
     ///
     /// When `path` is malformed (see the [module docs](self)) or `method`
     /// already has a handler for this route.
-    pub fn route(mut self, method: Method, path: &str, handler: impl Handler) -> Router {
+    pub fn route<M>(mut self, method: Method, path: &str, handler: impl IntoRoute<S, M>) -> Self {
         let segments = parse_pattern(path);
         let mut node = &mut self.root;
         let mut names = Vec::new();
@@ -224,46 +267,48 @@ impl Router {
                 endpoint.pattern
             );
         }
-        endpoint.methods.push((method, Box::new(handler)));
+        endpoint
+            .methods
+            .push((method, handler.into_route(&self.state)));
         endpoint.allow = allow_value(&endpoint.methods);
         self
     }
 
     /// Adds `handler` for `GET` requests to `path` (and so `HEAD`, unless
     /// the route has its own `HEAD` handler).
-    pub fn get(self, path: &str, handler: impl Handler) -> Router {
+    pub fn get<M>(self, path: &str, handler: impl IntoRoute<S, M>) -> Self {
         self.route(Method::GET, path, handler)
     }
 
     /// Adds `handler` for `POST` requests to `path`.
-    pub fn post(self, path: &str, handler: impl Handler) -> Router {
+    pub fn post<M>(self, path: &str, handler: impl IntoRoute<S, M>) -> Self {
         self.route(Method::POST, path, handler)
     }
 
     /// Adds `handler` for `PUT` requests to `path`.
-    pub fn put(self, path: &str, handler: impl Handler) -> Router {
+    pub fn put<M>(self, path: &str, handler: impl IntoRoute<S, M>) -> Self {
         self.route(Method::PUT, path, handler)
     }
 
     /// Adds `handler` for `DELETE` requests to `path`.
-    pub fn delete(self, path: &str, handler: impl Handler) -> Router {
+    pub fn delete<M>(self, path: &str, handler: impl IntoRoute<S, M>) -> Self {
         self.route(Method::DELETE, path, handler)
     }
 
     /// Adds `handler` for `PATCH` requests to `path`.
-    pub fn patch(self, path: &str, handler: impl Handler) -> Router {
+    pub fn patch<M>(self, path: &str, handler: impl IntoRoute<S, M>) -> Self {
         self.route(Method::PATCH, path, handler)
     }
 
     /// Adds `handler` for `HEAD` requests to `path`, instead of the `GET`
     /// handler.
-    pub fn head(self, path: &str, handler: impl Handler) -> Router {
+    pub fn head<M>(self, path: &str, handler: impl IntoRoute<S, M>) -> Self {
         self.route(Method::HEAD, path, handler)
     }
 
     /// Adds `handler` for `OPTIONS` requests to `path`, instead of the
     /// automatic `204` with `Allow` (CORS preflights need this).
-    pub fn options(self, path: &str, handler: impl Handler) -> Router {
+    pub fn options<M>(self, path: &str, handler: impl IntoRoute<S, M>) -> Self {
         self.route(Method::OPTIONS, path, handler)
     }
 
@@ -271,8 +316,8 @@ impl Router {
     /// docs](self)), e.g. a [`ServeDir`](crate::ServeDir). It replaces the
     /// default `404`. It is not used for `405`: a route that exists answers
     /// for its path.
-    pub fn fallback(mut self, handler: impl Handler) -> Router {
-        self.fallback = Some(Box::new(handler));
+    pub fn fallback<M>(mut self, handler: impl IntoRoute<S, M>) -> Self {
+        self.fallback = Some(handler.into_route(&self.state));
         self
     }
 
@@ -305,7 +350,7 @@ impl Router {
     /// When `prefix` does not start with `/`, ends with `/`, is `/` alone
     /// (that is [`fallback`](Self::fallback)), has a `{parameter}`, or is
     /// nested twice.
-    pub fn nest(mut self, prefix: &str, handler: impl Handler) -> Router {
+    pub fn nest<M>(mut self, prefix: &str, handler: impl IntoRoute<S, M>) -> Self {
         let valid = prefix.len() > 1
             && prefix.starts_with('/')
             && !prefix.ends_with('/')
@@ -319,7 +364,8 @@ impl Router {
         if self.nests.iter().any(|(p, _)| **p == *prefix) {
             panic!("nest prefix `{prefix}` is already nested");
         }
-        self.nests.push((prefix.into(), Box::new(handler)));
+        let handler = handler.into_route(&self.state);
+        self.nests.push((prefix.into(), handler));
         self
     }
 
@@ -382,7 +428,7 @@ impl Router {
     pub fn render_errors(
         mut self,
         render: impl Fn(StatusCode, &str) -> Response + Send + Sync + 'static,
-    ) -> Router {
+    ) -> Self {
         self.errors = Some(Arc::new(render));
         self
     }
@@ -477,7 +523,7 @@ impl Default for Router {
     }
 }
 
-impl Handler for Router {
+impl<S: Clone + Send + Sync + 'static> Handler for Router<S> {
     fn call(&self, mut req: Request) -> BoxFuture<Response> {
         if let Some(nested) = self.nested(&mut req) {
             return nested.call(req);
@@ -513,7 +559,7 @@ impl Handler for Router {
     }
 }
 
-impl Router {
+impl<S> Router<S> {
     /// One of the router's own answers, through the error renderer (if
     /// any) when it is not a success; `Allow` and `Location` are kept.
     fn own_error(&self, res: Response) -> Response {
@@ -549,7 +595,7 @@ fn rendered(render: &ErrorRenderer, res: Response, reason: &str) -> Response {
     out
 }
 
-impl fmt::Debug for Router {
+impl<S> fmt::Debug for Router<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut routes = Vec::new();
         self.root.collect_routes(&mut routes);

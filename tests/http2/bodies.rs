@@ -78,23 +78,50 @@ fn small_limit() -> ServerConfig {
 }
 
 #[tokio::test]
-async fn a_declared_length_over_the_limit_is_413_without_calling_the_handler() {
+async fn a_declared_length_over_the_limit_fails_the_first_read_before_any_data() {
     let probe = Probe::default();
     let site = Site::start(Via::H2c, small_limit(), |_: &Path| probe.handler());
     let mut c = site.connect().await;
-    // The head alone, announcing too much: answered before any DATA.
+    // The head alone, announcing too much: the handler's first read fails
+    // at once, with no DATA sent.
     let head = c.head_of(Method::POST, "/upload", &[("content-length", "1000000")]);
     let (response, _body) = c.open(head, false).await.unwrap();
     let r = read_response(response).await.expect("a 413 response");
     assert_eq!(r.status, 413);
-    assert_eq!(r.body_str(), "413 Payload Too Large\n");
-    assert_eq!(probe.calls.load(Ordering::SeqCst), 0, "handler was called");
+    assert_eq!(*probe.errors.lock().unwrap(), ["too large"]);
     // Within the limit, on the same connection: the handler reads it.
     let (r, _) = c
         .post_streamed("/upload", &[], vec![Bytes::from(vec![b'x'; 1000])])
         .await;
     assert_eq!(r.unwrap().body_str(), "1000 bytes\n");
-    assert_eq!(probe.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(probe.calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_route_limit_refuses_a_declared_length_without_the_handler_and_can_raise_the_limit() {
+    let probe = Probe::default();
+    let site = Site::start(Via::H2c, small_limit(), |_: &Path| {
+        Router::new()
+            .post("/small", berth::body_limit(1000, probe.handler()))
+            .post("/large", berth::body_limit(1 << 20, probe.handler()))
+    });
+    let mut c = site.connect().await;
+    let head = c.head_of(Method::POST, "/small", &[("content-length", "1001")]);
+    let (response, _body) = c.open(head, false).await.unwrap();
+    let r = read_response(response).await.expect("a 413 response");
+    assert_eq!(r.status, 413);
+    assert_eq!(probe.calls.load(Ordering::SeqCst), 0, "handler was called");
+    // Streamed past the route's limit: the read fails.
+    let (r, _) = c
+        .post_streamed("/small", &[], vec![Bytes::from(vec![b'x'; 1001])])
+        .await;
+    assert_eq!(r.unwrap().status, 413);
+    assert_eq!(*probe.errors.lock().unwrap(), ["too large"]);
+    // Four times the server's limit, on a route that allows it.
+    let (r, _) = c
+        .post_streamed("/large", &[], vec![Bytes::from(vec![b'x'; 256 * 1024])])
+        .await;
+    assert_eq!(r.unwrap().body_str(), "262144 bytes\n");
 }
 
 #[tokio::test]

@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use berth::http::HeaderValue;
 use berth::server::Metrics;
-use berth::{BasicAuth, Compress, Handler, ListenOptions, Server, ShutdownHandle, TlsConfig};
+use berth::{
+    BasicAuth, Compress, Handler, IntoRoute, ListenOptions, Server, ShutdownHandle, TlsConfig,
+};
 
 use app::Site;
 use cli::{Config, ParseError, TlsSource};
@@ -177,8 +179,8 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The layers, outermost first: [`Ops`] (health, metrics, HSTS), then
-/// [`BasicAuth`] with `--auth`, then [`Compress`] unless `--no-compress`,
+/// The layers, outermost first: [`Ops`] (health, metrics, HSTS), then the
+/// body limit, then [`BasicAuth`] with `--auth`, then [`Compress`] unless `--no-compress`,
 /// then the [`Site`].
 fn build_app(
     config: &mut Config,
@@ -211,6 +213,9 @@ fn build_app(
         }
         app = Box::new(auth);
     }
+    // A body declared over the limit is refused before any layer sees the
+    // request (nginx's `client_max_body_size`), as no layer reads one.
+    let app = berth::body_limit(config.server.max_body_bytes, app).into_route(&());
     let hsts = config
         .hsts
         .filter(|_| https)

@@ -45,7 +45,7 @@ use crate::proto::{
 use crate::request::PeerAddr;
 use crate::server::config::ServerConfig;
 use crate::server::date::with_date;
-use crate::server::serve::{self, BodyLimit, Exchange, Shutdown};
+use crate::server::serve::{self, Exchange, Shutdown};
 use crate::server::transport::Transport;
 use crate::{Body, Handler, Request, Response};
 
@@ -445,13 +445,9 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             &head.headers,
         );
         let body_len = self.conn.request_body_length();
-        if BodyLimit::new(self.config.max_body_bytes).refuses(body_len) {
-            // Too large to accept: answer without reading, then close.
-            return Box::pin(self.reject(ProtocolError::new(ErrorKind::BodyTooLarge))).await;
-        }
         let has_body = self.conn.request_has_body();
         let (sender, body) = if has_body {
-            let (tx, body) = Incoming::channel(body_len);
+            let (tx, body) = Incoming::channel(body_len, self.config.max_body_bytes);
             (Some(tx), body)
         } else {
             // Consume the empty body's End now.
@@ -486,6 +482,12 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         // its response (an echo); otherwise any other holder of it learns
         // that it was cut short rather than seeing a clean end.
         let piped = matches!(response.body().kind, Kind::Incoming(_) | Kind::Stream(..));
+        if feed.as_ref().is_some_and(|f| f.tx.is_refused()) {
+            // Refused over the body limit before a byte was read: the rest
+            // is not read, so the connection cannot go on.
+            self.conn.close_after_response();
+            feed = None;
+        }
         if !piped && let Some(f) = feed.take() {
             f.tx.abort();
         }
@@ -533,7 +535,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         tx: IncomingSender,
     ) -> Result<(Response, Option<BodyFeed>), Stop> {
         let mut future = std::pin::pin!(serve::start(&*self.handler, request));
-        let mut feed = Some(BodyFeed::new(tx, &self.config));
+        let mut feed = Some(BodyFeed::new(tx));
         loop {
             let Some(active) = feed.as_mut() else {
                 return Ok((serve::settle(future.await, self.peer), None));

@@ -11,20 +11,26 @@ use super::outbox::Outbox;
 use crate::body::{BodyError, BodyErrorKind, IncomingSender};
 use crate::proto::{Connection, ErrorKind, Event};
 use crate::server::config::ServerConfig;
-use crate::server::serve::BodyLimit;
 use crate::server::transport::Transport;
 
 /// The driver's side of a request body being fed to its reader.
 pub(super) struct BodyFeed {
     pub(super) tx: IncomingSender,
-    limit: BodyLimit,
 }
 
 impl BodyFeed {
-    pub(super) fn new(tx: IncomingSender, config: &ServerConfig) -> BodyFeed {
-        BodyFeed {
-            tx,
-            limit: BodyLimit::new(config.max_body_bytes),
+    pub(super) fn new(tx: IncomingSender) -> BodyFeed {
+        BodyFeed { tx }
+    }
+
+    /// The feed is over because the reader is gone: a body refused over
+    /// its limit fails the connection (it closes after the response
+    /// instead of reading the rest); a body dropped otherwise is drained.
+    fn reader_gone(&self) -> Feed {
+        if self.tx.is_refused() {
+            Feed::Failed { fatal: false }
+        } else {
+            Feed::Finished
         }
     }
 }
@@ -57,7 +63,7 @@ pub(super) async fn feed_body<S: Transport>(
         tx.wanted().await;
     }
     if tx.is_closed() {
-        return Feed::Finished;
+        return feed.reader_gone();
     }
     if conn.expects_continue() {
         // RFC 9110 §10.1.1: 100 Continue once the handler wants the body.
@@ -67,14 +73,10 @@ pub(super) async fn feed_body<S: Transport>(
     }
     match conn.next_event() {
         Ok(Event::Data(data)) => {
-            if let Err(too_large) = feed.limit.take(data.len()) {
-                let _ = tx.send(Err(too_large)).await;
-                return Feed::Failed { fatal: false };
-            }
             if tx.send(Ok(data)).await {
                 Feed::More(0)
             } else {
-                Feed::Finished
+                feed.reader_gone()
             }
         }
         Ok(Event::End(_)) => Feed::Finished,

@@ -1,8 +1,7 @@
 //! An HTTP/2 request body as the handler reads it: the stream's DATA
 //! frames, pulled on demand, with flow-control capacity released as each
 //! piece is taken (so a handler that reads slowly slows the client down,
-//! and one that never reads costs at most the stream window), and the
-//! server's body limit applied.
+//! and one that never reads costs at most the stream window).
 //!
 //! A body the handler drops before its end comes back to the stream
 //! ([`Leftover`]), which reads the rest (within a budget) before it
@@ -20,11 +19,9 @@ use tokio::sync::Notify;
 use tokio::time::{Sleep, timeout};
 
 use crate::body::{BodyError, BodyErrorKind, Source};
-use crate::server::serve::BodyLimit;
 
 pub(super) struct RequestBody {
     recv: Option<h2::RecvStream>,
-    limit: BodyLimit,
     /// The longest pause allowed between pieces (`Timeouts::body_read`),
     /// and the timer that enforces it while the handler waits.
     pause: Duration,
@@ -52,14 +49,12 @@ impl Leftover {
 impl RequestBody {
     pub(super) fn new(
         recv: h2::RecvStream,
-        limit: BodyLimit,
         pause: Duration,
         leftover: Leftover,
         first_read: Option<Arc<Notify>>,
     ) -> RequestBody {
         RequestBody {
             recv: Some(recv),
-            limit,
             pause,
             timer: None,
             waiting: false,
@@ -110,11 +105,13 @@ impl Source for RequestBody {
         self.waiting = false;
         // The handler has the bytes: the client may send as many more.
         let _ = recv.flow_control().release_capacity(data.len());
-        if let Err(too_large) = self.limit.take(data.len()) {
-            self.failed = true;
-            return Poll::Ready(Some(Err(too_large)));
-        }
         Poll::Ready(Some(Ok(data)))
+    }
+
+    fn refuse(&mut self) {
+        // Not left for the stream to read: the `h2` crate resets the
+        // receiving half after the response (RFC 9113 §8.1).
+        self.failed = true;
     }
 }
 

@@ -8,7 +8,6 @@ use http::request::Parts;
 use http::{StatusCode, Uri};
 
 use crate::server::config::ServerConfig;
-use crate::server::serve::BodyLimit;
 
 /// Makes `parts` read as an HTTP/1.1 request does, so a handler reads both
 /// protocols alike:
@@ -71,11 +70,7 @@ pub(super) fn expects_continue(headers: &HeaderMap) -> bool {
 
 /// The status a request gets without reaching the handler, when it breaks
 /// a limit or rule HTTP/1.1 applies too.
-pub(super) fn refusal(
-    config: &ServerConfig,
-    parts: &Parts,
-    declared: Option<u64>,
-) -> Option<StatusCode> {
+pub(super) fn refusal(config: &ServerConfig, parts: &Parts) -> Option<StatusCode> {
     let limits = &config.limits;
     let target = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
     if target > limits.max_target_bytes {
@@ -88,9 +83,6 @@ pub(super) fn refusal(
     // server MAY answer any other with 417.
     if parts.headers.contains_key(header::EXPECT) && !expects_continue(&parts.headers) {
         return Some(StatusCode::EXPECTATION_FAILED);
-    }
-    if BodyLimit::new(config.max_body_bytes).refuses(declared) {
-        return Some(StatusCode::PAYLOAD_TOO_LARGE);
     }
     None
 }
@@ -137,22 +129,11 @@ mod tests {
     fn refusals_match_http11() {
         let config = ServerConfig::default();
         let ok = parts("/", &[("expect", "100-Continue")]);
-        assert_eq!(refusal(&config, &ok, Some(10)), None);
+        assert_eq!(refusal(&config, &ok), None);
         let odd = parts("/", &[("expect", "something-else")]);
-        assert_eq!(
-            refusal(&config, &odd, None),
-            Some(StatusCode::EXPECTATION_FAILED)
-        );
-        let big = config.max_body_bytes + 1;
-        assert_eq!(
-            refusal(&config, &ok, Some(big)),
-            Some(StatusCode::PAYLOAD_TOO_LARGE)
-        );
+        assert_eq!(refusal(&config, &odd), Some(StatusCode::EXPECTATION_FAILED));
         let long = format!("/{}", "a".repeat(config.limits.max_target_bytes));
         let long = http::Request::get(long).body(()).unwrap().into_parts().0;
-        assert_eq!(
-            refusal(&config, &long, None),
-            Some(StatusCode::URI_TOO_LONG)
-        );
+        assert_eq!(refusal(&config, &long), Some(StatusCode::URI_TOO_LONG));
     }
 }

@@ -21,7 +21,7 @@ use super::{Conn, Open};
 use crate::body::{FileRange, Incoming, Kind};
 use crate::request::PeerAddr;
 use crate::server::date::date_header;
-use crate::server::serve::{self, BodyLimit, Exchange};
+use crate::server::serve::{self, Exchange};
 use crate::{Body, Handler, Request, Response};
 
 /// Most bytes of a file read for one DATA send (the `h2` codec cuts it
@@ -56,7 +56,7 @@ pub(super) async fn serve<H: Handler>(
     let is_head = parts.method == Method::HEAD;
     let declared = content_length(&parts.headers);
     let leftover = Leftover::default();
-    let response = match refusal(config, &parts, declared) {
+    let response = match refusal(config, &parts) {
         Some(status) => crate::response::status(status),
         None => {
             // RFC 9110 §10.1.1: `100 Continue` when the handler first reads
@@ -66,11 +66,10 @@ pub(super) async fn serve<H: Handler>(
             let body = if recv.is_end_stream() {
                 Body::empty()
             } else {
-                let limit = BodyLimit::new(config.max_body_bytes);
                 let pause = config.timeouts.body_read;
                 let first_read = wants_body.clone();
-                let source = RequestBody::new(recv, limit, pause, leftover.clone(), first_read);
-                Incoming::pulled(source, declared)
+                let source = RequestBody::new(recv, pause, leftover.clone(), first_read);
+                Incoming::pulled(source, declared, config.max_body_bytes)
             };
             let mut request = Request::from_parts(parts, body);
             if config.peer_addr {

@@ -10,14 +10,11 @@
 //! - [`Exchange`] records the access-log entry and the request metrics once
 //!   the protocol has handed over the response's last byte (never when the
 //!   handler returns: the status may still change, the bytes are not sent);
-//! - [`BodyLimit`] applies the request-body limit, whatever feeds the body
-//!   (HTTP/1.1's socket feed, an HTTP/2 stream);
 //! - [`Shutdown`] is the server's stop signal, which each protocol answers
 //!   with its own verb (HTTP/1.1: `Connection: close` on the next response
 //!   and closing idle connections; HTTP/2: GOAWAY, then finishing the open
 //!   streams).
 
-mod body;
 mod exchange;
 mod panic;
 
@@ -28,7 +25,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use http::{HeaderValue, StatusCode, header};
 use tokio::sync::watch;
 
-pub(crate) use body::BodyLimit;
 pub(crate) use exchange::Exchange;
 pub(crate) use panic::CatchUnwind;
 
