@@ -4,8 +4,8 @@
 //! the body as bytes, text, a form or JSON, each under a size limit.
 //!
 //! Nothing here panics on client input. Everything a client can get wrong
-//! becomes a [`Rejection`], which is itself a response (400, 408, 413, 415 or
-//! 422 with a one-line plain-text reason), so a handler can answer it with
+//! becomes a [`Rejection`], which is itself a response (400, 408, 413 or 415
+//! with a one-line plain-text reason), so a handler can answer it with
 //! `?` or [`IntoResponse::into_response`](crate::handler::IntoResponse::into_response).
 
 use std::borrow::Cow;
@@ -248,7 +248,9 @@ pub trait RequestExt: sealed::Sealed {
 
     /// The body as JSON deserialized into `T`, at most `limit` bytes: 415
     /// unless `Content-Type` is `application/json` or `application/*+json`,
-    /// 400 for malformed JSON, 422 for JSON that does not fit `T`.
+    /// 400 for malformed JSON and for JSON that does not fit `T`, with a
+    /// reason naming the field (`JSON body: field `name`: invalid type:
+    /// integer `5`, expected a string at line 1 column 11`).
     ///
     /// ```
     /// use berth::prelude::*;
@@ -359,14 +361,7 @@ impl RequestExt for Request {
                 return Err(Rejection::new(RejectionKind::WrongType("application/json")));
             }
             let bytes = body.collect(limit).await?;
-            serde_json::from_slice(&bytes).map_err(|e| {
-                let kind = if e.is_data() {
-                    RejectionKind::UnexpectedJson(e.to_string())
-                } else {
-                    RejectionKind::MalformedJson(e.to_string())
-                };
-                Rejection::new(kind)
-            })
+            typed::json_body(&bytes)
         }
     }
 }
@@ -610,12 +605,12 @@ mod tests {
             (
                 Some("application/json"),
                 r#"{"a":"x"}"#,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::BAD_REQUEST,
             ),
             (
                 Some("application/json"),
                 r#"{"a":100000000000}"#,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::BAD_REQUEST,
             ),
             (
                 Some("application/json"),

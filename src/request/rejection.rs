@@ -68,8 +68,9 @@ impl Rejection {
     }
 
     /// The status this rejection answers with: 413 (body over the limit),
-    /// 408 (body too slow), 415 (wrong `Content-Type` or charset), 422 (JSON
-    /// of the wrong shape), 500 (a program-made body failed), otherwise 400.
+    /// 408 (body too slow), 415 (wrong `Content-Type` or charset), 500 (a
+    /// program-made body failed), otherwise 400 (malformed, or not the
+    /// shape the handler asked for).
     pub fn status(&self) -> StatusCode {
         match self.kind {
             RejectionKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -77,8 +78,6 @@ impl Rejection {
             RejectionKind::UnsupportedCharset | RejectionKind::WrongType(_) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
-            #[cfg(feature = "json")]
-            RejectionKind::UnexpectedJson(_) => StatusCode::UNPROCESSABLE_ENTITY,
             RejectionKind::Unreadable => StatusCode::INTERNAL_SERVER_ERROR,
             RejectionKind::Incomplete
             | RejectionKind::MalformedBody
@@ -88,7 +87,9 @@ impl Rejection {
             | RejectionKind::MalformedPath
             | RejectionKind::BadValue { .. } => StatusCode::BAD_REQUEST,
             #[cfg(feature = "json")]
-            RejectionKind::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            RejectionKind::MalformedJson(_) | RejectionKind::UnexpectedJson(_) => {
+                StatusCode::BAD_REQUEST
+            }
         }
     }
 }
@@ -123,9 +124,9 @@ impl fmt::Display for Rejection {
                 f.write_str("form data is not valid percent-encoded UTF-8")
             }
             #[cfg(feature = "json")]
-            RejectionKind::MalformedJson(e) => write!(f, "invalid JSON: {e}"),
+            RejectionKind::MalformedJson(e) => write!(f, "invalid JSON body: {e}"),
             #[cfg(feature = "json")]
-            RejectionKind::UnexpectedJson(e) => write!(f, "unexpected JSON: {e}"),
+            RejectionKind::UnexpectedJson(e) => write!(f, "JSON body: {e}"),
             RejectionKind::MalformedQuery => {
                 f.write_str("query string is not valid percent-encoded UTF-8")
             }

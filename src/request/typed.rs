@@ -54,6 +54,30 @@ pub(super) fn params_as<T: serde::de::DeserializeOwned>(
     deserialize("path", serde_urlencoded::Deserializer::new(pairs))
 }
 
+/// A JSON body deserialized into `T`: malformed JSON and JSON that does
+/// not fit `T` are both 400, the latter naming the field.
+#[cfg(feature = "json")]
+pub(super) fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Rejection> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if !inner.is_data() {
+            Rejection::new(RejectionKind::MalformedJson(inner.to_string()))
+        } else if path == "." {
+            Rejection::new(RejectionKind::UnexpectedJson(inner.to_string()))
+        } else {
+            Rejection::new(RejectionKind::UnexpectedJson(format!(
+                "field `{path}`: {inner}"
+            )))
+        }
+    })?;
+    // Trailing characters after the value are malformed JSON too.
+    de.end()
+        .map_err(|e| Rejection::new(RejectionKind::MalformedJson(e.to_string())))?;
+    Ok(value)
+}
+
 #[cfg(feature = "json")]
 fn deserialize<'de, T, D>(place: &'static str, de: D) -> Result<T, Rejection>
 where
@@ -167,5 +191,31 @@ mod tests {
         assert_eq!(q.limit, Some(3));
         req.extensions_mut().insert(params(&[("id", "9")]));
         assert_eq!(req.param_as::<u8>("id").unwrap(), 9);
+    }
+
+    #[cfg(feature = "json")]
+    #[test]
+    fn json_bodies_name_the_field_that_does_not_fit_and_answer_400() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Item {
+            name: String,
+            tags: Vec<String>,
+        }
+        let e = json_body::<Item>(br#"{"name": 5, "tags": []}"#).unwrap_err();
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert!(
+            e.to_string()
+                .starts_with("JSON body: field `name`: invalid type"),
+            "{e}"
+        );
+        let e = json_body::<Item>(br#"{"name": "a", "tags": [1]}"#).unwrap_err();
+        assert!(e.to_string().contains("field `tags[0]`"), "{e}");
+        let e = json_body::<Item>(br#"{"tags": []}"#).unwrap_err();
+        assert!(e.to_string().contains("missing field `name`"), "{e}");
+        let e = json_body::<Item>(br#"{"name": "a", "tags": []} x"#).unwrap_err();
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert!(e.to_string().starts_with("invalid JSON body"), "{e}");
+        assert!(json_body::<Item>(br#"{"name": "a", "tags": ["b"]}"#).is_ok());
     }
 }

@@ -401,7 +401,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
 
     /// Renders the router's own error answers (404 without a fallback, 405,
     /// 400 for a malformed path, the 308 trailing-slash redirect) and the
-    /// [`Rejection`]s its handlers return (400, 408, 413, 415, 422 from the
+    /// [`Rejection`]s its handlers return (400, 408, 413, 415 from the
     /// body and query readers) with `render`, from the status and a
     /// one-line reason: a JSON API answers them all in JSON. The headers
     /// the status needs (`Allow` on 405, `Location` on 308) are kept.
