@@ -45,8 +45,22 @@ pub fn status(status: StatusCode) -> Response {
     }
     let reason = status.canonical_reason().unwrap_or("");
     let body = format!("{} {}\n", status.as_u16(), reason);
-    text_with_status(status, body)
+    let mut res = text_with_status(status, body);
+    if status.is_client_error() || status.is_server_error() {
+        let reason = if reason.is_empty() { "error" } else { reason };
+        let reason = ErrorReason(reason.to_ascii_lowercase().into());
+        res.extensions_mut().insert(reason);
+    }
+    res
 }
+
+/// Marks an error response that says nothing but why it failed (a bare
+/// status from [`status`], a [`Rejection`](crate::Rejection)), with that
+/// reason in one line, so a
+/// [`Router::render_errors`](crate::Router::render_errors) hook can render
+/// it in the application's format.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorReason(pub(crate) std::sync::Arc<str>);
 
 /// A `200 OK` plain-text response. The same as [`ResponseExt::text`].
 pub fn text(body: impl Into<String>) -> Response {

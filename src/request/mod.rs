@@ -26,7 +26,7 @@ pub use query::QueryMap;
 pub(crate) use query::decode_strict;
 use query::parse_strict;
 pub use rejection::Rejection;
-pub(crate) use rejection::{Rejected, RejectionKind};
+pub(crate) use rejection::RejectionKind;
 
 /// An HTTP request as handlers see it.
 pub type Request = http::Request<Body>;

@@ -8,6 +8,7 @@ use http::header::{self, HeaderValue};
 
 use crate::body::{BodyError, BodyErrorKind};
 use crate::handler::IntoResponse;
+use crate::response::ErrorReason;
 use crate::{Body, Response};
 
 /// Why a request could not be read as the handler asked: the body was too
@@ -147,17 +148,11 @@ impl fmt::Debug for Rejection {
 
 impl std::error::Error for Rejection {}
 
-/// Marks a response made from a [`Rejection`], with its reason, so that a
-/// [`Router::render_errors`](crate::Router::render_errors) hook can render
-/// it in the application's format.
-#[derive(Debug, Clone)]
-pub(crate) struct Rejected(pub(crate) std::sync::Arc<str>);
-
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let reason: std::sync::Arc<str> = self.to_string().into();
         let mut res = Response::new(Body::from(format!("{reason}\n")));
-        res.extensions_mut().insert(Rejected(reason));
+        res.extensions_mut().insert(ErrorReason(reason));
         *res.status_mut() = self.status();
         res.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -56,8 +56,8 @@ use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 
 use crate::handler::BoxFuture;
-use crate::request::{NestedPath, PathParams, Rejected, Rejection, decode_strict};
-use crate::response::status;
+use crate::request::{NestedPath, PathParams, Rejection, decode_strict};
+use crate::response::{ErrorReason, status};
 use crate::{Handler, IntoResponse, Request, Response};
 
 mod route;
@@ -400,12 +400,16 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     }
 
     /// Renders the router's own error answers (404 without a fallback, 405,
-    /// 400 for a malformed path, the 308 trailing-slash redirect) and the
-    /// [`Rejection`]s its handlers return (400, 408, 413, 415 from the
-    /// body and query readers) with `render`, from the status and a
-    /// one-line reason: a JSON API answers them all in JSON. The headers
-    /// the status needs (`Allow` on 405, `Location` on 308) are kept.
-    /// Other responses from handlers and the fallback pass unchanged.
+    /// 400 for a malformed path, the 308 trailing-slash redirect, 413 for a
+    /// route's [`body_limit`]) and the bare errors its routes, nests and
+    /// fallback answer with — the [`Rejection`]s of the body, query and
+    /// parameter readers (400, 408, 413, 415), a plain [`StatusCode`]
+    /// (`StatusCode::NOT_FOUND` returned by a handler, or
+    /// [`ServeDir`](crate::ServeDir)'s 404) — with `render`, from the
+    /// status and a one-line reason: a JSON API answers them all in JSON.
+    /// The status and the headers not about the body are kept (`Allow` on
+    /// 405, `Location` on 308). Responses with a body of their own pass
+    /// unchanged.
     ///
     /// ```
     /// use berth::prelude::*;
@@ -526,31 +530,18 @@ impl Default for Router {
 impl<S: Clone + Send + Sync + 'static> Handler for Router<S> {
     fn call(&self, mut req: Request) -> BoxFuture<Response> {
         if let Some(nested) = self.nested(&mut req) {
-            return nested.call(req);
+            return self.render_marked(nested.call(req));
         }
         match self.dispatch(&req) {
             Routed::Handler(handler, params) => {
                 if let Some(params) = params {
                     req.extensions_mut().insert(params);
                 }
-                let future = handler.call(req);
-                match &self.errors {
-                    None => future,
-                    Some(render) => {
-                        let render = render.clone();
-                        Box::pin(async move {
-                            let res = future.await;
-                            match res.extensions().get::<Rejected>().cloned() {
-                                Some(Rejected(reason)) => rendered(&*render, res, &reason),
-                                None => res,
-                            }
-                        })
-                    }
-                }
+                self.render_marked(handler.call(req))
             }
             Routed::Respond(res) => Box::pin(std::future::ready(self.own_error(res))),
             Routed::Fallback => match &self.fallback {
-                Some(fallback) => fallback.call(req),
+                Some(fallback) => self.render_marked(fallback.call(req)),
                 None => Box::pin(std::future::ready(
                     self.own_error(status(StatusCode::NOT_FOUND)),
                 )),
@@ -560,8 +551,24 @@ impl<S: Clone + Send + Sync + 'static> Handler for Router<S> {
 }
 
 impl<S> Router<S> {
+    /// A handler's response, through the error renderer (if any) when it
+    /// is a bare error ([`ErrorReason`]: a rejection, a plain status).
+    fn render_marked(&self, future: BoxFuture<Response>) -> BoxFuture<Response> {
+        let Some(render) = &self.errors else {
+            return future;
+        };
+        let render = render.clone();
+        Box::pin(async move {
+            let res = future.await;
+            match res.extensions().get::<ErrorReason>().cloned() {
+                Some(ErrorReason(reason)) => rendered(&*render, res, &reason),
+                None => res,
+            }
+        })
+    }
+
     /// One of the router's own answers, through the error renderer (if
-    /// any) when it is not a success; `Allow` and `Location` are kept.
+    /// any) when it is not a success.
     fn own_error(&self, res: Response) -> Response {
         let Some(render) = &self.errors else {
             return res;
@@ -570,8 +577,8 @@ impl<S> Router<S> {
         if code.is_success() {
             return res;
         }
-        let reason = match res.extensions().get::<Rejected>() {
-            Some(Rejected(reason)) => reason.to_string(),
+        let reason = match res.extensions().get::<ErrorReason>() {
+            Some(ErrorReason(reason)) => reason.to_string(),
             None => code
                 .canonical_reason()
                 .unwrap_or("error")
@@ -581,18 +588,26 @@ impl<S> Router<S> {
     }
 }
 
-/// `res` as `render` makes it: the same status, and the headers the status
-/// needs (`Allow` on 405, `Location` on a redirect) kept.
+/// `res` with the body `render` makes for it: the status and the headers
+/// that are not about the body (`Allow` on 405, `Location` on a redirect,
+/// `Content-Range` on 416, `WWW-Authenticate` on 401) kept, the body's own
+/// (`Content-Type`, `Content-Length`, `Content-Encoding`) replaced by the
+/// rendered ones.
 fn rendered(render: &ErrorRenderer, res: Response, reason: &str) -> Response {
-    let code = res.status();
-    let mut out = render(code, reason);
-    *out.status_mut() = code;
-    for name in [header::ALLOW, header::LOCATION] {
-        if let Some(value) = res.headers().get(&name) {
-            out.headers_mut().insert(name, value.clone());
-        }
+    let (mut parts, _) = res.into_parts();
+    let (out, body) = render(parts.status, reason).into_parts();
+    for name in [
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::CONTENT_ENCODING,
+    ] {
+        parts.headers.remove(name);
     }
-    out
+    // Each name `render` sets replaces the original's values.
+    parts.headers.extend(out.headers);
+    // Rendered once: an outer router passes it on unchanged.
+    parts.extensions.remove::<ErrorReason>();
+    Response::from_parts(parts, body)
 }
 
 impl<S> fmt::Debug for Router<S> {

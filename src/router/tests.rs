@@ -287,7 +287,12 @@ fn rendered() -> Router {
             }
         })
         .get("/teapot", |_req| async { StatusCode::IM_A_TEAPOT })
+        .get("/stout", |_req| async {
+            (StatusCode::IM_A_TEAPOT, "short and stout")
+        })
         .get("/dir/", |_req| async { "dir" })
+        .nest("/files", |_req| async { StatusCode::NOT_FOUND })
+        .fallback(|_req| async { StatusCode::GONE })
         .render_errors(|status, reason| {
             crate::response::text(format!("!{} {reason}", status.as_u16()))
         })
@@ -298,6 +303,10 @@ async fn render_errors_covers_the_routers_answers_and_rejections() {
     let app = rendered();
     assert_eq!(
         get(&app, "/nowhere").await,
+        (StatusCode::GONE, "!410 gone".into())
+    );
+    assert_eq!(
+        get(&app, "/files/a").await,
         (StatusCode::NOT_FOUND, "!404 not found".into())
     );
     let res = app.call(request(Method::DELETE, "/items")).await;
@@ -331,18 +340,25 @@ async fn render_errors_covers_the_routers_answers_and_rejections() {
     let res = app.call(post("ok", "image/png")).await;
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
-    // Everything else passes unchanged: successes, OPTIONS, and statuses
-    // the handler chose itself.
+    // A bare status from a handler, a nest or the fallback is rendered.
+    let (status, body) = get(&app, "/teapot").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::IM_A_TEAPOT, "!418 i'm a teapot")
+    );
+
+    // Everything else passes unchanged: successes, OPTIONS, and error
+    // responses with a body of their own.
     assert_eq!(
         app.call(post("a=1", FORM)).await.status(),
         StatusCode::CREATED
     );
     let (status, body) = send(&app, Method::OPTIONS, "/items").await;
     assert_eq!((status, body.as_str()), (StatusCode::NO_CONTENT, ""));
-    let (status, body) = get(&app, "/teapot").await;
+    let (status, body) = get(&app, "/stout").await;
     assert_eq!(
         (status, body.as_str()),
-        (StatusCode::IM_A_TEAPOT, "418 I'm a teapot\n")
+        (StatusCode::IM_A_TEAPOT, "short and stout")
     );
 }
 
