@@ -308,6 +308,64 @@ mod tests {
         assert_eq!((c.hour, c.minute, c.second), (23, 59, 59));
     }
 
+    /// The time as `common` and `json` write it.
+    fn stamps(time: SystemTime) -> (String, String) {
+        let record = Entry {
+            peer: "127.0.0.1:1".parse().unwrap(),
+            time,
+            method: None,
+            target: None,
+            version: Version::HTTP_11,
+            status: StatusCode::OK,
+            body_bytes: 0,
+            duration: Duration::ZERO,
+            referer: None,
+            user_agent: None,
+        };
+        let common = format_line(LogFormat::Common, &record);
+        let json = format_line(LogFormat::Json, &record);
+        let common = common[common.find('[').unwrap() + 1..common.find(']').unwrap()].to_owned();
+        let json = json["{\"time\":\"".len().."{\"time\":\"".len() + 24].to_owned();
+        (common, json)
+    }
+
+    #[test]
+    fn timestamps_are_utc_in_each_format() {
+        let stamp = |time| {
+            let (common, json) = stamps(time);
+            format!("{common} | {json}")
+        };
+        assert_eq!(
+            stamp(at(0)),
+            "01/Jan/1970:00:00:00 +0000 | 1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            stamp(at(971_186_136) + Duration::from_millis(250)),
+            "10/Oct/2000:13:55:36 +0000 | 2000-10-10T13:55:36.250Z"
+        );
+        assert_eq!(
+            stamp(at(951_782_400)), // a leap day
+            "29/Feb/2000:00:00:00 +0000 | 2000-02-29T00:00:00.000Z"
+        );
+        assert_eq!(
+            stamp(at(1_709_251_199) + Duration::from_nanos(999_999_999)),
+            "29/Feb/2024:23:59:59 +0000 | 2024-02-29T23:59:59.999Z"
+        );
+        assert_eq!(
+            stamp(at(4_102_444_799)),
+            "31/Dec/2099:23:59:59 +0000 | 2099-12-31T23:59:59.000Z"
+        );
+        assert_eq!(
+            stamp(at(253_402_300_799)),
+            "31/Dec/9999:23:59:59 +0000 | 9999-12-31T23:59:59.000Z"
+        );
+        // A clock set before 1970 is logged as the epoch.
+        assert_eq!(
+            stamp(UNIX_EPOCH - Duration::from_secs(86_400)),
+            "01/Jan/1970:00:00:00 +0000 | 1970-01-01T00:00:00.000Z"
+        );
+    }
+
     #[test]
     fn common_and_combined_are_apaches() {
         assert_eq!(

@@ -302,6 +302,11 @@ fn json_escaping() {
     let mut s = String::new();
     json_string(&mut s, "q\"b\\s\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}\u{2028}é/");
     assert_eq!(s, r#""q\"b\\s\n\r\t\b\f\u0001\u001f\u007f\u2028é/""#);
+    // Non-ASCII is written as UTF-8; `/` is not escaped (the document is
+    // served as application/json, never inside a script).
+    let mut s = String::new();
+    json_string(&mut s, "</script>😀\u{0}");
+    assert_eq!(s, r#""</script>😀\u0000""#);
 }
 
 #[test]
