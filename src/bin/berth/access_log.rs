@@ -13,7 +13,12 @@
 //! Fields a client controls (request line, Referer, User-Agent) are escaped
 //! as Apache does: `"` → `\"`, `\` → `\\`, and every byte outside printable
 //! ASCII → `\xNN`; in JSON, `\uNNNN` (each byte read as Latin-1). A client
-//! can therefore neither end a field early nor start a new line.
+//! can therefore neither end a field early nor start a new line. Both
+//! formats share this one escaper rather than JSON's going through
+//! serde_json (which the library uses for listings): the log must stay
+//! ASCII, so that no DEL or C1 control (which serde_json writes raw, and
+//! offers no option against: serde-rs/json#907) reaches a terminal tailing
+//! it, and header bytes need not be UTF-8.
 //!
 //! Each line is formatted into one buffer and written with one `write_all`
 //! on the locked stdout, whose line buffering makes it one `write(2)`: lines

@@ -250,27 +250,11 @@ pub(crate) fn render_html(
     out
 }
 
-/// Writes `text` as a JSON string, quotes included.
+/// Writes `text` as a JSON string, quotes included, escaped by serde_json
+/// (`"`, `\` and the C0 controls, as RFC 8259 requires; the rest as UTF-8).
 pub(super) fn json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            // The rest of C0 must be escaped; DEL and the JavaScript line
-            // separators are escaped too, harmlessly.
-            c if c < ' ' || c == '\u{7f}' || c == '\u{2028}' || c == '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    // Serializing a `str` cannot fail.
+    out.push_str(&serde_json::to_string(text).unwrap_or_default());
 }
 
 /// Renders the listing as JSON, in the order given:
