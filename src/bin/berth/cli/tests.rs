@@ -28,7 +28,11 @@ fn durations() {
         assert!(parse_duration(bad).is_err(), "{bad:?}");
     }
     assert!(parse_duration("abc").is_err());
-    assert!(parse_duration("5h").is_err());
+    // humantime's other units and compounds, up to a day.
+    assert_eq!(parse_duration("5h"), Ok(Duration::from_secs(5 * 3600)));
+    assert_eq!(parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
+    assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
+    assert!(parse_duration("25h").is_err());
 }
 
 #[test]
