@@ -50,7 +50,8 @@
 //!   `ServeDir`'s sidecars need no encoder and stay without it.
 //! - `auth`: [`BasicAuth`], with argon2 and bcrypt password hashes.
 //! - `json`: [`ResponseExt::json`], [`RequestExt::json`] and `Serialize`
-//!   for [`QueryMap`], through `serde` and `serde_json`.
+//!   for [`QueryMap`], through `serde` (`serde_json` is in the core, for
+//!   directory listings).
 //! - `cli`: only the `berth` binary's dependencies (clap, toml,
 //!   tracing-subscriber, listenfd, ipnet); implies every feature above but
 //!   `json`.

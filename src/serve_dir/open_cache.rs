@@ -4,8 +4,8 @@
 //! calls a small-file request costs).
 //!
 //! Entries are keyed by the resolved relative path (hashed with FxHash; see
-//! `PathHasher` for why that is safe here) and hold the shared descriptor
-//! and its metadata, and for small files (up to
+//! `State::entries` for why that is safe here) and hold the shared
+//! descriptor and its metadata, and for small files (up to
 //! [`SMALL_FILE_MAX`]) their content too, within a byte budget
 //! ([`CONTENT_BUDGET`]): such a file is then answered from memory, without
 //! the `pread` per request. When a window ends and the file is opened
@@ -20,15 +20,14 @@
 //! copied per request.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fs::{File, Metadata};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use rustc_hash::FxHashMap;
 
 use super::representation::FileFacts;
 
@@ -48,49 +47,15 @@ pub(super) struct OpenCache {
 
 #[derive(Debug, Default)]
 struct State {
-    entries: HashMap<Box<str>, Arc<Entry>, BuildHasherDefault<PathHasher>>,
+    /// Hashed with FxHash (rustc's, from `rustc-hash`), a few instructions
+    /// per 8 bytes of the path where SipHash costs a hundred-odd for a
+    /// short one. Its weakness, keys chosen to collide, does not apply:
+    /// only paths that opened as files beneath the root are ever inserted
+    /// (at most [`MAX_ENTRIES`]), and a client cannot create those; a
+    /// lookup of any other path is one probe sequence like any miss.
+    entries: FxHashMap<Box<str>, Arc<Entry>>,
     /// Content bytes held by `entries`.
     content_bytes: usize,
-}
-
-/// FxHash (rustc's): a multiply and a rotate per 8 bytes of the path,
-/// where SipHash costs a hundred-odd instructions for a short one. Its
-/// weakness, keys chosen to collide, does not apply: only paths that
-/// opened as files beneath the root are ever inserted (at most
-/// [`MAX_ENTRIES`]), and a client cannot create those; a lookup of any
-/// other path is one probe sequence like any miss.
-#[derive(Default)]
-struct PathHasher(u64);
-
-impl PathHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for PathHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// One cached open file, shared by every request served from it.

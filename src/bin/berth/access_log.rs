@@ -13,7 +13,12 @@
 //! Fields a client controls (request line, Referer, User-Agent) are escaped
 //! as Apache does: `"` → `\"`, `\` → `\\`, and every byte outside printable
 //! ASCII → `\xNN`; in JSON, `\uNNNN` (each byte read as Latin-1). A client
-//! can therefore neither end a field early nor start a new line.
+//! can therefore neither end a field early nor start a new line. Both
+//! formats share this one escaper rather than JSON's going through
+//! serde_json (which the library uses for listings): the log must stay
+//! ASCII, so that no DEL or C1 control (which serde_json writes raw, and
+//! offers no option against: serde-rs/json#907) reaches a terminal tailing
+//! it, and header bytes need not be UTF-8.
 //!
 //! Each line is formatted into one buffer and written with one `write_all`
 //! on the locked stdout, whose line buffering makes it one `write(2)`: lines
@@ -29,6 +34,7 @@ use std::time::Duration;
 use berth::http::header::{self, HeaderMap};
 use berth::http::{HeaderValue, Method, StatusCode, Uri, Version};
 use berth::{AccessLog, AccessRecord};
+use time::UtcDateTime;
 
 use crate::forwarded::TrustedProxies;
 
@@ -119,7 +125,7 @@ pub fn format_line(format: LogFormat, r: &Entry<'_>) -> String {
 }
 
 fn common(line: &mut String, r: &Entry<'_>) {
-    let t = Civil::from(r.time);
+    let t = utc(r.time);
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
@@ -127,12 +133,12 @@ fn common(line: &mut String, r: &Entry<'_>) {
         line,
         "{} - - [{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000] \"",
         r.peer.ip(),
-        t.day,
-        MONTHS[(t.month - 1) as usize],
-        t.year,
-        t.hour,
-        t.minute,
-        t.second
+        t.day(),
+        MONTHS[usize::from(u8::from(t.month()) - 1)],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
     );
     match (r.method, r.target) {
         (Some(method), Some(target)) => {
@@ -154,17 +160,17 @@ fn common(line: &mut String, r: &Entry<'_>) {
 }
 
 fn json(line: &mut String, r: &Entry<'_>) {
-    let t = Civil::from(r.time);
+    let t = utc(r.time);
     let _ = write!(
         line,
         "{{\"time\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"remote\":\"{}\",\"method\":",
-        t.year,
-        t.month,
-        t.day,
-        t.hour,
-        t.minute,
-        t.second,
-        t.millis,
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond(),
         r.peer.ip()
     );
     json_string(line, r.method.map(|m| m.as_str().as_bytes()));
@@ -230,44 +236,14 @@ fn escape_with(out: &mut String, bytes: &[u8], other: impl Fn(&mut String, u8)) 
     }
 }
 
-/// A UTC calendar time (proleptic Gregorian).
-#[derive(Debug, PartialEq, Eq)]
-struct Civil {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-    millis: u32,
-}
-
-impl From<SystemTime> for Civil {
-    fn from(time: SystemTime) -> Civil {
-        let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-        let secs = since.as_secs();
-        let days = (secs / 86_400) as i64;
-        let rem = (secs % 86_400) as u32;
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        Civil {
-            year,
-            month,
-            day,
-            hour: rem / 3600,
-            minute: rem / 60 % 60,
-            second: rem % 60,
-            millis: since.subsec_millis(),
-        }
-    }
+/// The record's time in UTC; a clock set before 1970 (or past 9999) is
+/// logged as the epoch.
+fn utc(time: SystemTime) -> UtcDateTime {
+    time.duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|since| i128::try_from(since.as_nanos()).ok())
+        .and_then(|nanos| UtcDateTime::from_unix_timestamp_nanos(nanos).ok())
+        .unwrap_or(UtcDateTime::UNIX_EPOCH)
 }
 
 #[cfg(test)]
@@ -297,15 +273,62 @@ mod tests {
         format_line(format, &record)
     }
 
+    /// The time as `common` and `json` write it.
+    fn stamps(time: SystemTime) -> (String, String) {
+        let record = Entry {
+            peer: "127.0.0.1:1".parse().unwrap(),
+            time,
+            method: None,
+            target: None,
+            version: Version::HTTP_11,
+            status: StatusCode::OK,
+            body_bytes: 0,
+            duration: Duration::ZERO,
+            referer: None,
+            user_agent: None,
+        };
+        let common = format_line(LogFormat::Common, &record);
+        let json = format_line(LogFormat::Json, &record);
+        let common = common[common.find('[').unwrap() + 1..common.find(']').unwrap()].to_owned();
+        let json = json["{\"time\":\"".len().."{\"time\":\"".len() + 24].to_owned();
+        (common, json)
+    }
+
     #[test]
-    fn calendar() {
-        let c = Civil::from(at(0));
-        assert_eq!((c.year, c.month, c.day, c.hour), (1970, 1, 1, 0));
-        let c = Civil::from(at(951_782_400)); // 2000-02-29T00:00:00Z
-        assert_eq!((c.year, c.month, c.day), (2000, 2, 29));
-        let c = Civil::from(at(4_102_444_799)); // 2099-12-31T23:59:59Z
-        assert_eq!((c.year, c.month, c.day), (2099, 12, 31));
-        assert_eq!((c.hour, c.minute, c.second), (23, 59, 59));
+    fn timestamps_are_utc_in_each_format() {
+        let stamp = |time| {
+            let (common, json) = stamps(time);
+            format!("{common} | {json}")
+        };
+        assert_eq!(
+            stamp(at(0)),
+            "01/Jan/1970:00:00:00 +0000 | 1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            stamp(at(971_186_136) + Duration::from_millis(250)),
+            "10/Oct/2000:13:55:36 +0000 | 2000-10-10T13:55:36.250Z"
+        );
+        assert_eq!(
+            stamp(at(951_782_400)), // a leap day
+            "29/Feb/2000:00:00:00 +0000 | 2000-02-29T00:00:00.000Z"
+        );
+        assert_eq!(
+            stamp(at(1_709_251_199) + Duration::from_nanos(999_999_999)),
+            "29/Feb/2024:23:59:59 +0000 | 2024-02-29T23:59:59.999Z"
+        );
+        assert_eq!(
+            stamp(at(4_102_444_799)),
+            "31/Dec/2099:23:59:59 +0000 | 2099-12-31T23:59:59.000Z"
+        );
+        assert_eq!(
+            stamp(at(253_402_300_799)),
+            "31/Dec/9999:23:59:59 +0000 | 9999-12-31T23:59:59.000Z"
+        );
+        // A clock set before 1970 is logged as the epoch.
+        assert_eq!(
+            stamp(UNIX_EPOCH - Duration::from_secs(86_400)),
+            "01/Jan/1970:00:00:00 +0000 | 1970-01-01T00:00:00.000Z"
+        );
     }
 
     #[test]

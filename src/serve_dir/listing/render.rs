@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use time::UtcDateTime;
 
 use super::{Entry, Kind, SortKey, SortOrder};
 
@@ -62,61 +63,38 @@ pub(super) fn human_size(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// A UTC calendar time, for years 0 to 9999.
+/// A UTC calendar time, for years 0 to 9999 (the calendar is the `time`
+/// crate's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Utc {
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-}
+pub(super) struct Utc(UtcDateTime);
 
 impl Utc {
     /// `None` for a time outside years 0–9999, which neither format writes.
     pub(super) fn new(time: SystemTime) -> Option<Utc> {
-        let secs = unix_seconds(time)?;
-        let days = secs.div_euclid(86_400);
-        let of_day = u32::try_from(secs.rem_euclid(86_400)).ok()?;
-        let (year, month, day) = civil_from_days(days);
-        if !(0..=9999).contains(&year) {
-            return None;
-        }
-        Some(Utc {
-            year,
-            month,
-            day,
-            hour: of_day / 3600,
-            minute: of_day / 60 % 60,
-            second: of_day % 60,
-        })
+        let t = UtcDateTime::from_unix_timestamp(unix_seconds(time)?).ok()?;
+        (0..=9999).contains(&t.year()).then_some(Utc(t))
     }
 
     /// `2024-05-06 07:08`, as shown in the page.
     pub(super) fn short(self) -> String {
-        let Utc {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            ..
-        } = self;
-        format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}")
+        let mut text = self.rfc3339();
+        text.truncate("2024-05-06T07:08".len());
+        text.replace_range(10..11, " ");
+        text
     }
 
     /// `2024-05-06T07:08:09Z` (RFC 3339), for JSON and `<time datetime>`.
     pub(super) fn rfc3339(self) -> String {
-        let Utc {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-        } = self;
-        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+        let t = self.0;
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
     }
 }
 
@@ -131,23 +109,6 @@ pub(super) fn unix_seconds(time: SystemTime) -> Option<i64> {
             Some(-secs)
         }
     }
-}
-
-/// Year, month, day of the `days`th day after 1970-01-01 in the proleptic
-/// Gregorian calendar (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11], March first
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // Both are small and positive by construction.
-    let small = |v: i64| u32::try_from(v).unwrap_or(0);
-    (year, small(month), small(day))
 }
 
 const STYLE: &str = "\
@@ -289,27 +250,11 @@ pub(crate) fn render_html(
     out
 }
 
-/// Writes `text` as a JSON string, quotes included.
+/// Writes `text` as a JSON string, quotes included, escaped by serde_json
+/// (`"`, `\` and the C0 controls, as RFC 8259 requires; the rest as UTF-8).
 pub(super) fn json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            // The rest of C0 must be escaped; DEL and the JavaScript line
-            // separators are escaped too, harmlessly.
-            c if c < ' ' || c == '\u{7f}' || c == '\u{2028}' || c == '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    // Serializing a `str` cannot fail.
+    out.push_str(&serde_json::to_string(text).unwrap_or_default());
 }
 
 /// Renders the listing as JSON, in the order given:

@@ -9,8 +9,30 @@ fn durations() {
     assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
     assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
     assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+    // The README's examples, and what the config file's numbers become
+    // (an integer or a float, written out as bare seconds).
+    for (text, want) in [
+        ("0s", Duration::ZERO),
+        ("0", Duration::ZERO),
+        ("30s", Duration::from_secs(30)),
+        ("5m", Duration::from_secs(300)),
+        ("500ms", Duration::from_millis(500)),
+        ("1.5s", Duration::from_millis(1500)),
+        ("1.5", Duration::from_millis(1500)),
+        (" 10s ", Duration::from_secs(10)),
+        ("86400", Duration::from_secs(86_400)),
+    ] {
+        assert_eq!(parse_duration(text), Ok(want), "{text:?}");
+    }
+    for bad in ["", "s", "-1s", "10x", "86401", "1e3"] {
+        assert!(parse_duration(bad).is_err(), "{bad:?}");
+    }
     assert!(parse_duration("abc").is_err());
-    assert!(parse_duration("5h").is_err());
+    // humantime's other units and compounds, up to a day.
+    assert_eq!(parse_duration("5h"), Ok(Duration::from_secs(5 * 3600)));
+    assert_eq!(parse_duration("1m 30s"), Ok(Duration::from_secs(90)));
+    assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
+    assert!(parse_duration("25h").is_err());
 }
 
 #[test]

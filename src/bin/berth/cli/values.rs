@@ -183,24 +183,21 @@ pub(super) fn resolve_bind(bind: &str, port: u16) -> Result<SocketAddr, ConfigEr
     )))
 }
 
-/// `10s`, `500ms`, `2m`, or a bare number of seconds.
+/// A duration as humantime reads it (`500ms`, `10s`, `1.5s`, `2m`, `1h`,
+/// `1m 30s`), or a bare number of seconds (`10`, `0.5`: what the config
+/// file's numbers become); at most a day.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => (&s[..i], &s[i..]),
-        None => (s, "s"),
+    let bare = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let parsed = if bare {
+        humantime::parse_duration(&format!("{s}s"))
+    } else {
+        humantime::parse_duration(s)
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?} (use e.g. 10s or 500ms)"))?;
-    let seconds = match unit {
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" => value * 60.0,
-        _ => return Err(format!("invalid duration unit in {s:?} (use ms, s or m)")),
-    };
-    if !seconds.is_finite() || !(0.0..=86_400.0).contains(&seconds) {
-        return Err(format!("duration {s:?} out of range"));
+    let duration =
+        parsed.map_err(|e| format!("invalid duration {s:?}: {e} (use e.g. 10s or 500ms)"))?;
+    if duration > Duration::from_secs(86_400) {
+        return Err(format!("duration {s:?} out of range (at most a day)"));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    Ok(duration)
 }
