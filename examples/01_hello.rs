@@ -23,7 +23,7 @@ use args::port_arg;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = port_arg()?;
     println!("01_hello: listening on http://127.0.0.1:{port}");
-    Server::bind(&format!("127.0.0.1:{port}"))
+    Server::bind(format!("127.0.0.1:{port}"))
         .serve(|_req: Request| async { "Hello, World!\n" })
         .await?;
     Ok(())

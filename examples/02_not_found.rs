@@ -30,8 +30,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (StatusCode::NOT_FOUND, message)
         });
     println!("02_not_found: listening on http://127.0.0.1:{port}");
-    Server::bind(&format!("127.0.0.1:{port}"))
-        .serve(app)
-        .await?;
+    Server::bind(format!("127.0.0.1:{port}")).serve(app).await?;
     Ok(())
 }

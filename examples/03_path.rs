@@ -31,7 +31,7 @@ async fn show_path(req: Request) -> Result<String, Rejection> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = port_arg()?;
     println!("03_path: listening on http://127.0.0.1:{port}");
-    Server::bind(&format!("127.0.0.1:{port}"))
+    Server::bind(format!("127.0.0.1:{port}"))
         .serve(show_path)
         .await?;
     Ok(())

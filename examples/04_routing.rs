@@ -48,8 +48,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             format!("file {}\n", req.param("path").unwrap_or(""))
         });
     println!("04_routing: listening on http://127.0.0.1:{port}");
-    Server::bind(&format!("127.0.0.1:{port}"))
-        .serve(app)
-        .await?;
+    Server::bind(format!("127.0.0.1:{port}")).serve(app).await?;
     Ok(())
 }

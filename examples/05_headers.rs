@@ -37,7 +37,7 @@ async fn headers(req: Request) -> Response {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = port_arg()?;
     println!("05_headers: listening on http://127.0.0.1:{port}");
-    Server::bind(&format!("127.0.0.1:{port}"))
+    Server::bind(format!("127.0.0.1:{port}"))
         .serve(headers)
         .await?;
     Ok(())

@@ -43,8 +43,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             req.try_query().map(|query| describe(&query))
         });
     println!("06_query: listening on http://127.0.0.1:{port}");
-    Server::bind(&format!("127.0.0.1:{port}"))
-        .serve(app)
-        .await?;
+    Server::bind(format!("127.0.0.1:{port}")).serve(app).await?;
     Ok(())
 }

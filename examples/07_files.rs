@@ -32,9 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .fallback(ServeDir::new(&root));
     println!("07_files: serving {root} on http://127.0.0.1:{port}");
-    Server::bind(&format!("127.0.0.1:{port}"))
-        .serve(app)
-        .await?;
+    Server::bind(format!("127.0.0.1:{port}")).serve(app).await?;
     Ok(())
 }
 

@@ -52,8 +52,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .post("/form", form)
         .post("/text", text);
     println!("08_post: listening on http://127.0.0.1:{port}");
-    Server::bind(&format!("127.0.0.1:{port}"))
-        .serve(app)
-        .await?;
+    Server::bind(format!("127.0.0.1:{port}")).serve(app).await?;
     Ok(())
 }

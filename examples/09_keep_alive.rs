@@ -44,8 +44,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         async move { format!("request {n} on the connection from {from}\n") }
     };
     println!("09_keep_alive: listening on http://127.0.0.1:{port}");
-    Server::bind(&format!("127.0.0.1:{port}"))
-        .serve(app)
-        .await?;
+    Server::bind(format!("127.0.0.1:{port}")).serve(app).await?;
     Ok(())
 }

@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "api: listening on http://127.0.0.1:{port} (static files from {})",
         static_dir.display()
     );
-    berth::Server::bind(&format!("127.0.0.1:{port}"))
+    berth::Server::bind(format!("127.0.0.1:{port}"))
         .serve(app)
         .await?;
     Ok(())

@@ -82,7 +82,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(TraceLayer::new_for_http());
     println!("axum_app: listening on http://127.0.0.1:{port}");
     // The one line that differs from `axum::serve(listener, app)`.
-    berth::Server::bind(&format!("127.0.0.1:{port}"))
+    berth::Server::bind(format!("127.0.0.1:{port}"))
         .serve(berth::Tower::new(app))
         .await?;
     Ok(())

@@ -53,8 +53,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .get("/", |_req: Request| async { Response::html(PAGE) })
         .get("/events", events);
     println!("sse: listening on http://127.0.0.1:{port}");
-    Server::bind(&format!("127.0.0.1:{port}"))
-        .serve(app)
-        .await?;
+    Server::bind(format!("127.0.0.1:{port}")).serve(app).await?;
     Ok(())
 }

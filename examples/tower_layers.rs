@@ -44,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .concurrency_limit(1024)
         .service(app.into_service());
     println!("tower_layers: listening on http://127.0.0.1:{port}");
-    Server::bind(&format!("127.0.0.1:{port}"))
+    Server::bind(format!("127.0.0.1:{port}"))
         .serve(berth::Tower::new(layered))
         .await?;
     Ok(())

@@ -26,8 +26,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = port_arg()?;
     let app = websocket_app::app();
     println!("websocket: listening on http://127.0.0.1:{port} (WebSocket at /ws)");
-    Server::bind(&format!("127.0.0.1:{port}"))
-        .serve(app)
-        .await?;
+    Server::bind(format!("127.0.0.1:{port}")).serve(app).await?;
     Ok(())
 }

@@ -113,8 +113,7 @@ impl CountedServer {
                     .build()
                     .expect("runtime");
                 runtime.block_on(async move {
-                    let server =
-                        Server::try_bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
+                    let server = Server::try_bind("127.0.0.1:0").expect("bind");
                     let addr = server.local_addrs()[0];
                     tx.send((addr, server.shutdown_handle()))
                         .expect("send addr");

@@ -562,7 +562,7 @@ fn live_server() -> SocketAddr {
     *ADDR.get_or_init(|| {
         let root = tempfile::tempdir().expect("temp dir");
         std::fs::write(root.path().join("index.html"), INDEX_HTML).expect("write index");
-        let server = berth::Server::try_bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+        let server = berth::Server::try_bind("127.0.0.1:0").expect("bind");
         let addr = server.local_addrs()[0];
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()

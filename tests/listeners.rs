@@ -600,7 +600,7 @@ fn an_ipv6_wildcard_alone_takes_ipv4_clients() {
         eprintln!("skipped: no IPv6 loopback");
         return;
     }
-    let server = Server::try_bind("[::]:0".parse().unwrap()).unwrap();
+    let server = Server::try_bind("[::]:0").unwrap();
     let port = server.local_addrs()[0].port();
     let server = serve_in_background(server, whoami);
     for ip in [IpAddr::V4(Ipv4Addr::LOCALHOST), "::1".parse().unwrap()] {

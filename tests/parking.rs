@@ -42,7 +42,7 @@ fn serve(config: ServerConfig, proxy: bool) -> (Background, std::sync::Arc<Metri
         metrics: Some(metrics.clone()),
         ..config
     };
-    let server = Server::try_bind("127.0.0.1:0".parse().unwrap())
+    let server = Server::try_bind("127.0.0.1:0")
         .expect("bind")
         .config(config)
         .proxy_protocol(proxy);

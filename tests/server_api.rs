@@ -81,7 +81,7 @@ fn access_log_sees_every_response_including_rejected_requests() {
         })),
         ..ServerConfig::default()
     };
-    let server = Server::try_bind("127.0.0.1:0".parse().expect("addr"))
+    let server = Server::try_bind("127.0.0.1:0")
         .expect("bind")
         .config(config);
     let addr = server.local_addrs()[0];

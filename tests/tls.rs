@@ -30,7 +30,7 @@ fn app(root: &Path) -> Router {
 
 /// A TLS server with `tls` and `config` serving `app(root)` on 127.0.0.1.
 fn tls_server(tls: TlsConfig, config: ServerConfig, root: &Path) -> Background {
-    let server = Server::try_bind("127.0.0.1:0".parse().unwrap())
+    let server = Server::try_bind("127.0.0.1:0")
         .expect("bind")
         .config(config)
         .tls(tls);
@@ -764,9 +764,7 @@ fn read_to_close_notify(c: &mut Client<TlsStream>) -> std::io::Result<Vec<u8>> {
 fn streamed_bodies_and_closes_over_tls() {
     let (_tmp, root) = temp_root();
     let tls = TlsConfig::self_signed(&["localhost"]).unwrap();
-    let server = Server::try_bind("127.0.0.1:0".parse().unwrap())
-        .unwrap()
-        .tls(tls);
+    let server = Server::try_bind("127.0.0.1:0").unwrap().tls(tls);
     let server = serve_in_background(
         server,
         Router::new()

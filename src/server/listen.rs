@@ -10,6 +10,64 @@ use crate::{Error, platform};
 /// Listen backlog; the kernel caps it at `net.core.somaxconn`.
 const BACKLOG: i32 = 1024;
 
+/// What [`Server::bind`](crate::Server::bind) and
+/// [`Server::try_bind`](crate::Server::try_bind) take: an address as text
+/// (`"127.0.0.1:8080"`, `"[::1]:0"`, `"localhost:8080"`, every address a
+/// name resolves to), a `SocketAddr`, an `(ip, port)` pair, or a list of
+/// `SocketAddr`s.
+pub trait BindAddrs {
+    /// The addresses, resolved; an error names what could not be.
+    fn resolve(self) -> Result<Vec<SocketAddr>, Error>;
+}
+
+impl BindAddrs for &str {
+    fn resolve(self) -> Result<Vec<SocketAddr>, Error> {
+        resolve(self)
+    }
+}
+
+impl BindAddrs for &String {
+    fn resolve(self) -> Result<Vec<SocketAddr>, Error> {
+        resolve(self)
+    }
+}
+
+impl BindAddrs for String {
+    fn resolve(self) -> Result<Vec<SocketAddr>, Error> {
+        resolve(&self)
+    }
+}
+
+impl BindAddrs for SocketAddr {
+    fn resolve(self) -> Result<Vec<SocketAddr>, Error> {
+        Ok(vec![self])
+    }
+}
+
+impl<I: Into<std::net::IpAddr>> BindAddrs for (I, u16) {
+    fn resolve(self) -> Result<Vec<SocketAddr>, Error> {
+        Ok(vec![SocketAddr::new(self.0.into(), self.1)])
+    }
+}
+
+impl BindAddrs for Vec<SocketAddr> {
+    fn resolve(self) -> Result<Vec<SocketAddr>, Error> {
+        Ok(self)
+    }
+}
+
+impl BindAddrs for &[SocketAddr] {
+    fn resolve(self) -> Result<Vec<SocketAddr>, Error> {
+        Ok(self.to_vec())
+    }
+}
+
+impl<const N: usize> BindAddrs for [SocketAddr; N] {
+    fn resolve(self) -> Result<Vec<SocketAddr>, Error> {
+        Ok(self.to_vec())
+    }
+}
+
 /// Resolves `addr` (`"127.0.0.1:8080"`, `"[::1]:0"`, `"localhost:8080"`).
 pub(crate) fn resolve(addr: &str) -> Result<Vec<SocketAddr>, Error> {
     let addrs: Vec<SocketAddr> = addr

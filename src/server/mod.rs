@@ -38,6 +38,7 @@ pub use accept::Listener;
 use accept::{Bound, Shared, accept_loop};
 pub use access::{AccessLog, AccessRecord};
 pub use config::{Http2Config, ServerConfig, Timeouts};
+pub use listen::BindAddrs;
 pub use metrics::{ConnectionGuard, Metrics, MetricsHandler};
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;
@@ -96,12 +97,12 @@ impl ShutdownHandle {
 }
 
 impl Server {
-    /// A server that will listen on `addr` (`"127.0.0.1:8080"`; every
-    /// address a name resolves to). Errors surface from
-    /// [`serve`](Self::serve); use [`try_bind`](Self::try_bind) to see them
-    /// at once.
-    pub fn bind(addr: &str) -> Server {
-        Server::from_result(listen::resolve(addr).and_then(|addrs| listen::bind_all(&addrs, false)))
+    /// A server that will listen on `addr` (`"127.0.0.1:8080"`, every
+    /// address a name resolves to, a `SocketAddr`, `(ip, port)`: any
+    /// [`BindAddrs`]). Errors surface from [`serve`](Self::serve); use
+    /// [`try_bind`](Self::try_bind) to see them at once.
+    pub fn bind(addr: impl BindAddrs) -> Server {
+        Server::try_bind(addr).unwrap_or_else(|e| Server::from_result(Err(e)))
     }
 
     /// A server with no listener yet; add some with
@@ -110,9 +111,11 @@ impl Server {
         Server::from_result(Ok(Vec::new()))
     }
 
-    /// Binds `addr` now (with `SO_REUSEADDR`), reporting failure here.
-    pub fn try_bind(addr: SocketAddr) -> Result<Server, Error> {
-        Server::try_bind_all([addr])
+    /// Binds `addr` now (with `SO_REUSEADDR`), reporting failure here; it
+    /// takes what [`bind`](Self::bind) takes, every address it resolves to
+    /// included.
+    pub fn try_bind(addr: impl BindAddrs) -> Result<Server, Error> {
+        Server::try_bind_with(addr.resolve()?, ListenOptions::default())
     }
 
     /// Binds every address now (e.g. `0.0.0.0:8080` and `[::]:8080`); one

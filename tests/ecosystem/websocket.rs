@@ -129,9 +129,7 @@ fn upgrades_work_over_tls() {
     let cert = support::ca_signed_cert("berth test CA");
     let (cert_path, key_path) = cert.write_to(tmp.path());
     let tls = berth::TlsConfig::from_pem_files(&cert_path, &key_path).unwrap();
-    let server = berth::Server::try_bind("127.0.0.1:0".parse().unwrap())
-        .unwrap()
-        .tls(tls);
+    let server = berth::Server::try_bind("127.0.0.1:0").unwrap().tls(tls);
     let server = support::serve_in_background(server, websocket_app::app());
     let config =
         support::tls_client_config(&[&cert.ca_der], &[&rustls::version::TLS13], &[b"http/1.1"]);

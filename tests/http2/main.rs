@@ -118,7 +118,7 @@ impl Site {
     /// Serves the handler `make` builds for ROOT, with `config`.
     fn start<H: Handler>(via: Via, config: ServerConfig, make: impl FnOnce(&Path) -> H) -> Site {
         let (tmp, root) = temp_root();
-        let server = Server::try_bind("127.0.0.1:0".parse().unwrap())
+        let server = Server::try_bind("127.0.0.1:0")
             .expect("bind")
             .config(config);
         #[cfg(feature = "self-signed")]

@@ -165,7 +165,7 @@ fn a_proxy_protocol_header_before_the_preface_names_the_client() {
         })),
         ..ServerConfig::default()
     };
-    let server = Server::try_bind("127.0.0.1:0".parse().unwrap())
+    let server = Server::try_bind("127.0.0.1:0")
         .unwrap()
         .proxy_protocol(true)
         .config(config);

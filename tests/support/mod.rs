@@ -98,7 +98,7 @@ fn spawn<H: Handler>(config: ServerConfig, make: impl FnOnce(&Path) -> H) -> Tes
     std::fs::write(tmp.path().join("outside.txt"), OUTSIDE).expect("write outside.txt");
     let handler = make(&root);
 
-    let server = Server::try_bind("127.0.0.1:0".parse().unwrap())
+    let server = Server::try_bind("127.0.0.1:0")
         .expect("bind 127.0.0.1:0")
         .config(config);
     let addr = server.local_addrs()[0];
