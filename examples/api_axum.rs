@@ -19,13 +19,7 @@ use serde::{Deserialize, Serialize};
 use tower_http::services::ServeDir;
 
 #[derive(Clone, Default)]
-struct Items(Arc<RwLock<Store>>);
-
-#[derive(Default)]
-struct Store {
-    next_id: u64,
-    items: BTreeMap<u64, Item>,
-}
+struct Items(Arc<RwLock<BTreeMap<u64, Item>>>);
 
 #[derive(Clone, Serialize)]
 struct Item {
@@ -48,9 +42,14 @@ async fn list(
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<Vec<Item>>, Response> {
     let Query(params) = params.map_err(|e| error(e.status(), &e.body_text()))?;
-    let store = items.0.read().unwrap();
-    let limit = params.limit.unwrap_or(usize::MAX);
-    Ok(Json(store.items.values().take(limit).cloned().collect()))
+    let items = items.0.read().unwrap();
+    Ok(Json(
+        items
+            .values()
+            .take(params.limit.unwrap_or(usize::MAX))
+            .cloned()
+            .collect(),
+    ))
 }
 
 async fn create(
@@ -62,13 +61,12 @@ async fn create(
         StatusCode::UNPROCESSABLE_ENTITY => error(StatusCode::BAD_REQUEST, &e.body_text()),
         status => error(status, &e.body_text()),
     })?;
-    let mut store = items.0.write().unwrap();
-    store.next_id += 1;
+    let mut items = items.0.write().unwrap();
     let item = Item {
-        id: store.next_id,
+        id: items.len() as u64 + 1,
         name: new.name,
     };
-    store.items.insert(item.id, item.clone());
+    items.insert(item.id, item.clone());
     let location = format!("/items/{}", item.id);
     Ok((
         StatusCode::CREATED,
@@ -83,7 +81,7 @@ async fn show(
     id: Result<Path<u64>, PathRejection>,
 ) -> Result<Response, Response> {
     let Path(id) = id.map_err(|e| error(StatusCode::BAD_REQUEST, &e.body_text()))?;
-    Ok(match items.0.read().unwrap().items.get(&id) {
+    Ok(match items.0.read().unwrap().get(&id) {
         Some(item) => Json(item.clone()).into_response(),
         None => error(StatusCode::NOT_FOUND, &format!("no item {id}")),
     })

@@ -121,3 +121,8 @@ pub mod prelude {
     pub use bytes::Bytes;
     pub use http::{Method, StatusCode};
 }
+
+/// README.md's Rust examples, compiled as doctests so they stay true.
+#[cfg(all(doctest, feature = "json"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
