@@ -333,19 +333,23 @@ fn garbage_instead_of_a_handshake_is_closed_at_once() {
 }
 
 #[test]
-fn plain_http_on_the_tls_port_gets_no_http_response() {
+fn plain_http_on_the_tls_port_is_a_400_saying_so_then_close() {
+    // As nginx: "The plain HTTP request was sent to HTTPS port".
     let f = fixture(ServerConfig::default());
     let mut tcp = tcp_with_timeouts(f.server.addr());
     tcp.write_all(&get("/hello.txt")).unwrap();
     let (bytes, closed) = read_until_closed(&mut tcp, Duration::from_secs(5));
     let after = closed.expect("plain HTTP on the TLS port: still open after 5 s");
     assert!(after < Duration::from_secs(2), "{after:?}");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{text}");
+    assert!(text.contains("this port speaks HTTPS"), "{text}");
     assert!(
-        !bytes.windows(5).any(|w| w == b"HTTP/"),
-        "an HTTP response went out in the clear: {:?}",
-        String::from_utf8_lossy(&bytes)
+        text.to_ascii_lowercase().contains("connection: close"),
+        "{text}"
     );
-    assert!(!bytes.windows(5).any(|w| w == b"hello"), "{bytes:?}");
+    // Never the file itself.
+    assert!(!text.contains("hello"), "{text}");
 }
 
 /// The bytes of a real ClientHello (rustls's first flight).
@@ -582,11 +586,16 @@ fn binary_serves_pem_files_and_reloads_them_on_sighup() {
     let mut c = tls_connect(addr, both.clone()).unwrap();
     assert_eq!(c.peer_cert(), first.cert_der);
     assert_eq!(c.request(get("/hello.txt")).body_str(), HELLO_TXT);
-    // Plain HTTP on the same port is not answered.
+    // Plain HTTP on the same port is told so (400), never served.
     let mut plain = Client::connect(addr);
     plain.send(get("/hello.txt"));
     let (bytes, closed) = plain.read_until_close();
-    assert!(closed && !bytes.starts_with(b"HTTP/"), "{bytes:?}");
+    assert!(closed && bytes.starts_with(b"HTTP/1.1 400 "), "{bytes:?}");
+    assert!(
+        !bytes
+            .windows(HELLO_TXT.len())
+            .any(|w| w == HELLO_TXT.as_bytes())
+    );
 
     second.write_to(tmp.path());
     berth.signal("-HUP");

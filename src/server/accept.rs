@@ -548,6 +548,35 @@ async fn handshake<H: Handler, S>(
     TlsOver<S>: super::transport::Transport,
 {
     let config = &shared.config;
+    // A client speaking plain HTTP to this port gets a 400 saying so, as
+    // from nginx, rather than a silent close: a TLS connection starts with
+    // a handshake record (type 22, RFC 8446 §5.1), a request with a method
+    // name.
+    let first = unless_stopping(
+        &mut stop,
+        config.timeouts.tls_handshake,
+        first_byte(&stream),
+    );
+    match first.await {
+        Some(Ok(Ok(byte))) if byte.is_ascii_uppercase() => {
+            tracing::debug!(%peer, "plain HTTP on a TLS listener");
+            tls_failed(shared);
+            let refuse = Arc::new(PlainHttpOnTlsPort);
+            serve_connection(stream, peer, refuse, config.clone(), stop, Start::NEW).await;
+            return;
+        }
+        Some(Ok(Ok(_))) => {}
+        Some(Ok(Err(e))) => {
+            tracing::debug!(%peer, "TLS connection lost before its handshake: {e}");
+            return;
+        }
+        Some(Err(_)) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            tls_failed(shared);
+            return;
+        }
+        None => return,
+    }
     // Boxed: a TLS session is large, and inline it would make every plain
     // connection's future as large (idle memory per connection doubled).
     let handshake = Box::pin(acceptor.accept(stream));
@@ -589,6 +618,45 @@ async fn handshake<H, S>(
     _stop: Shutdown,
 ) {
     match *acceptor {}
+}
+
+/// The first byte the client sent, left in the socket.
+#[cfg(feature = "tls")]
+async fn first_byte(stream: &impl PeekSocket) -> io::Result<u8> {
+    let mut byte = [0u8; 1];
+    loop {
+        stream.readable().await?;
+        let peeked = stream.try_io(|| {
+            rustix::net::recv(stream, &mut byte[..], rustix::net::RecvFlags::PEEK)
+                .map(|(n, _)| n)
+                .map_err(io::Error::from)
+        });
+        match peeked {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(_) => return Ok(byte[0]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The answer to plain HTTP on a TLS listener: `400`, then close.
+#[cfg(feature = "tls")]
+struct PlainHttpOnTlsPort;
+
+#[cfg(feature = "tls")]
+impl Handler for PlainHttpOnTlsPort {
+    fn call(&self, _req: crate::Request) -> crate::handler::BoxFuture<crate::Response> {
+        let mut res = crate::response::text(
+            "400 Bad Request: this port speaks HTTPS, and a plain HTTP request was sent to it\n",
+        );
+        *res.status_mut() = http::StatusCode::BAD_REQUEST;
+        res.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+        Box::pin(std::future::ready(res))
+    }
 }
 
 #[cfg(feature = "tls")]
