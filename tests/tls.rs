@@ -689,6 +689,40 @@ fn binary_self_signed_prints_the_served_certificates_fingerprint() {
 }
 
 #[test]
+fn binary_self_signed_writes_its_certificate_for_curl_and_names_itself() {
+    let (tmp, root) = temp_root();
+    let pem = tmp.path().join("berth.pem");
+    let mut berth = spawn_berth(
+        &[
+            "--port",
+            "0",
+            "--tls-self-signed",
+            "--tls-self-signed-pem",
+            pem.to_str().unwrap(),
+            root.to_str().unwrap(),
+        ],
+        &[],
+        tmp.path(),
+    );
+    let line = berth
+        .wait_stdout(LIMIT, |l| l.contains("--cacert"))
+        .expect("no line saying where the certificate is");
+    assert!(line.contains(pem.to_str().unwrap()), "{line}");
+    let text = std::fs::read_to_string(&pem).unwrap();
+    assert!(text.starts_with("-----BEGIN CERTIFICATE-----"), "{text}");
+    // A subject that says what it is.
+    let c = tls_connect(berth.addr, tls_client_config_any_cert()).unwrap();
+    let subject = b"berth self-signed development certificate for localhost";
+    assert!(c.peer_cert().windows(subject.len()).any(|w| w == subject));
+    if let Some(curl) = support::curl() {
+        let url = format!("https://localhost:{}/hello.txt", berth.addr.port());
+        let out = support::run_curl(curl, &["--cacert", pem.to_str().unwrap(), &url]);
+        assert_eq!(out, HELLO_TXT);
+    }
+    assert_eq!(berth.terminate().code(), Some(0));
+}
+
+#[test]
 fn graceful_shutdown_closes_idle_tls_connections_promptly() {
     let f = fixture(ServerConfig::default());
     let mut c = f.connect(&[&TLS13], &[H11]).unwrap();

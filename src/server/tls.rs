@@ -110,12 +110,24 @@ impl TlsConfig {
     /// feature (on by default).
     #[cfg(feature = "self-signed")]
     pub fn self_signed(names: &[&str]) -> Result<TlsConfig, Error> {
+        let failed = |e: rcgen::Error| Error::tls(format!("cannot generate a certificate: {e}"));
         let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-        let generated = rcgen::generate_simple_self_signed(names)
-            .map_err(|e| Error::tls(format!("cannot generate a certificate: {e}")))?;
-        let pem = generated.cert.pem();
-        let cert = generated.cert.der().clone();
-        let key = PrivateKeyDer::Pkcs8(generated.signing_key.serialize_der().into());
+        let mut params = rcgen::CertificateParams::new(names.clone()).map_err(failed)?;
+        // A subject that says what it is, where clients and `openssl x509`
+        // show it (rcgen's default is "rcgen self signed cert").
+        let first = names.first().map_or("localhost", String::as_str);
+        let subject = format!("berth self-signed development certificate for {first}");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, subject);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "berth");
+        let signing_key = rcgen::KeyPair::generate().map_err(failed)?;
+        let generated = params.self_signed(&signing_key).map_err(failed)?;
+        let pem = generated.pem();
+        let cert = generated.der().clone();
+        let key = PrivateKeyDer::Pkcs8(signing_key.serialize_der().into());
         let certified = certified_key(vec![cert], key)?;
         TlsConfig::build(certified, Source::SelfSigned { pem })
     }

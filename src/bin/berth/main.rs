@@ -148,6 +148,17 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
             "berth: self-signed certificate for localhost, SHA-256 fingerprint {}",
             tls.fingerprint()
         );
+        if let Some(TlsSource::SelfSigned {
+            pem_out: Some(path),
+        }) = &config.tls
+        {
+            println!(
+                "berth: certificate written to {} (trust it with: curl --cacert {} https://localhost:{}/)",
+                path.display(),
+                path.display(),
+                server.local_addrs().first().map_or(443, |a| a.port())
+            );
+        }
     }
 
     let server_config = config.server.clone();
@@ -252,7 +263,16 @@ fn load_tls(config: &Config) -> Result<Option<TlsConfig>, String> {
     let tls = match &config.tls {
         None => return Ok(None),
         Some(TlsSource::Files { cert, key }) => TlsConfig::from_pem_files(cert, key),
-        Some(TlsSource::SelfSigned) => TlsConfig::self_signed(&["localhost", "127.0.0.1", "::1"]),
+        Some(TlsSource::SelfSigned { pem_out }) => {
+            let tls = TlsConfig::self_signed(&["localhost", "127.0.0.1", "::1"])
+                .map_err(|e| e.to_string())?;
+            if let (Some(path), Some(pem)) = (pem_out, tls.certificate_pem()) {
+                std::fs::write(path, pem).map_err(|e| {
+                    format!("cannot write the certificate to {}: {e}", path.display())
+                })?;
+            }
+            Ok(tls)
+        }
     };
     tls.map(Some).map_err(|e| e.to_string())
 }

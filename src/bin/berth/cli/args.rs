@@ -91,6 +91,16 @@ pub struct Args {
     #[arg(long, env = "BERTH_TLS_SELF_SIGNED", value_parser = BoolishValueParser::new(), conflicts_with = "tls_cert")]
     pub tls_self_signed: bool,
 
+    /// With --tls-self-signed: write the generated certificate (PEM) to
+    /// FILE, for clients to trust (`curl --cacert FILE`) [default: none].
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "BERTH_TLS_SELF_SIGNED_PEM",
+        requires = "tls_self_signed"
+    )]
+    pub tls_self_signed_pem: Option<PathBuf>,
+
     /// Time allowed for a TLS handshake.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, env = "BERTH_TLS_HANDSHAKE_TIMEOUT")]
     pub tls_handshake_timeout: Duration,

@@ -74,7 +74,10 @@ pub enum TlsSource {
     /// `--tls-cert` and `--tls-key`.
     Files { cert: PathBuf, key: PathBuf },
     /// `--tls-self-signed`.
-    SelfSigned,
+    SelfSigned {
+        /// `--tls-self-signed-pem`: where to write the certificate.
+        pem_out: Option<PathBuf>,
+    },
 }
 
 /// `--compress-level` (and, by being there, compression on).
@@ -177,7 +180,9 @@ impl Config {
             .collect::<Result<Vec<_>, _>>()?;
         let tls = match (args.tls_cert, args.tls_key, args.tls_self_signed) {
             (Some(cert), Some(key), _) => Some(TlsSource::Files { cert, key }),
-            (None, None, true) => Some(TlsSource::SelfSigned),
+            (None, None, true) => Some(TlsSource::SelfSigned {
+                pem_out: args.tls_self_signed_pem,
+            }),
             (None, None, false) => None,
             _ => {
                 return Err(ConfigError("--tls-cert and --tls-key go together".into()));
