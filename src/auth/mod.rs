@@ -211,6 +211,12 @@ pub enum AuthError {
     },
     /// A `USER:HASH` specification without a colon.
     BadSpec,
+    /// `USER:USER:HASH`: htpasswd's `USER:HASH` output with the name
+    /// prefixed again.
+    UserGivenTwice {
+        /// The name given twice.
+        user: String,
+    },
     /// A path prefix that does not resolve (bad escape, encoded `/`,
     /// climbing above the root).
     BadPrefix {
@@ -244,6 +250,11 @@ impl fmt::Display for AuthError {
             AuthError::BadUserName { reason } => write!(f, "bad user name: {reason}"),
             AuthError::DuplicateUser { user } => write!(f, "user {user:?} is given twice"),
             AuthError::BadSpec => f.write_str("expected USER:HASH (no colon found)"),
+            AuthError::UserGivenTwice { user } => write!(
+                f,
+                "the user name {user:?} is given twice ({user}:{user}:HASH); htpasswd -nbB \
+                 prints USER:HASH already: pass it as it is, --auth \"$(htpasswd -nbB {user} PASSWORD)\""
+            ),
             AuthError::BadPrefix { reason } => write!(f, "bad path prefix: {reason}"),
         }
     }
@@ -263,6 +274,13 @@ impl std::error::Error for AuthError {}
 pub fn parse_user_hash(spec: &str) -> Result<(String, String), AuthError> {
     let (user, hash) = spec.split_once(':').ok_or(AuthError::BadSpec)?;
     check_user_name(user)?;
+    // `htpasswd -nbB user pass` prints `user:HASH` already; `user:` in
+    // front of it again is a copy-paste slip, not a hash.
+    if hash.starts_with(&format!("{user}:")) {
+        return Err(AuthError::UserGivenTwice {
+            user: user.to_owned(),
+        });
+    }
     Ok((user.to_owned(), hash.to_owned()))
 }
 

@@ -266,6 +266,15 @@ fn user_hash_specs_split_at_the_first_colon() {
         ("alice".to_owned(), "$2y$05$x:y".to_owned())
     );
     assert_eq!(parse_user_hash("alice"), Err(AuthError::BadSpec));
+    // htpasswd's `alice:HASH` with `alice:` in front again.
+    let twice = parse_user_hash("alice:alice:$2y$05$x").unwrap_err();
+    assert_eq!(
+        twice,
+        AuthError::UserGivenTwice {
+            user: "alice".into()
+        }
+    );
+    assert!(twice.to_string().contains("htpasswd -nbB alice"), "{twice}");
     assert!(matches!(
         parse_user_hash(":hash"),
         Err(AuthError::BadUserName { .. })
