@@ -26,8 +26,8 @@ mod values;
 pub use args::{Args, DEFAULT_ROOT};
 pub use values::parse_duration;
 use values::{
-    file_uri, parse_cache_control, parse_cors, parse_headers, resolve_bind, validate_health,
-    validate_index,
+    check_ops_paths, file_uri, parse_cache_control, parse_cors, parse_headers, resolve_bind,
+    validate_health, validate_index,
 };
 
 /// Validated configuration for one run.
@@ -293,6 +293,7 @@ impl Config {
             cors: parse_cors(args.cors, &args.cors_origin)?,
         };
         let health = args.health.map(validate_health).transpose()?;
+        check_ops_paths(&root, health.as_deref(), args.metrics.as_deref())?;
         let compress = (!args.no_compress).then_some(CompressOptions {
             level: args.compress_level,
         });

@@ -151,6 +151,47 @@ pub(super) fn validate_health(path: String) -> Result<String, ConfigError> {
     Ok(path)
 }
 
+/// `--health` and `--metrics` answer before the site, so each must be a
+/// path of its own: not `/`, not each other, not a file or folder ROOT
+/// holds (checked at start-up; one created later is shadowed, as in any
+/// server with an operations path).
+pub(super) fn check_ops_paths(
+    root: &std::path::Path,
+    health: Option<&str>,
+    metrics: Option<&str>,
+) -> Result<(), ConfigError> {
+    if let (Some(h), Some(m)) = (health, metrics)
+        && h == m
+    {
+        return Err(ConfigError(format!(
+            "--health and --metrics are both {h:?}: give each a path of its own"
+        )));
+    }
+    for (flag, path) in [("--health", health), ("--metrics", metrics)] {
+        let Some(path) = path else { continue };
+        let inside = path.trim_matches('/');
+        if inside.is_empty() {
+            return Err(ConfigError(format!(
+                "{flag} {path:?} would hide the whole site: give it a path of its own, \
+                 such as {}",
+                if flag == "--health" {
+                    "/healthz"
+                } else {
+                    "/metrics"
+                }
+            )));
+        }
+        let shadowed = root.join(inside);
+        if std::fs::symlink_metadata(&shadowed).is_ok() {
+            return Err(ConfigError(format!(
+                "{flag} {path:?} would hide {}, which the site serves: pick another path",
+                shadowed.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn resolve_bind(bind: &str, port: u16) -> Result<SocketAddr, ConfigError> {
     if let Ok(addr) = bind.parse::<SocketAddr>() {
         return Ok(addr);
