@@ -76,6 +76,8 @@ pub mod router;
 pub mod serve_dir;
 pub mod server;
 pub mod service;
+#[doc(hidden)]
+pub mod syntax;
 pub mod upgrade;
 
 #[cfg(feature = "auth")]
