@@ -17,13 +17,13 @@ use bytes::Bytes;
 use http::header::{self, AsHeaderName};
 
 use crate::Body;
+use crate::syntax::percent_decode;
 
 mod query;
 mod rejection;
 mod typed;
 
 pub use query::QueryMap;
-pub(crate) use query::decode_strict;
 use query::parse_strict;
 pub use rejection::Rejection;
 pub(crate) use rejection::{Rejected, RejectionKind};
@@ -306,7 +306,7 @@ impl RequestExt for Request {
     }
 
     fn path_decoded(&self) -> Result<Cow<'_, str>, Rejection> {
-        decode_strict(self.uri().path().as_bytes(), false).ok_or_else(Rejection::malformed_path)
+        percent_decode(self.uri().path().as_bytes(), false).ok_or_else(Rejection::malformed_path)
     }
 
     fn peer_addr(&self) -> Option<SocketAddr> {
