@@ -39,8 +39,9 @@ pub(super) fn find_unquoted(s: &[u8], sep: u8) -> usize {
     s.len()
 }
 
-/// The non-empty elements of the list `value`, OWS trimmed, in order; see
-/// the [module docs](self).
+/// The non-empty elements of the list `value`, OWS trimmed, in order. A
+/// comma inside a quoted-string does not split; an unterminated
+/// quoted-string runs to the end of the value.
 ///
 /// ```
 /// # use berth::syntax::elements;

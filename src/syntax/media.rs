@@ -6,17 +6,7 @@
 //! media-range = ( "*/*" / ( type "/" "*" ) / ( type "/" subtype ) ) parameters
 //! ```
 //!
-//! **Matching.** A range matches a media type when its type (unless `*`)
-//! and subtype (unless `*`) are the type's, compared case-insensitively,
-//! and each of the range's own parameters (those before its `q`) is one of
-//! the type's, with an equal value (case-insensitive, after unquoting).
-//! **Specificity**: of the ranges that match, the most specific decides
-//! the quality: `type/subtype;params` (more parameters first), then
-//! `type/subtype`, `type/*`, `*/*`, as in the example of §12.5.1. Among
-//! equally specific ones the lowest q counts, so a `q=0` is never outvoted
-//! by a duplicate. A range that is malformed (`*/html`, not tokens, a
-//! parameter that is not `token=token-or-quoted-string`, an invalid
-//! q-value) is ignored.
+//! The matching rules are on [`Accept`].
 
 use std::borrow::Cow;
 
@@ -169,8 +159,19 @@ impl Range<'_> {
     }
 }
 
-/// A parsed `Accept` field (all its lines); see the [module docs](self)
-/// for the rules.
+/// A parsed `Accept` field (all its lines).
+///
+/// **Matching.** A range matches a media type when its type (unless `*`)
+/// and subtype (unless `*`) are the type's, compared case-insensitively,
+/// and each of the range's own parameters (those before its `q`) is one of
+/// the type's, with an equal value (case-insensitive, after unquoting).
+/// **Specificity**: of the ranges that match, the most specific decides
+/// the quality: `type/subtype;params` (more parameters first), then
+/// `type/subtype`, `type/*`, `*/*` (RFC 9110 §12.5.1, with its example). Among
+/// equally specific ones the lowest q counts, so a `q=0` is never outvoted
+/// by a duplicate. A range that is malformed (`*/html`, not tokens, a
+/// parameter that is not `token=token-or-quoted-string`, an invalid
+/// q-value) is ignored.
 ///
 /// ```
 /// # use berth::syntax::{Accept, MediaType};
