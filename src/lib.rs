@@ -73,6 +73,7 @@ pub mod proto;
 pub mod request;
 pub mod response;
 pub mod router;
+mod safe_path;
 pub mod serve_dir;
 pub mod server;
 pub mod service;

@@ -99,7 +99,7 @@ use http::header::{self, HeaderValue};
 use tokio::sync::Semaphore;
 
 use crate::handler::BoxFuture;
-use crate::serve_dir::resolve_path;
+use crate::safe_path::resolve_path;
 use crate::syntax::percent_decode;
 use crate::{Handler, IntoResponse, Request, Response};
 

@@ -97,12 +97,11 @@ mod open_cache;
 mod precompressed;
 mod range;
 mod representation;
-mod resolve;
 
 pub use crate::content_type::content_type;
+pub use crate::safe_path::{ResolveError, SafePath, resolve_path};
 pub use conditional::{Precondition, evaluate_preconditions};
 pub use range::{ByteRange, MAX_RANGE_SPECS, RangeOutcome, if_range_matches, parse_range};
-pub use resolve::{ResolveError, SafePath, resolve_path};
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -313,7 +312,7 @@ impl Inner {
             return (options_response(), None);
         }
         // 2. Path (borrowed from the request when already normal).
-        let Ok(path) = resolve::resolve(req.uri().path()) else {
+        let Ok(path) = crate::safe_path::resolve(req.uri().path()) else {
             return (status(StatusCode::BAD_REQUEST), None);
         };
         if path.is_hidden() && !self.serve_hidden {

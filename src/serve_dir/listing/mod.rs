@@ -41,8 +41,8 @@ use http::{HeaderValue, StatusCode, header};
 use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
-use super::resolve::SafePath;
 use crate::response::status;
+use crate::safe_path::SafePath;
 use crate::{Body, Response};
 
 mod render;
