@@ -115,6 +115,7 @@ use rustix::io::Errno;
 use crate::compress::{FileRepresentation, Negotiation};
 use crate::handler::BoxFuture;
 use crate::response::status;
+use crate::syntax::Accept;
 use crate::{Body, Handler, Request, Response};
 use open::{Root, error_status};
 use open_cache::{OpenCache, Opened};
@@ -396,14 +397,10 @@ impl Inner {
         if req.method() == Method::OPTIONS {
             return options_response();
         }
-        let accept = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok());
         let shown = listing::Shown {
             prefix: nested_path(req),
             query: req.uri().query(),
-            accept,
+            accept: Accept::from_headers(req.headers()),
             hidden: self.serve_hidden,
         };
         listing::response(dir, path, shown)
