@@ -63,6 +63,21 @@ impl<'a> MediaType<'a> {
             && self.subtype.eq_ignore_ascii_case(subtype.as_bytes())
     }
 
+    /// Whether this is `essence` (`type/subtype`), case-insensitively.
+    pub fn essence_is(&self, essence: &str) -> bool {
+        essence
+            .split_once('/')
+            .is_some_and(|(ty, subtype)| self.is(ty, subtype))
+    }
+
+    /// The structured syntax suffix (RFC 6838 §4.2.8): what follows the
+    /// last `+` of the subtype (`json` in `application/ld+json`); `None`
+    /// without one.
+    pub fn suffix(&self) -> Option<&'a [u8]> {
+        let plus = self.subtype.iter().rposition(|&b| b == b'+')?;
+        Some(&self.subtype[plus + 1..]).filter(|s| !s.is_empty())
+    }
+
     /// The parameters, in order.
     pub fn params(&self) -> Params<'a> {
         self.params.clone()

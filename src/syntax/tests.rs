@@ -233,6 +233,14 @@ fn media_types() {
     // The first one counts, unquoted and unescaped.
     assert_eq!(m.param(b"charset").as_deref(), Some(&b"utf-8"[..]));
     assert_eq!(m.param(b"boundary"), None);
+    assert!(m.essence_is("TEXT/plain") && !m.essence_is("text") && !m.essence_is("text/html"));
+    assert_eq!(m.suffix(), None);
+    fn suffix(v: &[u8]) -> Option<&[u8]> {
+        MediaType::parse(v).unwrap().suffix()
+    }
+    assert_eq!(suffix(b"application/ld+json"), Some(&b"json"[..]));
+    assert_eq!(suffix(b"application/a+b+XML;x=y"), Some(&b"XML"[..]));
+    assert_eq!(suffix(b"application/json+"), None);
     let m = MediaType::parse(b"text/plain; charset=\"utf-8").unwrap();
     assert_eq!(m.param(b"charset"), None);
     for bad in [
