@@ -64,6 +64,7 @@
 pub mod auth;
 pub mod body;
 pub mod compress;
+mod conditional;
 pub mod content_type;
 mod error;
 pub mod handler;

@@ -127,9 +127,9 @@ use http::{Method, StatusCode};
 #[cfg(feature = "compress")]
 use crate::body::Kind;
 #[cfg(feature = "compress")]
-use crate::handler::BoxFuture;
+use crate::conditional::{Precondition, evaluate_preconditions};
 #[cfg(feature = "compress")]
-use crate::serve_dir::{Precondition, evaluate_preconditions};
+use crate::handler::BoxFuture;
 #[cfg(feature = "compress")]
 use crate::{Body, Handler, Request, Response, ServeDir};
 use cache::Cache;

@@ -90,7 +90,6 @@
 //! flag has no effect on reads of regular files, the only kind ever served.
 
 mod byteranges;
-mod conditional;
 mod listing;
 mod open;
 mod open_cache;
@@ -98,9 +97,9 @@ mod precompressed;
 mod range;
 mod representation;
 
+pub use crate::conditional::{Precondition, evaluate_preconditions};
 pub use crate::content_type::content_type;
 pub use crate::safe_path::{ResolveError, SafePath, resolve_path};
-pub use conditional::{Precondition, evaluate_preconditions};
 pub use range::{ByteRange, MAX_RANGE_SPECS, RangeOutcome, if_range_matches, parse_range};
 
 use std::borrow::Cow;

@@ -23,7 +23,7 @@
 
 use std::time::SystemTime;
 
-use super::conditional::{parse_date, parse_single_tag, strong_eq, unix_seconds};
+use crate::conditional::{parse_date, parse_single_tag, strong_eq, unix_seconds};
 use crate::syntax::{elements, trim_ows};
 
 /// Most range-specs a `Range` header may list before it is ignored (the
