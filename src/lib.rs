@@ -65,6 +65,7 @@ pub mod auth;
 pub mod body;
 pub mod compress;
 mod conditional;
+mod content_coding;
 pub mod content_type;
 mod error;
 pub mod handler;

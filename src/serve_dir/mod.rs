@@ -46,9 +46,9 @@
 //!    out in (`precompressed.rs`): identity, a precompressed sidecar
 //!    (`FILE.br`... with [`ServeDir::precompressed`], opened as in step 3),
 //!    or coded on the fly by a [`Compress`](crate::compress::Compress)
-//!    layer around this handler, which passes its negotiation down (in the
-//!    request's extensions, or directly when it wraps this handler itself);
-//!    a `GET` with `Range` always selects identity.
+//!    layer around this handler, which offers its negotiation in the
+//!    request's extensions (this handler never names the layer); a `GET`
+//!    with `Range` always selects identity.
 //!    `Vary: Accept-Encoding` when the choice depended on that header.
 //!    Then the validators of the selected representation: a strong
 //!    `ETag`, `"<size>-<mtime>-<inode>"` in hex (mtime in nanoseconds since
@@ -111,7 +111,7 @@ use std::time::Duration;
 use http::{HeaderValue, Method, StatusCode, header};
 use rustix::io::Errno;
 
-use crate::compress::{FileRepresentation, Negotiation};
+use crate::content_coding::Negotiation;
 use crate::handler::BoxFuture;
 use crate::response::status;
 use crate::syntax::Accept;
@@ -119,7 +119,7 @@ use crate::{Body, Handler, Request, Response};
 use open::{Root, error_status};
 use open_cache::{OpenCache, Opened};
 use precompressed::Lookup;
-use representation::file_response;
+use representation::{FileRepresentation, file_response};
 
 /// Serves the files beneath one directory; see the [module docs](self) for
 /// the steps each request goes through.
@@ -248,35 +248,21 @@ impl ServeDir {
 impl Handler for ServeDir {
     fn call(&self, req: Request) -> BoxFuture<Response> {
         // The steps make no `.await`: they run here, and the future only
-        // hands the response over (the request is not moved into it).
-        // A `Compress` layer further out passes its negotiation down in
-        // the request's extensions and finds the outcome in the
-        // response's.
+        // hands the response over (the request is not moved into it). A
+        // compression layer further out offers its negotiation in the
+        // request's extensions; a file's `200` it is to code goes back to
+        // it, other file responses are marked settled where it would
+        // otherwise touch them (`content_coding/layer.rs`).
         let negotiation = req.extensions().get::<Negotiation>();
-        let (mut res, representation) = self.inner.serve(&req, negotiation);
-        if let Some(representation) = representation {
-            res.extensions_mut().insert(representation);
-        }
+        let (res, representation) = self.inner.serve(&req, negotiation);
+        let res = match (negotiation, representation) {
+            (Some(n), Some(FileRepresentation::Encode { coding, file })) => {
+                return n.code_file(res, coding, file);
+            }
+            (Some(n), Some(FileRepresentation::Settled)) => n.settle(res),
+            _ => res,
+        };
         Box::pin(std::future::ready(res))
-    }
-}
-
-impl ServeDir {
-    /// Serves `req` for a [`Compress`](crate::compress::Compress) layer
-    /// that wraps this handler directly: the same as [`Handler::call`] with
-    /// the negotiation in the request's extensions, but handed over and
-    /// back as values, without the two extension maps, and synchronously:
-    /// the steps make no `.await`, so there is no future of its own to box
-    /// (`Compress` calls it from its own `call`). The representation is
-    /// `Some` for the responses `Compress` is not to treat as other
-    /// handlers' (step 3 of its docs).
-    #[cfg(feature = "compress")]
-    pub(crate) fn serve_negotiated(
-        &self,
-        req: &Request,
-        negotiation: &Negotiation,
-    ) -> (Response, Option<FileRepresentation>) {
-        self.inner.serve(req, Some(negotiation))
     }
 }
 

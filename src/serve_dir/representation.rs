@@ -29,7 +29,7 @@ use super::precompressed::{self, Coded, Lookup};
 use super::{
     Precondition, RangeOutcome, content_type, evaluate_preconditions, if_range_matches, parse_range,
 };
-use crate::compress::{self, Coding, FileIdentity, FileRepresentation, Negotiation};
+use crate::content_coding::{self, Coding, FileIdentity, Negotiation};
 use crate::response::status;
 use crate::{Body, Request, Response};
 
@@ -66,9 +66,20 @@ impl Asked {
     }
 }
 
+/// What a compression layer that negotiated is to make of a file response
+/// (the protocol is in `content_coding/layer.rs`).
+#[derive(Debug)]
+pub(super) enum FileRepresentation {
+    /// Settled: sent as it is (identity, a sidecar, a `304`, a `412`...).
+    Settled,
+    /// A `200` whose file body the layer codes with `coding`; the ETag is
+    /// already the coded one.
+    Encode { coding: Coding, file: FileIdentity },
+}
+
 /// Steps 6 to 9 for a regular file: content coding, validators,
-/// preconditions, ranges, and the response, plus what a `Compress` layer
-/// that negotiated (`negotiation`) is to do with it. `lookup` says where
+/// preconditions, ranges, and the response, plus what a compression layer
+/// that negotiated (`negotiation`) is to make of it. `lookup` says where
 /// the file lies and whether sidecars are looked for.
 pub(super) fn file_response(
     req: &Request,
@@ -108,7 +119,7 @@ pub(super) fn file_response(
         }
     };
     if selection.vary {
-        compress::add_vary(res.headers_mut());
+        content_coding::add_vary(res.headers_mut());
     }
     let representation = negotiation.map(|_| match representation {
         Some(encode) if res.status() == StatusCode::OK => encode,
@@ -254,7 +265,10 @@ fn coded(
     headers.insert(header::CONTENT_TYPE, facts.content_type.clone());
     headers.extend(validators);
     if !on_the_fly {
-        headers.insert(header::CONTENT_ENCODING, compress::token_value(coding));
+        headers.insert(
+            header::CONTENT_ENCODING,
+            content_coding::content_encoding(coding),
+        );
     }
     res
 }
@@ -294,7 +308,9 @@ impl FileFacts {
             etag_value: HeaderValue::try_from(&etag).ok(),
             etag,
             last_modified: meta.modified().ok().and_then(|t| Some((t, http_date(t)?))),
-            compressible: content_type.to_str().is_ok_and(compress::is_compressible),
+            compressible: content_type
+                .to_str()
+                .is_ok_and(content_coding::is_compressible),
             content_type,
             full: HeaderMap::new(),
         };

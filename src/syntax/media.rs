@@ -72,10 +72,10 @@ impl<'a> MediaType<'a> {
 
     /// The structured syntax suffix (RFC 6838 §4.2.8): what follows the
     /// last `+` of the subtype (`json` in `application/ld+json`); `None`
-    /// without one.
+    /// without one, or when nothing precedes or follows the `+`.
     pub fn suffix(&self) -> Option<&'a [u8]> {
         let plus = self.subtype.iter().rposition(|&b| b == b'+')?;
-        Some(&self.subtype[plus + 1..]).filter(|s| !s.is_empty())
+        Some(&self.subtype[plus + 1..]).filter(|s| plus > 0 && !s.is_empty())
     }
 
     /// The parameters, in order.

@@ -241,6 +241,7 @@ fn media_types() {
     assert_eq!(suffix(b"application/ld+json"), Some(&b"json"[..]));
     assert_eq!(suffix(b"application/a+b+XML;x=y"), Some(&b"XML"[..]));
     assert_eq!(suffix(b"application/json+"), None);
+    assert_eq!(suffix(b"application/+json"), None);
     let m = MediaType::parse(b"text/plain; charset=\"utf-8").unwrap();
     assert_eq!(m.param(b"charset"), None);
     for bad in [
