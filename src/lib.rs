@@ -4,13 +4,15 @@
 //! ```text
 //! bin/berth (CLI, config, logging)
 //!    │
-//! app: router · serve_dir · compress (knows Request/Response/Body/Handler)
-//!    │
-//! types: request · response · body · handler
-//!    ▲
+//! app: router · serve_dir · compress · auth (knows Request/Response/Body/
+//!    │ Handler; never each other: they talk through the request)
+//! types: request · response · body · handler · content codings ·
+//!    ▲   conditional requests · safe paths
 //! server (tokio driver: sockets, timeouts; one serving core for HTTP/1.1,
 //!    │    with its keep-alive loop, and for HTTP/2, over the h2 crate)
 //! proto (sans-I/O HTTP/1.1: bytes in → events out; responses in → bytes out)
+//!
+//! syntax (field-value grammar, percent-decoding: used by all of the above)
 //! ```
 //!
 //! A program answers HTTP with a [`Handler`]: an async function from

@@ -224,11 +224,12 @@ impl Policy {
     /// Whether a body of this type and length is compressed for a client
     /// that accepts a coding (and so varies with `Accept-Encoding`).
     fn compresses(&self, content_type: Option<&HeaderValue>, len: Option<u64>) -> bool {
+        // The type last: it is the one check that parses.
         !self.codings.is_empty()
+            && len.is_none_or(|n| n >= self.min_size)
             && content_type
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(is_compressible)
-            && len.is_none_or(|n| n >= self.min_size)
     }
 }
 
@@ -452,14 +453,13 @@ impl Policy {
         {
             return false;
         }
+        // Type and size first: most responses that are not negotiable are
+        // so by their type, found with one lookup.
         let headers = res.headers();
-        if headers.contains_key(header::CONTENT_ENCODING)
-            || headers.contains_key(header::CONTENT_RANGE)
-            || has_no_transform(headers)
-        {
-            return false;
-        }
         self.compresses(headers.get(header::CONTENT_TYPE), res.body().size_hint())
+            && !headers.contains_key(header::CONTENT_ENCODING)
+            && !headers.contains_key(header::CONTENT_RANGE)
+            && !has_no_transform(headers)
     }
 
     /// Step 3: codes a static file's `200` body, through the cache.
@@ -517,10 +517,6 @@ impl FileCoder for Policy {
         self.compresses_file(compressible, len)
     }
 
-    fn alters(&self, res: &Response, coding: Coding) -> bool {
-        self.step4(res, coding) != Step4::Leave
-    }
-
     fn code_file(
         self: Arc<Self>,
         res: Response,
@@ -528,13 +524,14 @@ impl FileCoder for Policy {
         file: FileIdentity,
     ) -> BoxFuture<Response> {
         Box::pin(async move {
-            let mut res = self.encode_file(res, coding, file).await;
-            // What the coder answers is settled too (a `500` when coding
-            // failed is not a response to code).
-            if self.alters(&res, coding) {
-                res.extensions_mut().insert(Settled);
+            let res = self.encode_file(res, coding, file).await;
+            // A coded `200` has its `Content-Encoding`; anything else (a
+            // `500` when coding failed) is final too.
+            if res.status() == StatusCode::OK {
+                res
+            } else {
+                Negotiation::settle(res)
             }
-            res
         })
     }
 }

@@ -12,13 +12,14 @@
 //!    fly goes to [`Negotiation::code_file`], whose future `ServeDir`
 //!    returns: the response comes back with `Content-Encoding`, which the
 //!    layer leaves alone like any coded response.
-//! 3. Any other file response `ServeDir` settled goes through
-//!    [`Negotiation::settle`], which marks it [`Settled`] only when the
-//!    layer's step for other handlers' responses would change it (a
-//!    `304` without `Vary`, an identity `200` a `Range` field chose): the
-//!    layer returns a marked response as it is. The common answers (a
-//!    `200` of a type or size the layer does not code) need no mark, so
-//!    they carry no extension map.
+//! 3. A file response `ServeDir` decided against what the layer would do
+//!    on its own (a `304`, a `412`, a `206`, the identity `200` a `Range`
+//!    field chose) is marked [`Settled`] by [`Negotiation::settle`]: the
+//!    layer returns it as it is. A `200` to a request without `Range` is
+//!    not marked: its type, size and coding were judged by the layer's
+//!    own policy ([`Negotiation::codes_file`]), so the layer's rule for
+//!    other responses leaves it as it is (`compress/tests.rs` checks it),
+//!    and the common answer carries no extension map.
 //!
 //! Without the `compress` feature nothing builds a `Negotiation`, and
 //! `ServeDir` never finds one.
@@ -38,10 +39,6 @@ pub(crate) trait FileCoder: fmt::Debug + Send + Sync + 'static {
     /// [`is_compressible`](super::is_compressible)) and whose length is
     /// `len` is coded for a client that accepts a coding.
     fn codes_file(&self, compressible: bool, len: u64) -> bool;
-
-    /// Whether the layer's treatment of other handlers' responses would
-    /// change `res`, `coding` having been negotiated.
-    fn alters(&self, res: &Response, coding: Coding) -> bool;
 
     /// `res`, a `200` whose body is the whole file `file`, coded with
     /// `coding` (its ETag is already the coded one).
@@ -89,13 +86,10 @@ impl Negotiation {
         Arc::clone(&self.coder).code_file(res, coding, file)
     }
 
-    /// Step 3 of the [module docs](self): `res`, a file response whose
-    /// representation is settled, marked so the layer leaves it alone when
-    /// it would not otherwise.
-    pub(crate) fn settle(&self, mut res: Response) -> Response {
-        if self.coder.alters(&res, self.coding) {
-            res.extensions_mut().insert(Settled);
-        }
+    /// Step 3 of the [module docs](self): `res` marked so the layer
+    /// returns it as it is.
+    pub(crate) fn settle(mut res: Response) -> Response {
+        res.extensions_mut().insert(Settled);
         res
     }
 }

@@ -123,13 +123,21 @@ pub fn is_compressible(content_type: &str) -> bool {
         "rtf",
         "postscript",
     ];
+    // The type most responses that are not text carry: answered before
+    // the value is parsed.
+    const OCTETS: &str = "application/octet-stream";
+    if let Some((essence, rest)) = content_type.split_at_checked(OCTETS.len())
+        && essence.eq_ignore_ascii_case(OCTETS)
+        && matches!(
+            rest.trim_start_matches([' ', '\t']).bytes().next(),
+            None | Some(b';')
+        )
+    {
+        return false;
+    }
     let Some(media) = MediaType::parse(content_type.as_bytes()) else {
         return false;
     };
-    // The type most responses that are not text carry: answer it first.
-    if media.is("application", "octet-stream") {
-        return false;
-    }
     let (kind, subtype) = (media.ty(), media.subtype());
     let is = |name: &[u8], want: &str| name.eq_ignore_ascii_case(want.as_bytes());
     let any = |names: &[&str]| names.iter().any(|n| is(subtype, n));

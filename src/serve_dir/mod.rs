@@ -251,15 +251,15 @@ impl Handler for ServeDir {
         // hands the response over (the request is not moved into it). A
         // compression layer further out offers its negotiation in the
         // request's extensions; a file's `200` it is to code goes back to
-        // it, other file responses are marked settled where it would
-        // otherwise touch them (`content_coding/layer.rs`).
+        // it, and file responses decided against what it would do on its
+        // own are marked settled (`content_coding/layer.rs`).
         let negotiation = req.extensions().get::<Negotiation>();
         let (res, representation) = self.inner.serve(&req, negotiation);
         let res = match (negotiation, representation) {
             (Some(n), Some(FileRepresentation::Encode { coding, file })) => {
                 return n.code_file(res, coding, file);
             }
-            (Some(n), Some(FileRepresentation::Settled)) => n.settle(res),
+            (Some(_), Some(FileRepresentation::Settled)) => Negotiation::settle(res),
             _ => res,
         };
         Box::pin(std::future::ready(res))

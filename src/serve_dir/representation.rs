@@ -70,7 +70,15 @@ impl Asked {
 /// (the protocol is in `content_coding/layer.rs`).
 #[derive(Debug)]
 pub(super) enum FileRepresentation {
-    /// Settled: sent as it is (identity, a sidecar, a `304`, a `412`...).
+    /// A `200` to a request without `Range`: what the layer's own rule for
+    /// other responses gives too (the type, the size and the coding were
+    /// judged by the same policy, [`Negotiation::codes_file`]), so it may
+    /// look at it and leaves it as it is. Not marked: the common answer
+    /// carries no extension map.
+    Agreed,
+    /// Anything else (a `304`, a `412`, a `206`, the identity `200` a
+    /// `Range` field chose): decided here against what the layer would do
+    /// on its own, so marked [`Settled`](crate::content_coding::Settled).
     Settled,
     /// A `200` whose file body the layer codes with `coding`; the ETag is
     /// already the coded one.
@@ -114,15 +122,18 @@ pub(super) fn file_response(
                 coding,
                 file: FileIdentity::of(meta),
             };
-            // Only a `200` is coded (a `304` or `412` is settled as is).
             (res, Some(encode))
         }
     };
     if selection.vary {
         content_coding::add_vary(res.headers_mut());
     }
+    let ok = res.status() == StatusCode::OK;
+    let ranged = asked.range && req.method() == Method::GET;
     let representation = negotiation.map(|_| match representation {
-        Some(encode) if res.status() == StatusCode::OK => encode,
+        // Only a `200` is coded (a `304` or `412` is settled as is).
+        Some(encode) if ok => encode,
+        _ if ok && !ranged => FileRepresentation::Agreed,
         _ => FileRepresentation::Settled,
     });
     (res, representation)
