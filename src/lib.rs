@@ -4,13 +4,15 @@
 //! ```text
 //! bin/berth (CLI, config, logging)
 //!    │
-//! app: router · serve_dir · compress (knows Request/Response/Body/Handler)
-//!    │
-//! types: request · response · body · handler
-//!    ▲
+//! app: router · serve_dir · compress · auth (knows Request/Response/Body/
+//!    │ Handler; never each other: they talk through the request)
+//! types: request · response · body · handler · content codings ·
+//!    ▲   conditional requests · safe paths
 //! server (tokio driver: sockets, timeouts; one serving core for HTTP/1.1,
 //!    │    with its keep-alive loop, and for HTTP/2, over the h2 crate)
 //! proto (sans-I/O HTTP/1.1: bytes in → events out; responses in → bytes out)
+//!
+//! syntax (field-value grammar, percent-decoding: used by all of the above)
 //! ```
 //!
 //! A program answers HTTP with a [`Handler`]: an async function from
@@ -65,6 +67,8 @@
 pub mod auth;
 pub mod body;
 pub mod compress;
+mod conditional;
+mod content_coding;
 pub mod content_type;
 mod error;
 pub mod handler;
@@ -74,9 +78,12 @@ pub mod proto;
 pub mod request;
 pub mod response;
 pub mod router;
+mod safe_path;
 pub mod serve_dir;
 pub mod server;
 pub mod service;
+#[doc(hidden)]
+pub mod syntax;
 pub mod upgrade;
 
 #[cfg(feature = "auth")]

@@ -1,6 +1,8 @@
 //! The layer boundaries of DESIGN.md, checked: `proto` does no I/O and reads
 //! no clock; `server` never knows the app layer; the HTTP/1.1 and HTTP/2
-//! engines never know each other.
+//! engines never know each other; the app handlers never import each other
+//! (they talk through the request); the shared types and the field-value
+//! grammar import no layer above them.
 
 use std::fs;
 use std::path::Path;
@@ -22,6 +24,42 @@ fn sources(dir: &str) -> Vec<(String, String)> {
     walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir), &mut out);
     assert!(!out.is_empty(), "no sources in {dir}");
     out
+}
+
+/// What `text` says as code: comment lines left out (docs may name what
+/// the code must not use), and so is everything from the `mod tests`
+/// declaration on (a module's tests come last and may put it together
+/// with what it must not import).
+fn code_of(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        if line.starts_with("mod tests") || line.starts_with("pub(crate) mod tests") {
+            break;
+        }
+        if !line.starts_with("//") {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// [`assert_absent`] on the code of each file ([`code_of`]); `tests.rs`
+/// files are tests and left out.
+fn assert_absent_from_code(dir: &str, forbidden: &[&str]) {
+    for (path, text) in sources(dir) {
+        if path.ends_with("/tests.rs") {
+            continue;
+        }
+        let code = code_of(&text);
+        for word in forbidden {
+            assert!(
+                !code.contains(word),
+                "{path} uses `{word}`, which its layer must not use"
+            );
+        }
+    }
 }
 
 fn assert_absent(dir: &str, forbidden: &[&str]) {
@@ -89,6 +127,15 @@ fn app_layer_never_sees_a_socket() {
     );
 }
 
+/// What the shared types must not import.
+const APP_AND_SERVER: [&str; 5] = [
+    "crate::serve_dir",
+    "crate::router",
+    "crate::compress",
+    "crate::auth",
+    "crate::server",
+];
+
 #[test]
 fn shared_types_do_not_import_the_app_layer() {
     for file in [
@@ -98,15 +145,63 @@ fn shared_types_do_not_import_the_app_layer() {
         "src/content_type.rs",
         "src/upgrade.rs",
         "src/service.rs",
+        "src/conditional.rs",
+        "src/safe_path.rs",
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
         let text = std::fs::read_to_string(&path).expect("source file");
         for word in ["crate::serve_dir", "crate::router", "crate::server"] {
             assert!(!text.contains(word), "{file} mentions `{word}`");
         }
+        let code = code_of(&text);
+        for word in APP_AND_SERVER {
+            assert!(!code.contains(word), "{file} uses `{word}`");
+        }
     }
     assert_absent(
         "src/request",
         &["crate::serve_dir", "crate::router", "crate::server"],
+    );
+    // What Compress and ServeDir share (content codings, the request-side
+    // negotiation) sits here so that neither imports the other.
+    assert_absent_from_code("src/request", &APP_AND_SERVER);
+    assert_absent_from_code("src/content_coding", &APP_AND_SERVER);
+}
+
+#[test]
+fn field_value_grammar_imports_nothing_of_the_crate() {
+    // Every layer reads field values through `syntax`, proto included:
+    // it must stand below all of them.
+    assert_absent_from_code("src/syntax", &["crate::", "super::super"]);
+}
+
+#[test]
+fn app_handlers_talk_through_the_request_not_through_imports() {
+    // DESIGN.md: Compress and ServeDir meet in `content_coding` (the
+    // negotiation goes down in the request's extensions, the file comes
+    // back to the layer's coder); Router and BasicAuth know neither.
+    assert_absent_from_code("src/compress", &["serve_dir", "ServeDir"]);
+    assert_absent_from_code("src/serve_dir", &["crate::compress", "Compress"]);
+    assert_absent_from_code(
+        "src/router",
+        &[
+            "serve_dir",
+            "ServeDir",
+            "compress",
+            "Compress",
+            "crate::auth",
+            "BasicAuth",
+        ],
+    );
+    assert_absent_from_code(
+        "src/auth",
+        &[
+            "serve_dir",
+            "ServeDir",
+            "compress",
+            "Compress",
+            "router",
+            "Router",
+        ],
     );
 }

@@ -4,6 +4,7 @@
 use http::header::{self, HeaderMap};
 
 use super::MAX_AUTHORIZATION_LEN;
+use crate::syntax::{is_ows, trim_ows};
 
 /// A user-id and password from a well-formed `Authorization: Basic` field.
 /// No `Debug`: it must never be printed.
@@ -32,13 +33,13 @@ impl Credentials {
             return None;
         }
         let value = trim_ows(value);
-        let split = value.iter().position(|&b| b == b' ' || b == b'\t')?;
+        let split = value.iter().position(|&b| is_ows(b))?;
         let (scheme, rest) = value.split_at(split);
         if !scheme.eq_ignore_ascii_case(b"Basic") {
             return None;
         }
         let token = trim_ows(rest);
-        if token.is_empty() || token.iter().any(|&b| b == b' ' || b == b'\t') {
+        if token.is_empty() || token.iter().any(|&b| is_ows(b)) {
             return None;
         }
         let text = String::from_utf8(base64_decode(token)?).ok()?;
@@ -52,16 +53,6 @@ impl Credentials {
             password: password.to_owned(),
         })
     }
-}
-
-fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
 }
 
 /// Standard base64 (RFC 4648 §4), padding optional but, when present,

@@ -99,8 +99,8 @@ use http::header::{self, HeaderValue};
 use tokio::sync::Semaphore;
 
 use crate::handler::BoxFuture;
-use crate::request::decode_strict;
-use crate::serve_dir::resolve_path;
+use crate::safe_path::resolve_path;
+use crate::syntax::percent_decode;
 use crate::{Handler, IntoResponse, Request, Response};
 
 mod cache;
@@ -547,7 +547,7 @@ impl State {
             .collect();
         let mut decoded: Vec<Cow<'_, str>> = Vec::with_capacity(raw.len());
         for segment in &raw {
-            match decode_strict(segment.as_bytes(), false) {
+            match percent_decode(segment.as_bytes(), false) {
                 Some(d) if matches!(&*d, "" | ".") => {}
                 Some(d) => decoded.push(d),
                 None => return true,

@@ -25,30 +25,7 @@ use std::sync::Mutex;
 
 use bytes::Bytes;
 
-use super::Coding;
-
-/// The identity of a regular file's content, from `fstat` on the handle
-/// being served.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct FileIdentity {
-    pub(crate) dev: u64,
-    pub(crate) ino: u64,
-    pub(crate) size: u64,
-    /// Nanoseconds since the epoch (negative before 1970).
-    pub(crate) mtime_ns: i128,
-}
-
-impl FileIdentity {
-    pub(crate) fn of(meta: &std::fs::Metadata) -> FileIdentity {
-        use std::os::unix::fs::MetadataExt;
-        FileIdentity {
-            dev: meta.dev(),
-            ino: meta.ino(),
-            size: meta.size(),
-            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
-        }
-    }
-}
+use crate::content_coding::{Coding, FileIdentity};
 
 /// What a cached variant is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -14,12 +14,15 @@
 //! # }
 //! ```
 //!
-//! The parts: `negotiate.rs` picks the coding from `Accept-Encoding`
-//! (RFC 9110 §12.5.3), `encoder.rs` codes bodies (streaming or one-shot),
-//! `cache.rs` keeps coded variants of static files. Precompressed
-//! sidecars (`FILE.br` next to `FILE`) are `ServeDir`'s business (see its
+//! The parts: the coding is picked from `Accept-Encoding` (RFC 9110
+//! §12.5.3) by [`AcceptEncoding`], which lives with the other content-coding
+//! types in the types layer (`content_coding/`) because `ServeDir` needs
+//! them too; `encoder.rs` codes bodies (streaming or one-shot), `cache.rs`
+//! keeps coded variants of static files. Precompressed sidecars
+//! (`FILE.br` next to `FILE`) are `ServeDir`'s business (see its
 //! `precompressed.rs`); this layer never touches a response that already
-//! has a `Content-Encoding`.
+//! has a `Content-Encoding`. The layer never names `ServeDir`: they talk
+//! through the request and the response (`content_coding/layer.rs`).
 //!
 //! # Steps
 //!
@@ -29,22 +32,21 @@
 //!    codings ([`Compress::codings`]; default zstd, br, gzip). When the
 //!    client excludes identity and accepts none of them, identity is sent
 //!    anyway (never `406`; see rule 7 on [`AcceptEncoding`] for why). The
-//!    result goes into the request's extensions, where `ServeDir` finds it;
-//!    a `ServeDir` wrapped directly gets it handed over as a value instead
-//!    (and hands its representation back the same way), which spares the
-//!    two extension maps per request; its steps are synchronous, so the
-//!    file is served within `call` and a settled response is returned as
-//!    a ready future.
+//!    result, with the layer itself as the coder of files, goes into the
+//!    request's extensions, where a `ServeDir` however deep inside finds
+//!    it.
 //! 2. **Call** the inner handler.
-//! 3. **Static files.** A response `ServeDir` built with the negotiation in
-//!    hand has its representation settled already: `ServeDir` knows the
-//!    file's type and size, so it applies this policy itself, chooses the
-//!    ETag of the coded representation, and evaluates `If-None-Match`
-//!    and the other preconditions against it (so a `304` is right for the
-//!    representation the client holds). All the layer does is code the
-//!    body: from the cache (`cache.rs`) on a hit, else compressed whole
-//!    (on the blocking pool above 128 KiB) and cached; a file larger than
-//!    a quarter of the cache budget is coded as a stream instead, chunked.
+//! 3. **Static files.** A `ServeDir` that found the negotiation settles the
+//!    representation of a file itself: it knows the file's type and size,
+//!    so it applies this policy, chooses the ETag of the coded
+//!    representation, and evaluates `If-None-Match` and the other
+//!    preconditions against it (so a `304` is right for the representation
+//!    the client holds). A `200` to be coded comes back to the layer's
+//!    coder, which only codes the body: from the cache (`cache.rs`) on a
+//!    hit, else compressed whole (on the blocking pool above 128 KiB) and
+//!    cached; a file larger than a quarter of the cache budget is coded as
+//!    a stream instead, chunked. Its other answers are returned as they
+//!    are (those step 4 would change carry a mark saying so).
 //!    `Cache-Control: no-transform` does not stop this: choosing among its
 //!    own representations is the origin's negotiation, not a transformation
 //!    (RFC 9110 §7.7 addresses intermediaries).
@@ -98,28 +100,24 @@
 //!
 //! # Without the `compress` feature
 //!
-//! The layer and the encoders (`encoder.rs`: zstd, brotli, gzip) are gone;
-//! negotiation ([`negotiate`], [`AcceptEncoding`]) and [`is_compressible`]
-//! stay, because `ServeDir` serves precompressed sidecars with them. The
-//! request-side plumbing `ServeDir` shares with the layer (`Negotiation`,
-//! `Policy`, the cache) stays compiled, but nothing builds it.
-#![cfg_attr(not(feature = "compress"), allow(dead_code))]
+//! The layer, its cache and the encoders (`encoder.rs`: zstd, brotli,
+//! gzip) are gone; negotiation ([`negotiate`], [`AcceptEncoding`]) and
+//! [`is_compressible`] stay, because `ServeDir` serves precompressed
+//! sidecars with them.
 
+#[cfg(feature = "compress")]
 mod cache;
 #[cfg(feature = "compress")]
 pub(crate) mod encoder;
-mod negotiate;
 
+pub use crate::content_coding::{AcceptEncoding, Coding, Negotiated, is_compressible, negotiate};
 #[cfg(feature = "compress")]
 pub use encoder::{clamp_level, compress_file, compress_slice, default_level, encode};
-pub use negotiate::{AcceptEncoding, Coding, Negotiated, negotiate};
-
-pub(crate) use cache::FileIdentity;
 
 #[cfg(feature = "compress")]
-use std::any::Any;
 use std::sync::Arc;
 
+#[cfg(feature = "compress")]
 use http::header::{self, HeaderMap, HeaderValue};
 #[cfg(feature = "compress")]
 use http::{Method, StatusCode};
@@ -127,14 +125,20 @@ use http::{Method, StatusCode};
 #[cfg(feature = "compress")]
 use crate::body::Kind;
 #[cfg(feature = "compress")]
+use crate::conditional::{Precondition, evaluate_preconditions, parse_single_tag};
+#[cfg(feature = "compress")]
+use crate::content_coding::{
+    FileCoder, FileIdentity, Negotiation, Settled, add_vary, content_encoding,
+    vary_has_accept_encoding,
+};
+#[cfg(feature = "compress")]
 use crate::handler::BoxFuture;
 #[cfg(feature = "compress")]
-use crate::serve_dir::{Precondition, evaluate_preconditions};
+use crate::syntax::list_has;
 #[cfg(feature = "compress")]
-use crate::{Body, Handler, Request, Response, ServeDir};
-use cache::Cache;
+use crate::{Body, Handler, Request, Response};
 #[cfg(feature = "compress")]
-use cache::Key;
+use cache::{Cache, Key};
 
 /// Buffered bodies up to this size are compressed whole, so they keep an
 /// exact `Content-Length`; larger ones are coded as a stream.
@@ -175,10 +179,11 @@ pub struct Compress<H> {
     policy: Arc<Policy>,
 }
 
-/// The layer's settings, shared with `ServeDir` through the request's
-/// extensions.
+/// The layer's settings; in each request's extensions as the coder of
+/// files ([`FileCoder`]).
+#[cfg(feature = "compress")]
 #[derive(Debug, Clone)]
-pub(crate) struct Policy {
+struct Policy {
     codings: Vec<Coding>,
     /// Levels of zstd, br and gzip, in that order, clamped.
     levels: [u32; 3],
@@ -186,6 +191,19 @@ pub(crate) struct Policy {
     cache: Arc<Cache>,
 }
 
+/// What step 4 does with a response.
+#[cfg(feature = "compress")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step4 {
+    /// Nothing to do.
+    Leave,
+    /// Add `Vary: Accept-Encoding`, nothing else.
+    Vary,
+    /// Code the body (and add `Vary`).
+    Code,
+}
+
+#[cfg(feature = "compress")]
 impl Policy {
     fn level(&self, coding: Coding) -> u32 {
         match coding {
@@ -199,40 +217,20 @@ impl Policy {
     /// Whether a file of a type that is `compressible` and of length `len`
     /// is compressed for a client that accepts a coding:
     /// [`compresses`](Self::compresses) with the type judged once.
-    pub(crate) fn compresses_file(&self, compressible: bool, len: u64) -> bool {
+    fn compresses_file(&self, compressible: bool, len: u64) -> bool {
         !self.codings.is_empty() && compressible && len >= self.min_size
     }
 
     /// Whether a body of this type and length is compressed for a client
     /// that accepts a coding (and so varies with `Accept-Encoding`).
-    pub(crate) fn compresses(&self, content_type: Option<&HeaderValue>, len: Option<u64>) -> bool {
+    fn compresses(&self, content_type: Option<&HeaderValue>, len: Option<u64>) -> bool {
+        // The type last: it is the one check that parses.
         !self.codings.is_empty()
+            && len.is_none_or(|n| n >= self.min_size)
             && content_type
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(is_compressible)
-            && len.is_none_or(|n| n >= self.min_size)
     }
-}
-
-/// Set by [`Compress`] on each request: the coding it negotiated and its
-/// policy, so `ServeDir` can settle the representation of a file itself.
-#[derive(Debug, Clone)]
-pub(crate) struct Negotiation {
-    pub(crate) coding: Coding,
-    /// The request's `Accept-Encoding`, parsed (for sidecars).
-    pub(crate) accept: AcceptEncoding,
-    pub(crate) policy: Arc<Policy>,
-}
-
-/// Set by `ServeDir` on the responses it built with a [`Negotiation`]:
-/// their representation is settled, and the layer only codes the body.
-#[derive(Debug, Clone)]
-pub(crate) enum FileRepresentation {
-    /// Send as is (identity, a sidecar, a 304...).
-    Settled,
-    /// A `200` whose file body is to be coded with `coding`; the ETag is
-    /// already the coded one.
-    Encode { coding: Coding, file: FileIdentity },
 }
 
 #[cfg(feature = "compress")]
@@ -326,46 +324,23 @@ impl<H: Handler> Compress<H> {
 #[cfg(feature = "compress")]
 impl<H: Handler> Handler for Compress<H> {
     fn call(&self, mut req: Request) -> BoxFuture<Response> {
-        let policy = Arc::clone(&self.policy);
+        // 1. Negotiate, and offer it (with the layer as the coder of
+        // files) to whatever handler inside reads it.
         let accept = AcceptEncoding::from_headers(req.headers());
-        let coding = match accept.negotiate(&policy.codings) {
+        let coding = match accept.negotiate(&self.policy.codings) {
             Negotiated::Use(coding) => coding,
             Negotiated::NotAcceptable => Coding::Identity,
         };
-        let negotiation = Negotiation {
-            coding,
-            accept,
-            policy: Arc::clone(&policy),
-        };
-        // Directly over a `ServeDir` (the common stack), the negotiation
-        // and the representation are handed over as values, and the file
-        // is served right here (its steps are synchronous): a settled
-        // response is boxed alone, without the request or the coding
-        // machinery. Any other handler (which may pass the request on to
-        // a `ServeDir`) gets both through the extensions. Same steps
-        // either way.
-        if let Some(files) = (&self.inner as &dyn Any).downcast_ref::<ServeDir>() {
-            let (res, representation) = files.serve_negotiated(&req, &negotiation);
-            if let Some(FileRepresentation::Settled) = representation {
-                return Box::pin(std::future::ready(res));
-            }
-            let (method, if_none_match) = conditions(&req, coding);
-            drop(req);
-            return Box::pin(async move {
-                policy
-                    .respond(res, representation, coding, &method, if_none_match)
-                    .await
-            });
-        }
         let (method, if_none_match) = conditions(&req, coding);
-        req.extensions_mut().insert(negotiation);
+        let coder: Arc<dyn FileCoder> = self.policy.clone();
+        req.extensions_mut()
+            .insert(Negotiation::new(coding, accept, coder));
+        // 2. Call.
         let future = self.inner.call(req);
+        let policy = Arc::clone(&self.policy);
         Box::pin(async move {
-            let mut res = future.await;
-            let representation = res.extensions_mut().remove::<FileRepresentation>();
-            policy
-                .respond(res, representation, coding, &method, if_none_match)
-                .await
+            let res = future.await;
+            policy.respond(res, coding, &method, if_none_match)
         })
     }
 }
@@ -389,35 +364,27 @@ fn conditions(req: &Request, coding: Coding) -> (Method, Option<HeaderMap>) {
 
 #[cfg(feature = "compress")]
 impl Policy {
-    /// Steps 3 and 4 of the [module docs](self); `representation` is what
-    /// `ServeDir` settled (step 3), `None` for other responses.
-    async fn respond(
+    /// Steps 3 and 4 of the [module docs](self): a response a `ServeDir`
+    /// settled (step 3) is returned as it is; any other gets step 4.
+    fn respond(
         &self,
         mut res: Response,
-        representation: Option<FileRepresentation>,
         coding: Coding,
         method: &Method,
         if_none_match: Option<HeaderMap>,
     ) -> Response {
         // 3. Static files.
-        match representation {
-            Some(FileRepresentation::Settled) => return res,
-            Some(FileRepresentation::Encode { coding, file }) => {
-                return self.encode_file(res, coding, file).await;
-            }
-            None => {}
+        if res.extensions_mut().remove::<Settled>().is_some() {
+            return res;
         }
         // 4. Other responses.
-        if res.status() == StatusCode::NOT_MODIFIED {
-            add_vary(res.headers_mut());
-            return res;
-        }
-        if !self.negotiable(&res) {
-            return res;
-        }
-        add_vary(res.headers_mut());
-        if coding == Coding::Identity {
-            return res;
+        match self.step4(&res, coding) {
+            Step4::Leave => return res,
+            Step4::Vary => {
+                add_vary(res.headers_mut());
+                return res;
+            }
+            Step4::Code => add_vary(res.headers_mut()),
         }
         let level = self.level(coding);
         let (mut parts, body) = res.into_parts();
@@ -434,7 +401,7 @@ impl Policy {
             kind => (encode(Body { kind }, coding, level), false),
         };
         let headers = &mut parts.headers;
-        headers.insert(header::CONTENT_ENCODING, token_value(coding));
+        headers.insert(header::CONTENT_ENCODING, content_encoding(coding));
         headers.remove(header::CONTENT_LENGTH);
         headers.remove(header::ACCEPT_RANGES);
         if let Some(etag) = headers.get(header::ETAG) {
@@ -458,6 +425,25 @@ impl Policy {
         Response::from_parts(parts, body)
     }
 
+    /// What step 4 does with `res`, `coding` having been negotiated: a
+    /// `304` gets `Vary` (the layer cannot tell whether its `200` would be
+    /// negotiable), a negotiable response gets `Vary` and, unless the
+    /// coding is identity, its body coded.
+    fn step4(&self, res: &Response, coding: Coding) -> Step4 {
+        let not_modified = res.status() == StatusCode::NOT_MODIFIED;
+        if !not_modified && !self.negotiable(res) {
+            return Step4::Leave;
+        }
+        if !not_modified && coding != Coding::Identity {
+            return Step4::Code;
+        }
+        if vary_has_accept_encoding(res.headers()) {
+            Step4::Leave
+        } else {
+            Step4::Vary
+        }
+    }
+
     /// Step 4's conditions (the length one with the body's known size).
     fn negotiable(&self, res: &Response) -> bool {
         let status = res.status();
@@ -467,14 +453,13 @@ impl Policy {
         {
             return false;
         }
+        // Type and size first: most responses that are not negotiable are
+        // so by their type, found with one lookup.
         let headers = res.headers();
-        if headers.contains_key(header::CONTENT_ENCODING)
-            || headers.contains_key(header::CONTENT_RANGE)
-            || has_no_transform(headers)
-        {
-            return false;
-        }
         self.compresses(headers.get(header::CONTENT_TYPE), res.body().size_hint())
+            && !headers.contains_key(header::CONTENT_ENCODING)
+            && !headers.contains_key(header::CONTENT_RANGE)
+            && !has_no_transform(headers)
     }
 
     /// Step 3: codes a static file's `200` body, through the cache.
@@ -518,9 +503,36 @@ impl Policy {
         };
         parts
             .headers
-            .insert(header::CONTENT_ENCODING, token_value(coding));
+            .insert(header::CONTENT_ENCODING, content_encoding(coding));
         parts.headers.remove(header::CONTENT_LENGTH);
         Response::from_parts(parts, body)
+    }
+}
+
+/// The layer as the coder of the files a `ServeDir` inside it serves
+/// (`content_coding/layer.rs`).
+#[cfg(feature = "compress")]
+impl FileCoder for Policy {
+    fn codes_file(&self, compressible: bool, len: u64) -> bool {
+        self.compresses_file(compressible, len)
+    }
+
+    fn code_file(
+        self: Arc<Self>,
+        res: Response,
+        coding: Coding,
+        file: FileIdentity,
+    ) -> BoxFuture<Response> {
+        Box::pin(async move {
+            let res = self.encode_file(res, coding, file).await;
+            // A coded `200` has its `Content-Encoding`; anything else (a
+            // `500` when coding failed) is final too.
+            if res.status() == StatusCode::OK {
+                res
+            } else {
+                Negotiation::settle(res)
+            }
+        })
     }
 }
 
@@ -542,110 +554,13 @@ async fn compress_whole(
     .map_err(std::io::Error::other)?
 }
 
-/// Whether a `Content-Type` value names a type worth compressing: `text/*`
-/// (event streams included), JSON, JavaScript, XML and their `+json` /
-/// `+xml` relatives, SVG, wasm, uncompressed fonts (`font/ttf`,
-/// `font/otf`, `application/vnd.ms-fontobject`), and a few other textual
-/// `application/` types (YAML, TOML, GraphQL, SQL, shell, form data,
-/// `x-ndjson`). Images, audio, video, archives, `woff`/`woff2` and
-/// `application/octet-stream` are not. Parameters are ignored; the
-/// comparison is case-insensitive.
-///
-/// ```
-/// use berth::compress::is_compressible;
-///
-/// assert!(is_compressible("text/html; charset=utf-8"));
-/// assert!(is_compressible("application/ld+json"));
-/// assert!(is_compressible("image/svg+xml"));
-/// assert!(!is_compressible("image/png"));
-/// assert!(!is_compressible("application/zip"));
-/// ```
-pub fn is_compressible(content_type: &str) -> bool {
-    /// `application/` subtypes worth compressing, besides `+json`, `+xml`
-    /// and `+yaml` ones.
-    const APPLICATION: [&str; 23] = [
-        "json",
-        "javascript",
-        "x-javascript",
-        "ecmascript",
-        "xml",
-        "wasm",
-        "x-ndjson",
-        "ndjson",
-        "yaml",
-        "x-yaml",
-        "toml",
-        "graphql",
-        "sql",
-        "x-sh",
-        "x-csh",
-        "x-httpd-php",
-        "x-www-form-urlencoded",
-        "vnd.ms-fontobject",
-        "x-font-ttf",
-        "x-font-otf",
-        "x-tex",
-        "rtf",
-        "postscript",
-    ];
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .as_bytes();
-    // The type most responses that are not text carry: answer it first.
-    if essence.eq_ignore_ascii_case(b"application/octet-stream") {
-        return false;
-    }
-    let Some(slash) = essence.iter().position(|&b| b == b'/') else {
-        return false;
-    };
-    let (kind, subtype) = (&essence[..slash], &essence[slash + 1..]);
-    let is = |name: &[u8], want: &str| name.eq_ignore_ascii_case(want.as_bytes());
-    let any = |names: &[&str]| names.iter().any(|n| is(subtype, n));
-    let ends_with = |suffix: &str| {
-        subtype.len() > suffix.len() && is(&subtype[subtype.len() - suffix.len()..], suffix)
-    };
-    if is(kind, "text") {
-        !subtype.is_empty()
-    } else if is(kind, "image") {
-        any(&["svg+xml", "x-icon", "vnd.microsoft.icon"])
-    } else if is(kind, "font") {
-        any(&["ttf", "otf", "sfnt", "collection"])
-    } else if is(kind, "application") {
-        ends_with("+json") || ends_with("+xml") || ends_with("+yaml") || any(&APPLICATION)
-    } else {
-        false
-    }
-}
-
 /// `Cache-Control` has the `no-transform` directive.
 #[cfg(feature = "compress")]
 fn has_no_transform(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::CACHE_CONTROL)
         .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-        .any(|d| d.trim_ascii().eq_ignore_ascii_case(b"no-transform"))
-}
-
-/// Adds `Accept-Encoding` to `Vary` unless it (or `*`) is there already.
-pub(crate) fn add_vary(headers: &mut HeaderMap) {
-    let present = headers
-        .get_all(header::VARY)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-        .map(<[u8]>::trim_ascii)
-        .any(|t| t == b"*" || t.eq_ignore_ascii_case(b"accept-encoding"));
-    if !present {
-        headers.append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    }
-}
-
-/// `Content-Encoding` for `coding`.
-pub(crate) fn token_value(coding: Coding) -> HeaderValue {
-    HeaderValue::from_static(coding.token())
+        .any(|v| list_has(v.as_bytes(), b"no-transform"))
 }
 
 /// The ETag of the `coding` representation of the one whose ETag is
@@ -653,21 +568,13 @@ pub(crate) fn token_value(coding: Coding) -> HeaderValue {
 /// `weak` or when the identity one is. `None` when `identity` is not a
 /// valid entity-tag.
 #[cfg(feature = "compress")]
-pub(crate) fn coded_etag(identity: &[u8], coding: Coding, weak: bool) -> Option<HeaderValue> {
-    let identity = identity.trim_ascii();
-    let (was_weak, quoted) = match identity.strip_prefix(b"W/") {
-        Some(rest) => (true, rest),
-        None => (false, identity),
-    };
-    let opaque = quoted.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    if opaque.contains(&b'"') {
-        return None;
-    }
-    let prefix = if weak || was_weak { "W/" } else { "" };
-    let mut out = Vec::with_capacity(identity.len() + 8);
+fn coded_etag(identity: &[u8], coding: Coding, weak: bool) -> Option<HeaderValue> {
+    let tag = parse_single_tag(identity)?;
+    let prefix = if weak || tag.weak { "W/" } else { "" };
+    let mut out = Vec::with_capacity(tag.opaque.len() + 12);
     out.extend_from_slice(prefix.as_bytes());
     out.push(b'"');
-    out.extend_from_slice(opaque);
+    out.extend_from_slice(tag.opaque);
     out.push(b'-');
     out.extend_from_slice(coding.token().as_bytes());
     out.push(b'"');

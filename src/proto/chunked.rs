@@ -26,7 +26,8 @@ use http::HeaderMap;
 
 use super::error::{ErrorKind, ProtocolError};
 use super::limits::Limits;
-use super::syntax::{TCHAR, parse_field_line};
+use super::syntax::parse_field_line;
+use crate::syntax::{is_ows, is_qdtext, is_quotable, is_tchar};
 
 /// One step of decoding.
 #[derive(Debug, PartialEq)]
@@ -191,8 +192,8 @@ impl ChunkedDecoder {
     /// Consumes one byte of a size line or of a chunk's CRLF.
     fn step(&mut self, b: u8) -> Result<(), ProtocolError> {
         use State::*;
-        let ws = b == b' ' || b == b'\t';
-        let tchar = TCHAR[b as usize];
+        let ws = is_ows(b);
+        let tchar = is_tchar(b);
         let next = match (self.state, b) {
             (SizeStart | Size, b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F') => {
                 self.push_digit(b)?;
@@ -216,12 +217,9 @@ impl ChunkedDecoder {
             (ExtValueStart | ExtToken, _) if tchar => ExtToken,
             (ExtQuoted, b'"') => ExtQuoteEnd,
             (ExtQuoted, b'\\') => ExtQuotedPair,
-            // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
-            (ExtQuoted, _) if ws || b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80 => {
-                ExtQuoted
-            }
-            // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
-            (ExtQuotedPair, _) if ws || (0x21..=0x7e).contains(&b) || b >= 0x80 => ExtQuoted,
+            // RFC 9110 §5.6.4: qdtext, and the byte after a backslash.
+            (ExtQuoted, _) if is_qdtext(b) => ExtQuoted,
+            (ExtQuotedPair, _) if is_quotable(b) => ExtQuoted,
             (Size | ExtName | ExtToken | ExtQuoteEnd, b'\r') => SizeLf,
             (SizeLf, b'\n') if self.size == 0 => {
                 self.scanned = 0;

@@ -20,7 +20,7 @@ use http::header::{CONNECTION, CONTENT_LENGTH, HeaderMap, TRANSFER_ENCODING, UPG
 use http::{HeaderValue, Version};
 
 use super::error::{ErrorKind, ProtocolError};
-use super::syntax::{is_token, list_has, trim_ows};
+use crate::syntax::{all_elements, elements, is_token, list_has, split_params};
 
 /// How the body of a request is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,25 +70,18 @@ fn transfer_codings<'a>(
     let mut chunked_seen = false;
     let mut unknown = false;
     for value in values {
-        for element in value.as_bytes().split(|&b| b == b',') {
-            let element = trim_ows(element);
-            if element.is_empty() {
-                continue; // RFC 9110 §5.6.1: empty list elements are ignored
-            }
+        // RFC 9110 §5.6.1: empty list elements are ignored.
+        for element in elements(value.as_bytes()) {
             // A coding may carry parameters (`gzip;q=1`); its name is the
             // token before them. chunked takes no parameters.
-            let name_end = element
-                .iter()
-                .position(|&b| b == b';')
-                .unwrap_or(element.len());
-            let name = trim_ows(&element[..name_end]);
+            let (name, _) = split_params(element);
             if !is_token(name) {
                 return Err(ErrorKind::BadTransferEncoding.into());
             }
             codings += 1;
             last_is_chunked = name.eq_ignore_ascii_case(b"chunked");
             if last_is_chunked {
-                if chunked_seen || name_end != element.len() {
+                if chunked_seen || element.len() != name.len() {
                     return Err(ErrorKind::ChunkedNotFinal.into());
                 }
                 chunked_seen = true;
@@ -118,8 +111,10 @@ fn content_length<'a>(
 ) -> Result<u64, ProtocolError> {
     let mut length: Option<u64> = None;
     for value in values {
-        for element in value.as_bytes().split(|&b| b == b',') {
-            let n = parse_digits(trim_ows(element)).ok_or(ErrorKind::BadContentLength)?;
+        // Not a list but a singleton repeated: an empty element is an
+        // error, not noise.
+        for element in all_elements(value.as_bytes()) {
+            let n = parse_digits(element).ok_or(ErrorKind::BadContentLength)?;
             match length {
                 Some(m) if m != n => return Err(ErrorKind::BadContentLength.into()),
                 _ => length = Some(n),
@@ -158,8 +153,7 @@ pub(crate) fn keeps_alive<'a>(
     let mut close = false;
     let mut keep_alive = false;
     for value in connection {
-        for option in value.as_bytes().split(|&b| b == b',') {
-            let option = trim_ows(option);
+        for option in elements(value.as_bytes()) {
             close |= option.eq_ignore_ascii_case(b"close");
             keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
         }

@@ -23,7 +23,8 @@ use http::{Method, Uri, Version};
 
 use super::error::{ErrorKind, ProtocolError};
 use super::limits::Limits;
-use super::syntax::{TARGET, is_token, parse_field_line};
+use super::syntax::{TARGET, parse_field_line};
+use crate::syntax::is_token;
 
 /// A parsed request head.
 #[derive(Debug, Clone)]

@@ -95,7 +95,7 @@ pub(crate) fn write_head(
             has_server = true;
         } else if name == CONTENT_LENGTH {
             has_length = true;
-        } else if name == CONNECTION && super::syntax::list_has(value.as_bytes(), b"close") {
+        } else if name == CONNECTION && crate::syntax::list_has(value.as_bytes(), b"close") {
             keep_alive = false;
         } else if name == UPGRADE {
             has_upgrade = true;

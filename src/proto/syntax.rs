@@ -1,34 +1,16 @@
-//! Byte classes of the HTTP/1.1 grammar as 256-entry tables, and the one
-//! field-line parser shared by header and trailer sections.
+//! Byte classes of the HTTP/1.1 message grammar as 256-entry tables, and
+//! the one field-line parser shared by header and trailer sections.
 //!
-//! Each table quotes the ABNF it encodes (RFC 9110 §5.6.2, §5.5; RFC 9112
-//! §3.2, §5). Lookups are one indexed load per byte.
+//! Each table quotes the ABNF it encodes (RFC 9110 §5.5; RFC 9112 §3.2,
+//! §5). Lookups are one indexed load per byte. The grammar *inside* field
+//! values (tokens, OWS, lists, parameters) is not HTTP/1.1's: it lives in
+//! [`crate::syntax`], which this parser and every other reader of a field
+//! value share.
 
 use http::header::{HeaderName, HeaderValue};
 
 use super::error::{ErrorKind, ProtocolError};
-
-/// Builds a 256-entry table at compile time from a predicate on `b`.
-macro_rules! byte_table {
-    (|$b:ident| $pred:expr) => {{
-        let mut t = [false; 256];
-        let mut i = 0;
-        while i < 256 {
-            let $b = i as u8;
-            t[i] = $pred;
-            i += 1;
-        }
-        t
-    }};
-}
-
-/// ```text
-/// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
-///         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA     ; RFC 9110 §5.6.2
-/// ```
-pub(crate) static TCHAR: [bool; 256] = byte_table!(|b| matches!(b,
-    b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.'
-    | b'^' | b'_' | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z'));
+use crate::syntax::{byte_table, trim_ows};
 
 /// ```text
 /// field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
@@ -54,31 +36,6 @@ pub(crate) static FIELD_VALUE: [bool; 256] =
 pub(crate) static TARGET: [bool; 256] =
     byte_table!(|b| b >= 0x21 && b <= 0x7e && b != b'#' && b != b'\\');
 
-/// True when every byte of `s` is a tchar and `s` is not empty.
-pub(crate) fn is_token(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| TCHAR[b as usize])
-}
-
-/// True when the list-valued field line `value` (RFC 9110 §5.6.1:
-/// `#element`, comma-separated, OWS around each) has the element `token`,
-/// compared case-insensitively.
-pub(crate) fn list_has(value: &[u8], token: &[u8]) -> bool {
-    value
-        .split(|&b| b == b',')
-        .any(|t| trim_ows(t).eq_ignore_ascii_case(token))
-}
-
-/// Trims OWS (`*( SP / HTAB )`, RFC 9110 §5.6.3) from both ends.
-pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
-}
-
 /// Parses one field line without its CRLF, `buf[line]`:
 ///
 /// ```text
@@ -90,7 +47,7 @@ pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
 /// slice of `buf`, not a copy.
 ///
 /// The bytes are checked once, by the `http` constructors, which accept
-/// exactly [`TCHAR`] names and `FIELD_VALUE` values (the test
+/// exactly [`TCHAR`](crate::syntax::TCHAR) names and `FIELD_VALUE` values (the test
 /// `http_checks_the_same_bytes_as_the_tables` holds them to it); the
 /// tables then only classify a rejection.
 pub(crate) fn parse_field_line(
@@ -138,6 +95,7 @@ fn classify_bad_value(value: &[u8]) -> ProtocolError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syntax::TCHAR;
     use bytes::Bytes;
 
     fn parse(s: &'static [u8]) -> Result<(String, Vec<u8>), ErrorKind> {
@@ -149,8 +107,6 @@ mod tests {
     #[test]
     fn tables_match_the_abnf() {
         for b in 0u8..=255 {
-            let tchar = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-            assert_eq!(TCHAR[b as usize], tchar, "tchar {b:#x}");
             let ctl = b < 0x20 || b == 0x7f;
             assert_eq!(FIELD_VALUE[b as usize], !ctl || b == b'\t', "value {b:#x}");
         }

@@ -17,13 +17,13 @@ use bytes::Bytes;
 use http::header::{self, AsHeaderName};
 
 use crate::Body;
+use crate::syntax::{MediaType, percent_decode};
 
 mod query;
 mod rejection;
 mod typed;
 
 pub use query::QueryMap;
-pub(crate) use query::decode_strict;
 use query::parse_strict;
 pub use rejection::Rejection;
 pub(crate) use rejection::RejectionKind;
@@ -308,7 +308,7 @@ impl RequestExt for Request {
     }
 
     fn path_decoded(&self) -> Result<Cow<'_, str>, Rejection> {
-        decode_strict(self.uri().path().as_bytes(), false).ok_or_else(Rejection::malformed_path)
+        percent_decode(self.uri().path().as_bytes(), false).ok_or_else(Rejection::malformed_path)
     }
 
     fn peer_addr(&self) -> Option<SocketAddr> {
@@ -354,7 +354,7 @@ impl RequestExt for Request {
         self,
         limit: usize,
     ) -> impl Future<Output = Result<T, Rejection>> + Send {
-        let type_ok = media_type(&self).is_some_and(|m| m.is_json());
+        let type_ok = media_type(&self).is_some_and(|m| is_json(&m));
         let body = self.into_body();
         async move {
             if !type_ok {
@@ -366,53 +366,30 @@ impl RequestExt for Request {
     }
 }
 
-/// A `Content-Type` value split into its essence (`type/subtype`) and
-/// parameters (RFC 9110 §8.3.1).
-struct MediaType<'a> {
-    essence: &'a str,
-    params: &'a str,
-}
-
-impl MediaType<'_> {
-    fn essence_is(&self, expected: &str) -> bool {
-        self.essence.eq_ignore_ascii_case(expected)
-    }
-
-    /// `application/json` or any `application/*+json` (RFC 6839 §3.1).
-    #[cfg(feature = "json")]
-    fn is_json(&self) -> bool {
-        let essence = self.essence.to_ascii_lowercase();
-        essence == "application/json"
-            || (essence.starts_with("application/") && essence.ends_with("+json"))
-    }
-
-    /// The value of parameter `name`, unquoted.
-    fn param(&self, name: &str) -> Option<&str> {
-        self.params.split(';').find_map(|p| {
-            let (n, v) = p.split_once('=')?;
-            n.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().trim_matches('"'))
-        })
-    }
-}
-
-/// The request's media type; `None` when there is no usable
-/// `Content-Type`.
+/// The request's media type (`Content-Type`, RFC 9110 §8.3.1); `None`
+/// when there is no usable one.
 fn media_type(req: &Request) -> Option<MediaType<'_>> {
-    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let (essence, params) = value.split_once(';').unwrap_or((value, ""));
-    Some(MediaType {
-        essence: essence.trim(),
-        params,
-    })
+    MediaType::parse(req.headers().get(header::CONTENT_TYPE)?.as_bytes())
 }
 
+/// `application/json` or any `application/*+json` (RFC 6839 §3.1).
+#[cfg(feature = "json")]
+fn is_json(m: &MediaType<'_>) -> bool {
+    m.ty().eq_ignore_ascii_case(b"application")
+        && (m.subtype().eq_ignore_ascii_case(b"json")
+            || m.suffix().is_some_and(|s| s.eq_ignore_ascii_case(b"json")))
+}
+
+/// No `charset`, or one naming UTF-8 (or its subset US-ASCII); a
+/// malformed one is not known to be UTF-8.
 fn charset_is_utf8(m: &MediaType<'_>) -> bool {
-    m.param("charset").is_none_or(|c| {
-        c.eq_ignore_ascii_case("utf-8")
-            || c.eq_ignore_ascii_case("utf8")
-            || c.eq_ignore_ascii_case("us-ascii")
+    let Some(charset) = m.params().find(|p| p.is(b"charset")) else {
+        return true;
+    };
+    charset.value().is_some_and(|c| {
+        c.eq_ignore_ascii_case(b"utf-8")
+            || c.eq_ignore_ascii_case(b"utf8")
+            || c.eq_ignore_ascii_case(b"us-ascii")
     })
 }
 
@@ -552,6 +529,14 @@ mod tests {
             .text(64)
             .await;
         assert_eq!(ok.unwrap(), "x");
+        // The parameter grammar of crate::syntax: unescaped, and a
+        // malformed charset is not taken for UTF-8.
+        let ok = with_body(Some("text/plain; a=\"x;y\"; charset=\"utf\\-8\""), "x");
+        assert_eq!(ok.text(64).await.unwrap(), "x");
+        for ct in ["text/plain; charset=", "text/plain; charset=\"utf-8"] {
+            let e = with_body(Some(ct), "x").text(64).await.unwrap_err();
+            assert_eq!(e.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct}");
+        }
     }
 
     #[tokio::test]

@@ -1,10 +1,10 @@
-//! `QueryMap`: query strings and urlencoded forms as an ordered multi-map,
-//! and the strict percent-decoder the router shares.
+//! `QueryMap`: query strings and urlencoded forms as an ordered multi-map
+//! (decoded by [`percent_decode`], the one strict decoder).
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::rejection::{Rejection, RejectionKind};
+use crate::syntax::percent_decode;
 
 /// Name/value pairs from a query string or an urlencoded form: a multi-map
 /// that keeps every value of a repeated name, in the order they came.
@@ -151,51 +151,9 @@ pub(super) fn parse_strict(input: &[u8]) -> Option<QueryMap> {
             Some(i) => (&piece[..i], &piece[i + 1..]),
             None => (piece, &[][..]),
         };
-        let name = decode_strict(name, true)?.into_owned();
-        let value = decode_strict(value, true)?.into_owned();
+        let name = percent_decode(name, true)?.into_owned();
+        let value = percent_decode(value, true)?.into_owned();
         pairs.push((name, value));
     }
     Some(QueryMap { pairs })
-}
-
-/// Percent-decodes `raw` (and `+` to space when `plus_as_space`), failing
-/// on a `%` without two hex digits after it or on invalid UTF-8. Borrows
-/// when there is nothing to decode.
-pub(crate) fn decode_strict(raw: &[u8], plus_as_space: bool) -> Option<Cow<'_, str>> {
-    let needs_work = raw
-        .iter()
-        .any(|&b| b == b'%' || (plus_as_space && b == b'+'));
-    if !needs_work {
-        return std::str::from_utf8(raw).ok().map(Cow::Borrowed);
-    }
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while let Some(&b) = raw.get(i) {
-        match b {
-            b'%' => {
-                let high = hex_value(*raw.get(i + 1)?)?;
-                let low = hex_value(*raw.get(i + 2)?)?;
-                out.push(high << 4 | low);
-                i += 3;
-            }
-            b'+' if plus_as_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok().map(Cow::Owned)
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }

@@ -56,8 +56,9 @@ use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 
 use crate::handler::BoxFuture;
-use crate::request::{NestedPath, PathParams, Rejection, decode_strict};
+use crate::request::{NestedPath, PathParams, Rejection};
 use crate::response::{ErrorReason, status};
+use crate::syntax::percent_decode;
 use crate::{Handler, IntoResponse, Request, Response};
 
 mod route;
@@ -451,7 +452,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
         // 1. Decode.
         let mut segments = Vec::with_capacity(path.bytes().filter(|&b| b == b'/').count() + 1);
         for raw in path[1..].split('/') {
-            match decode_strict(raw.as_bytes(), false) {
+            match percent_decode(raw.as_bytes(), false) {
                 Some(segment) => segments.push(segment),
                 None => return Routed::Respond(Rejection::malformed_path().into_response()),
             }
@@ -744,7 +745,7 @@ fn parse_pattern(path: &str) -> Vec<Segment<'_>> {
     for (i, segment) in raw.iter().enumerate() {
         let is_last = i + 1 == raw.len();
         if !segment.contains(['{', '}']) {
-            let Some(text) = decode_strict(segment.as_bytes(), false) else {
+            let Some(text) = percent_decode(segment.as_bytes(), false) else {
                 panic!("route `{path}`: segment `{segment}` has a bad percent-escape");
             };
             segments.push(Segment::Literal(text));

@@ -46,9 +46,9 @@
 //!    out in (`precompressed.rs`): identity, a precompressed sidecar
 //!    (`FILE.br`... with [`ServeDir::precompressed`], opened as in step 3),
 //!    or coded on the fly by a [`Compress`](crate::compress::Compress)
-//!    layer around this handler, which passes its negotiation down (in the
-//!    request's extensions, or directly when it wraps this handler itself);
-//!    a `GET` with `Range` always selects identity.
+//!    layer around this handler, which offers its negotiation in the
+//!    request's extensions (this handler never names the layer); a `GET`
+//!    with `Range` always selects identity.
 //!    `Vary: Accept-Encoding` when the choice depended on that header.
 //!    Then the validators of the selected representation: a strong
 //!    `ETag`, `"<size>-<mtime>-<inode>"` in hex (mtime in nanoseconds since
@@ -90,19 +90,17 @@
 //! flag has no effect on reads of regular files, the only kind ever served.
 
 mod byteranges;
-mod conditional;
 mod listing;
 mod open;
 mod open_cache;
 mod precompressed;
 mod range;
 mod representation;
-mod resolve;
 
+pub use crate::conditional::{Precondition, evaluate_preconditions};
 pub use crate::content_type::content_type;
-pub use conditional::{Precondition, evaluate_preconditions};
+pub use crate::safe_path::{ResolveError, SafePath, resolve_path};
 pub use range::{ByteRange, MAX_RANGE_SPECS, RangeOutcome, if_range_matches, parse_range};
-pub use resolve::{ResolveError, SafePath, resolve_path};
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -113,14 +111,15 @@ use std::time::Duration;
 use http::{HeaderValue, Method, StatusCode, header};
 use rustix::io::Errno;
 
-use crate::compress::{FileRepresentation, Negotiation};
+use crate::content_coding::Negotiation;
 use crate::handler::BoxFuture;
 use crate::response::status;
+use crate::syntax::Accept;
 use crate::{Body, Handler, Request, Response};
 use open::{Root, error_status};
 use open_cache::{OpenCache, Opened};
 use precompressed::Lookup;
-use representation::file_response;
+use representation::{FileRepresentation, file_response};
 
 /// Serves the files beneath one directory; see the [module docs](self) for
 /// the steps each request goes through.
@@ -249,35 +248,21 @@ impl ServeDir {
 impl Handler for ServeDir {
     fn call(&self, req: Request) -> BoxFuture<Response> {
         // The steps make no `.await`: they run here, and the future only
-        // hands the response over (the request is not moved into it).
-        // A `Compress` layer further out passes its negotiation down in
-        // the request's extensions and finds the outcome in the
-        // response's.
+        // hands the response over (the request is not moved into it). A
+        // compression layer further out offers its negotiation in the
+        // request's extensions; a file's `200` it is to code goes back to
+        // it, and file responses decided against what it would do on its
+        // own are marked settled (`content_coding/layer.rs`).
         let negotiation = req.extensions().get::<Negotiation>();
-        let (mut res, representation) = self.inner.serve(&req, negotiation);
-        if let Some(representation) = representation {
-            res.extensions_mut().insert(representation);
-        }
+        let (res, representation) = self.inner.serve(&req, negotiation);
+        let res = match (negotiation, representation) {
+            (Some(n), Some(FileRepresentation::Encode { coding, file })) => {
+                return n.code_file(res, coding, file);
+            }
+            (Some(_), Some(FileRepresentation::Settled)) => Negotiation::settle(res),
+            _ => res,
+        };
         Box::pin(std::future::ready(res))
-    }
-}
-
-impl ServeDir {
-    /// Serves `req` for a [`Compress`](crate::compress::Compress) layer
-    /// that wraps this handler directly: the same as [`Handler::call`] with
-    /// the negotiation in the request's extensions, but handed over and
-    /// back as values, without the two extension maps, and synchronously:
-    /// the steps make no `.await`, so there is no future of its own to box
-    /// (`Compress` calls it from its own `call`). The representation is
-    /// `Some` for the responses `Compress` is not to treat as other
-    /// handlers' (step 3 of its docs).
-    #[cfg(feature = "compress")]
-    pub(crate) fn serve_negotiated(
-        &self,
-        req: &Request,
-        negotiation: &Negotiation,
-    ) -> (Response, Option<FileRepresentation>) {
-        self.inner.serve(req, Some(negotiation))
     }
 }
 
@@ -313,7 +298,7 @@ impl Inner {
             return (options_response(), None);
         }
         // 2. Path (borrowed from the request when already normal).
-        let Ok(path) = resolve::resolve(req.uri().path()) else {
+        let Ok(path) = crate::safe_path::resolve(req.uri().path()) else {
             return (status(StatusCode::BAD_REQUEST), None);
         };
         if path.is_hidden() && !self.serve_hidden {
@@ -397,14 +382,10 @@ impl Inner {
         if req.method() == Method::OPTIONS {
             return options_response();
         }
-        let accept = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok());
         let shown = listing::Shown {
             prefix: nested_path(req),
             query: req.uri().query(),
-            accept,
+            accept: Accept::from_headers(req.headers()),
             hidden: self.serve_hidden,
         };
         listing::response(dir, path, shown)

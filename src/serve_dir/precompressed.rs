@@ -55,7 +55,7 @@ use http::Method;
 use super::open::Root;
 use super::representation::Asked;
 use crate::Request;
-use crate::compress::{AcceptEncoding, Coding, Negotiation};
+use crate::content_coding::{AcceptEncoding, Coding, Negotiation};
 
 /// An open precompressed copy of the file being served.
 #[derive(Debug)]
@@ -106,7 +106,7 @@ pub(super) fn select(
     compressible: bool,
 ) -> Selection {
     let on_the_fly = negotiation
-        .filter(|n| n.policy.compresses_file(compressible, meta.len()))
+        .filter(|n| n.codes_file(compressible, meta.len()))
         .map(|n| n.coding);
     let mut selection = Selection {
         coded: Coded::Identity,

@@ -23,7 +23,8 @@
 
 use std::time::SystemTime;
 
-use super::conditional::{parse_date, parse_single_tag, strong_eq, unix_seconds};
+use crate::conditional::{parse_date, parse_single_tag, strong_eq, unix_seconds};
+use crate::syntax::{elements, trim_ows};
 
 /// Most range-specs a `Range` header may list before it is ignored (the
 /// whole file is sent). Download managers use a handful; PDF byte-serving
@@ -134,15 +135,12 @@ fn parse_specs(header: &str) -> Option<Vec<Spec>> {
         return None;
     }
     let mut specs = Vec::new();
-    for element in set.split(',') {
-        let element = element.trim_matches([' ', '\t']);
-        if element.is_empty() {
-            continue;
-        }
+    // `1#range-spec`: a list, split and trimmed like every other.
+    for element in elements(set.as_bytes()) {
         if specs.len() == MAX_RANGE_SPECS {
             return None;
         }
-        specs.push(parse_spec(element)?);
+        specs.push(parse_spec(std::str::from_utf8(element).ok()?)?);
     }
     // `1#range-spec`: at least one.
     (!specs.is_empty()).then_some(specs)
@@ -247,7 +245,7 @@ pub fn if_range_matches(
     etag: Option<&str>,
     last_modified: Option<SystemTime>,
 ) -> bool {
-    let value = value.trim_ascii();
+    let value = trim_ows(value);
     if value.starts_with(b"\"") || value.starts_with(b"W/") {
         let current = etag.and_then(|e| parse_single_tag(e.as_bytes()));
         return match (parse_single_tag(value), current) {

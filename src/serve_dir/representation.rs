@@ -29,7 +29,7 @@ use super::precompressed::{self, Coded, Lookup};
 use super::{
     Precondition, RangeOutcome, content_type, evaluate_preconditions, if_range_matches, parse_range,
 };
-use crate::compress::{self, Coding, FileIdentity, FileRepresentation, Negotiation};
+use crate::content_coding::{self, Coding, FileIdentity, Negotiation};
 use crate::response::status;
 use crate::{Body, Request, Response};
 
@@ -66,9 +66,28 @@ impl Asked {
     }
 }
 
+/// What a compression layer that negotiated is to make of a file response
+/// (the protocol is in `content_coding/layer.rs`).
+#[derive(Debug)]
+pub(super) enum FileRepresentation {
+    /// A `200` to a request without `Range`: what the layer's own rule for
+    /// other responses gives too (the type, the size and the coding were
+    /// judged by the same policy, [`Negotiation::codes_file`]), so it may
+    /// look at it and leaves it as it is. Not marked: the common answer
+    /// carries no extension map.
+    Agreed,
+    /// Anything else (a `304`, a `412`, a `206`, the identity `200` a
+    /// `Range` field chose): decided here against what the layer would do
+    /// on its own, so marked [`Settled`](crate::content_coding::Settled).
+    Settled,
+    /// A `200` whose file body the layer codes with `coding`; the ETag is
+    /// already the coded one.
+    Encode { coding: Coding, file: FileIdentity },
+}
+
 /// Steps 6 to 9 for a regular file: content coding, validators,
-/// preconditions, ranges, and the response, plus what a `Compress` layer
-/// that negotiated (`negotiation`) is to do with it. `lookup` says where
+/// preconditions, ranges, and the response, plus what a compression layer
+/// that negotiated (`negotiation`) is to make of it. `lookup` says where
 /// the file lies and whether sidecars are looked for.
 pub(super) fn file_response(
     req: &Request,
@@ -103,15 +122,18 @@ pub(super) fn file_response(
                 coding,
                 file: FileIdentity::of(meta),
             };
-            // Only a `200` is coded (a `304` or `412` is settled as is).
             (res, Some(encode))
         }
     };
     if selection.vary {
-        compress::add_vary(res.headers_mut());
+        content_coding::add_vary(res.headers_mut());
     }
+    let ok = res.status() == StatusCode::OK;
+    let ranged = asked.range && req.method() == Method::GET;
     let representation = negotiation.map(|_| match representation {
-        Some(encode) if res.status() == StatusCode::OK => encode,
+        // Only a `200` is coded (a `304` or `412` is settled as is).
+        Some(encode) if ok => encode,
+        _ if ok && !ranged => FileRepresentation::Agreed,
         _ => FileRepresentation::Settled,
     });
     (res, representation)
@@ -254,7 +276,10 @@ fn coded(
     headers.insert(header::CONTENT_TYPE, facts.content_type.clone());
     headers.extend(validators);
     if !on_the_fly {
-        headers.insert(header::CONTENT_ENCODING, compress::token_value(coding));
+        headers.insert(
+            header::CONTENT_ENCODING,
+            content_coding::content_encoding(coding),
+        );
     }
     res
 }
@@ -294,7 +319,9 @@ impl FileFacts {
             etag_value: HeaderValue::try_from(&etag).ok(),
             etag,
             last_modified: meta.modified().ok().and_then(|t| Some((t, http_date(t)?))),
-            compressible: content_type.to_str().is_ok_and(compress::is_compressible),
+            compressible: content_type
+                .to_str()
+                .is_ok_and(content_coding::is_compressible),
             content_type,
             full: HeaderMap::new(),
         };

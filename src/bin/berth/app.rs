@@ -39,6 +39,7 @@ use berth::handler::BoxFuture;
 use berth::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use berth::http::request::Parts;
 use berth::http::{Method, StatusCode, Uri};
+use berth::syntax::{Accept, Level, MediaType, elements, is_token};
 use berth::{Body, Handler, Request, Response, ServeDir};
 
 /// Which cross-origin requests are allowed.
@@ -280,36 +281,24 @@ fn is_navigation(parts: &Parts) -> bool {
     !last.contains('.') && accepts_html(&parts.headers)
 }
 
-/// Whether `Accept` lists `text/html` with a non-zero weight.
+/// Whether `Accept` asks for `text/html` by name: the range that decides
+/// its quality (the most specific match, by the one rule of
+/// [`Accept`]) names `text/html` itself and gives it a non-zero weight. A
+/// wildcard does not make a navigation: `*/*` is what API clients send.
 fn accepts_html(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|range| {
-            let mut params = range.split(';');
-            let media = params.next().unwrap_or("").trim();
-            media.eq_ignore_ascii_case("text/html")
-                && !params.any(|p| {
-                    p.split_once('=').is_some_and(|(k, v)| {
-                        k.trim().eq_ignore_ascii_case("q")
-                            && v.trim().parse::<f32>().is_ok_and(|q| q == 0.0)
-                    })
-                })
-        })
+    let Some(html) = MediaType::parse(b"text/html") else {
+        return false;
+    };
+    Accept::from_headers(headers)
+        .best_match(&html)
+        .is_some_and(|(specificity, q)| specificity.level == Level::Subtype && q > 0)
 }
 
-/// A comma-separated list of tokens (RFC 9110 §5.6.1, §5.6.2).
+/// A comma-separated list of tokens (RFC 9110 §5.6.1, §5.6.2), at least one.
 fn is_token_list(value: &[u8]) -> bool {
-    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
     let mut any = false;
-    for item in value.split(|&b| b == b',') {
-        let item = item.trim_ascii();
-        if item.is_empty() {
-            continue;
-        }
-        if !item.iter().all(|&b| is_tchar(b)) {
+    for item in elements(value) {
+        if !is_token(item) {
             return false;
         }
         any = true;
@@ -341,6 +330,16 @@ mod tests {
         assert!(!is_navigation(&head("/users/42", "*/*")));
         assert!(!is_navigation(&head("/users/42", "application/json")));
         assert!(!is_navigation(&head("/users/42", "text/html;q=0")));
+        // The one Accept rule: the most specific range decides, and an
+        // invalid q-value makes its range ignored.
+        assert!(is_navigation(&head("/a", "text/*;q=0.5, text/html")));
+        assert!(is_navigation(&head("/a", "text/html;q=0.001, */*;q=0")));
+        assert!(!is_navigation(&head("/a", "text/*")));
+        assert!(!is_navigation(&head("/a", "*/*, text/html;q=0")));
+        assert!(!is_navigation(&head("/a", "text/html;q=0.0001")));
+        assert!(!is_navigation(&head("/a", "text/html;q=00")));
+        assert!(!is_navigation(&head("/a", "text/html;q=1.001")));
+        assert!(is_navigation(&head("/a", "text/html;q=1.000")));
     }
 
     #[test]
@@ -351,5 +350,7 @@ mod tests {
         assert!(!is_token_list(b" , "));
         assert!(!is_token_list(b"x-a, bad header"));
         assert!(!is_token_list(b"x:y"));
+        assert!(is_token_list(b" , x-a ,, x-b"));
+        assert!(!is_token_list(b"x-a, \"x-b\""));
     }
 }

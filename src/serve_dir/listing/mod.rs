@@ -41,8 +41,9 @@ use http::{HeaderValue, StatusCode, header};
 use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
-use super::resolve::SafePath;
 use crate::response::status;
+use crate::safe_path::SafePath;
+use crate::syntax::{Accept, MediaType};
 use crate::{Body, Response};
 
 mod render;
@@ -202,68 +203,15 @@ fn system_time(secs: i64, nanos: u32) -> Option<SystemTime> {
     whole.checked_add(Duration::from_nanos(nanos.into()))
 }
 
-/// A `qvalue` (RFC 9110 §12.4.2) in thousandths; `None` when malformed.
-fn parse_q(value: &str) -> Option<u16> {
-    let (whole, frac) = value.split_once('.').unwrap_or((value, ""));
-    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let mut thousandths = 0;
-    for (i, b) in frac.bytes().enumerate() {
-        thousandths += u16::from(b - b'0') * [100, 10, 1][i];
-    }
-    match whole {
-        "0" => Some(thousandths),
-        "1" if thousandths == 0 => Some(1000),
-        _ => None,
-    }
-}
-
-/// True when the `Accept` header prefers `application/json` over
-/// `text/html`: the quality each gets from its most specific matching media
-/// range (`type/subtype`, then `type/*`, then `*/*`; the first of equally
-/// specific ones), and JSON strictly higher. A range with a malformed `q`
-/// is ignored. No header, or a tie such as `*/*`, means HTML.
-pub(crate) fn wants_json(accept: Option<&str>) -> bool {
-    let Some(accept) = accept else {
-        return false;
-    };
-    // (specificity, quality) of the best match so far, for JSON and HTML.
-    let mut best = [(0u8, 0u16); 2];
-    let targets = [("application", "json"), ("text", "html")];
-    for range in accept.split(',') {
-        let mut parts = range.split(';');
-        let media = parts.next().unwrap_or("").trim();
-        let Some((ty, sub)) = media.split_once('/') else {
-            continue;
-        };
-        let (ty, sub) = (ty.trim(), sub.trim());
-        let mut q = Some(1000);
-        for param in parts {
-            if let Some((name, value)) = param.split_once('=')
-                && name.trim().eq_ignore_ascii_case("q")
-            {
-                q = parse_q(value.trim());
-                break; // later parameters are accept-ext
-            }
-        }
-        let Some(q) = q else {
-            continue;
-        };
-        for ((want_ty, want_sub), slot) in targets.iter().zip(&mut best) {
-            let specificity = if !ty.eq_ignore_ascii_case(want_ty) {
-                u8::from(ty == "*" && sub == "*")
-            } else if sub.eq_ignore_ascii_case(want_sub) {
-                3
-            } else {
-                2 * u8::from(sub == "*")
-            };
-            if specificity > slot.0 {
-                *slot = (specificity, q);
-            }
-        }
-    }
-    best[0].1 > best[1].1
+/// True when `Accept` prefers the JSON listing to the HTML one: each gets
+/// its quality by the one rule of [`Accept`] (the most specific matching
+/// range), and JSON's must be strictly higher. No header, or a tie such as
+/// `*/*`, means HTML. Both are looked up as UTF-8 (`charset=utf-8`), which
+/// they are, so a range that asks for it (`application/json;
+/// charset=utf-8`) matches and one that asks for another charset does not.
+pub(crate) fn wants_json(accept: &Accept<'_>) -> bool {
+    let quality = |media: &[u8]| MediaType::parse(media).map_or(0, |m| accept.quality(&m));
+    quality(b"application/json; charset=utf-8") > quality(b"text/html; charset=utf-8")
 }
 
 /// The listing of `dir` (the open handle of the directory at `path`) as a
@@ -278,7 +226,7 @@ pub(crate) fn wants_json(accept: Option<&str>) -> bool {
 pub(crate) struct Shown<'a> {
     pub(crate) prefix: &'a str,
     pub(crate) query: Option<&'a str>,
-    pub(crate) accept: Option<&'a str>,
+    pub(crate) accept: Accept<'a>,
     pub(crate) hidden: bool,
 }
 
@@ -309,7 +257,7 @@ pub(crate) fn response(dir: &impl AsFd, path: &SafePath, shown: Shown<'_>) -> Re
     }
     let order = sort_order(query);
     sort(&mut entries, order);
-    let (body, content_type) = if wants_json(accept) {
+    let (body, content_type) = if wants_json(&accept) {
         (
             render_json(&url_path, &entries, truncated),
             "application/json",

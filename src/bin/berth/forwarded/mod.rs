@@ -33,6 +33,7 @@ use std::str::FromStr;
 
 use berth::http::HeaderMap;
 use berth::http::header::{self, HeaderName};
+use berth::syntax::{self, is_ows, is_tchar, trim_ows};
 use ipnet::{IpNet, Ipv4Net};
 
 /// At most this many bytes of forwarding headers are read, from the right.
@@ -233,6 +234,12 @@ impl TrustedProxies {
 /// The comma-separated elements of one header line, right to left. An
 /// element yields `None` when its left edge is not found: an unterminated
 /// quoted string, or a line cut by the byte budget (`whole == false`).
+///
+/// The one list split not done by `berth::syntax::elements`, which reads
+/// left to right: the walk starts at the right end (the hop the nearest
+/// proxy wrote) and may have only the line's right part to read. Each
+/// element is then parsed left to right with `syntax::quoted_string`,
+/// which rejects any split this got wrong.
 struct RevElements<'a> {
     line: &'a [u8],
     /// End (exclusive) of the next element; `None` once the start is done.
@@ -422,16 +429,6 @@ fn node_port(port: &str) -> Option<()> {
     (digits || obfuscated).then_some(())
 }
 
-fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
-}
-
 /// A left-to-right reader over one `Forwarded` element.
 struct Cursor<'a> {
     s: &'a [u8],
@@ -444,7 +441,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn skip_ows(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t')) {
+        while self.peek().is_some_and(is_ows) {
             self.i += 1;
         }
     }
@@ -465,35 +462,15 @@ impl<'a> Cursor<'a> {
 
     /// `quoted-string` (RFC 9110 §5.6.4), its content unescaped into `out`
     /// when given.
-    fn quoted_string(&mut self, mut out: Option<&mut Node>) -> Option<()> {
-        self.expect(b'"')?;
-        loop {
-            let b = match self.peek()? {
-                b'"' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                b'\\' => {
-                    self.i += 1;
-                    let b = self.peek()?;
-                    if !(b == b'\t' || b == b' ' || b.is_ascii_graphic() || b >= 0x80) {
-                        return None;
-                    }
-                    b
-                }
-                b @ (b'\t' | b' ' | 0x21..=0x7e | 0x80..) => b,
-                _ => return None,
-            };
-            self.i += 1;
-            if let Some(out) = out.as_deref_mut() {
-                out.push(b)?;
-            }
+    fn quoted_string(&mut self, out: Option<&mut Node>) -> Option<()> {
+        let at = &self.s[self.i..];
+        let (quoted, rest) = syntax::quoted_string(at)?;
+        self.i += at.len() - rest.len();
+        if let Some(out) = out {
+            quoted.bytes().try_for_each(|b| out.push(b))?;
         }
+        Some(())
     }
-}
-
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 #[cfg(test)]

@@ -20,13 +20,20 @@
 //! and no segment contains a separator or NUL.
 //!
 //! Whether hidden names may be served, and how symlinks are treated, is the
-//! caller's policy ([`SafePath::is_hidden`], [`ServeDir`](super::ServeDir)).
+//! caller's policy ([`SafePath::is_hidden`], [`ServeDir`](crate::ServeDir)).
+//!
+//! Shared by [`ServeDir`](crate::ServeDir), which opens what it names, and
+//! `BasicAuth`, which protects path prefixes as ServeDir reads them, so
+//! neither imports the other; the public names are
+//! `berth::serve_dir::{resolve_path, SafePath, ResolveError}`.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::syntax::percent_decode;
 
 /// Bytes percent-encoded by [`SafePath::to_url_path`]: everything except
 /// RFC 3986 `unreserved`, the `sub-delims`, `:` and `@` (the `pchar` set
@@ -268,37 +275,10 @@ fn is_forbidden(b: u8) -> bool {
     b == b'/' || b == b'\\' || b.is_ascii_control()
 }
 
-/// Percent-decodes one segment; borrows when there is nothing to decode.
+/// Percent-decodes one segment (rule 1); borrows when there is nothing to
+/// decode.
 fn decode(raw: &str) -> Result<Cow<'_, str>, ResolveError> {
-    if !raw.contains('%') {
-        return Ok(Cow::Borrowed(raw));
-    }
-    let mut out = Vec::with_capacity(raw.len());
-    let mut bytes = raw.bytes();
-    while let Some(b) = bytes.next() {
-        if b == b'%' {
-            let hi = bytes.next().and_then(hex);
-            let lo = bytes.next().and_then(hex);
-            match (hi, lo) {
-                (Some(hi), Some(lo)) => out.push((hi << 4) | lo),
-                _ => return Err(ResolveError::BadEncoding),
-            }
-        } else {
-            out.push(b);
-        }
-    }
-    String::from_utf8(out)
-        .map(Cow::Owned)
-        .map_err(|_| ResolveError::BadEncoding)
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    percent_decode(raw.as_bytes(), false).ok_or(ResolveError::BadEncoding)
 }
 
 #[cfg(test)]

@@ -8,11 +8,23 @@
 //!
 //! The §13.2.2 precedence, as numbered steps, is documented on
 //! [`evaluate_preconditions`], next to the code that follows it.
+//!
+//! A types-layer module: `ServeDir` evaluates a file's preconditions with
+//! it and the `Compress` layer checks a coded ETag against
+//! `If-None-Match`, neither through the other. The public names are
+//! `berth::serve_dir::{evaluate_preconditions, Precondition}`.
+//!
+//! Entity-tag lists are the one list in berth not split by
+//! [`crate::syntax::elements`]: an entity-tag is not a quoted-string (a
+//! backslash inside it is an ordinary `etagc`, RFC 9110 §8.8.3), so the
+//! members are parsed tag by tag here.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::Method;
 use http::header::{self, HeaderMap, HeaderName};
+
+use crate::syntax::{is_ows, trim_ows};
 
 /// What the preconditions of a request decide (RFC 9110 §13.2.2); see
 /// [`evaluate_preconditions`].
@@ -53,8 +65,7 @@ pub enum Precondition {
 ///    date → `304`. Ignored like If-Unmodified-Since. Dates are compared at
 ///    whole seconds, the precision of `Last-Modified`.
 /// 5. **If-Range** is part of range handling: see
-///    [`if_range_matches`](super::if_range_matches), evaluated with the
-///    range step.
+///    `serve_dir::if_range_matches`, evaluated with the range step.
 ///
 /// Everything else proceeds to the range step and the full response.
 ///
@@ -167,10 +178,6 @@ fn is_etagc(b: u8) -> bool {
     b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80
 }
 
-fn is_ows(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
 /// Parses an entity-tag at the start of `s`; returns it and the rest.
 fn parse_tag_prefix(s: &[u8]) -> Option<(EntityTag<'_>, &[u8])> {
     let (weak, s) = match s.strip_prefix(b"W/") {
@@ -189,7 +196,7 @@ fn parse_tag_prefix(s: &[u8]) -> Option<(EntityTag<'_>, &[u8])> {
 /// A field value that must be exactly one entity-tag (surrounding OWS
 /// allowed): the ETag we send, or an If-Range value.
 pub(crate) fn parse_single_tag(s: &[u8]) -> Option<EntityTag<'_>> {
-    let s = s.trim_ascii();
+    let s = trim_ows(s);
     match parse_tag_prefix(s)? {
         (tag, []) => Some(tag),
         _ => None,
@@ -222,7 +229,7 @@ fn list_members<'a>(mut s: &'a [u8], out: &mut Vec<Member<'a>>) {
         };
         let rest = match parsed {
             Some((member, rest)) => {
-                let after = rest.trim_ascii_start();
+                let after = trim_ows(rest);
                 if after.is_empty() || after[0] == b',' {
                     out.push(member);
                     s = after;
@@ -304,7 +311,7 @@ fn header_date(headers: &HeaderMap, name: &HeaderName) -> Option<u64> {
 
 /// An HTTP-date in whole seconds since the epoch, or `None` if invalid.
 pub(crate) fn parse_date(value: &[u8]) -> Option<u64> {
-    let text = std::str::from_utf8(value.trim_ascii()).ok()?;
+    let text = std::str::from_utf8(trim_ows(value)).ok()?;
     unix_seconds(httpdate::parse_http_date(text).ok()?)
 }
 
