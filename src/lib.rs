@@ -2,9 +2,10 @@
 //! protocol up (HTTP/2's framing is the `h2` crate's).
 //!
 //! ```text
-//! bin/berth (CLI, config, logging)
+//! bin/berth (CLI, config, logging; the app layers: auth, CORS, SPA,
+//!    │       trusted proxies, health, metrics path, HSTS)
 //!    │
-//! app: router · serve_dir · compress · auth (knows Request/Response/Body/
+//! app: router · serve_dir · compress (knows Request/Response/Body/
 //!    │ Handler; never each other: they talk through the request)
 //! types: request · response · body · handler · content codings ·
 //!    ▲   conditional requests · safe paths
@@ -50,12 +51,12 @@
 //! - `compress`: the [`Compress`] layer and the [`compress`] encoders
 //!   (zstd, brotli, gzip). Negotiation ([`compress::negotiate`]) and
 //!   `ServeDir`'s sidecars need no encoder and stay without it.
-//! - `auth`: [`BasicAuth`], with argon2 and bcrypt password hashes.
 //! - `json`: [`ResponseExt::json`], [`RequestExt::json`] and `Serialize`
 //!   for [`QueryMap`], through `serde` (`serde_json` is in the core, for
 //!   directory listings).
 //! - `cli`: only the `berth` binary's dependencies (clap, toml,
-//!   tracing-subscriber, listenfd, ipnet); implies every feature above but
+//!   tracing-subscriber, listenfd, ipnet, humantime, and for its Basic
+//!   auth argon2, bcrypt and base64); implies every feature above but
 //!   `json`.
 //! - `axum` (off): requests served through [`Tower`] also carry axum's
 //!   `ConnectInfo<SocketAddr>`, for axum's `ConnectInfo` extractor.
@@ -63,8 +64,6 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
-#[cfg(feature = "auth")]
-pub mod auth;
 pub mod body;
 pub mod compress;
 mod conditional;
@@ -86,8 +85,6 @@ pub mod service;
 pub mod syntax;
 pub mod upgrade;
 
-#[cfg(feature = "auth")]
-pub use auth::BasicAuth;
 pub use body::{Body, BodyClosed, BodyError, BodySender};
 #[cfg(feature = "compress")]
 pub use compress::Compress;

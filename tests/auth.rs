@@ -1,14 +1,18 @@
-//! HTTP Basic authentication over real sockets: `BasicAuth` around a handler
+//! HTTP Basic authentication over real sockets: the binary's `BasicAuth`
+//! (`src/bin/berth/auth/`, compiled into this test) around a handler
 //! on a test server. Right credentials pass; wrong or unknown ones, missing
 //! or malformed fields, and every way of spelling a protected path are
 //! `401` with the challenge; bcrypt and argon2 (cheap parameters) both work;
 //! plain passwords are refused when the server is built.
 
+#[path = "../src/bin/berth/auth/mod.rs"]
+#[allow(dead_code)]
+mod auth;
 mod support;
 
 use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Params, Version};
-use berth::auth::{AuthError, AuthenticatedUser, BasicAuth, parse_user_hash};
+use auth::{AuthError, AuthenticatedUser, BasicAuth, parse_user_hash};
 use berth::{Request, ServerConfig};
 use support::{Client, Resp, TestServer};
 

@@ -178,8 +178,14 @@ fn bad_config_and_bad_flags_exit_2_with_one_line() {
         (&["--cors-origin", "https://a.example/"], &["cors-origin"]),
         // Operations paths must not shadow the site or each other.
         (&["--metrics", "/"], &["--metrics", "whole site"]),
-        (&["site", "--health", "/hello.txt"], &["--health", "hello.txt"]),
-        (&["--health", "/ops", "--metrics", "/ops"], &["--health", "--metrics"]),
+        (
+            &["site", "--health", "/hello.txt"],
+            &["--health", "hello.txt"],
+        ),
+        (
+            &["--health", "/ops", "--metrics", "/ops"],
+            &["--health", "--metrics"],
+        ),
     ] {
         let (code, stderr) = fails(dir.path(), args, &[]);
         assert_eq!(code, Some(2), "{args:?}: {stderr}");

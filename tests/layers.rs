@@ -128,11 +128,10 @@ fn app_layer_never_sees_a_socket() {
 }
 
 /// What the shared types must not import.
-const APP_AND_SERVER: [&str; 5] = [
+const APP_AND_SERVER: [&str; 4] = [
     "crate::serve_dir",
     "crate::router",
     "crate::compress",
-    "crate::auth",
     "crate::server",
 ];
 
@@ -179,29 +178,29 @@ fn field_value_grammar_imports_nothing_of_the_crate() {
 fn app_handlers_talk_through_the_request_not_through_imports() {
     // DESIGN.md: Compress and ServeDir meet in `content_coding` (the
     // negotiation goes down in the request's extensions, the file comes
-    // back to the layer's coder); Router and BasicAuth know neither.
+    // back to the layer's coder); Router knows neither.
     assert_absent_from_code("src/compress", &["serve_dir", "ServeDir"]);
     assert_absent_from_code("src/serve_dir", &["crate::compress", "Compress"]);
     assert_absent_from_code(
         "src/router",
-        &[
-            "serve_dir",
-            "ServeDir",
-            "compress",
-            "Compress",
-            "crate::auth",
-            "BasicAuth",
-        ],
+        &["serve_dir", "ServeDir", "compress", "Compress"],
     );
-    assert_absent_from_code(
-        "src/auth",
-        &[
-            "serve_dir",
-            "ServeDir",
-            "compress",
-            "Compress",
-            "router",
-            "Router",
-        ],
-    );
+}
+
+#[test]
+fn policy_layers_live_in_the_binary_only() {
+    // DESIGN.md: Basic auth, CORS, the SPA fallback and trusted proxies
+    // have one home, the binary; the library never grows a second copy.
+    for (path, text) in sources("src") {
+        if path.contains("/src/bin/") {
+            continue;
+        }
+        let code = code_of(&text);
+        for word in ["argon2", "bcrypt", "BasicAuth", "WWW-Authenticate", "ipnet"] {
+            assert!(
+                !code.contains(word),
+                "{path} uses `{word}`, a binary policy layer's"
+            );
+        }
+    }
 }

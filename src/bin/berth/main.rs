@@ -6,6 +6,7 @@
 
 mod access_log;
 mod app;
+mod auth;
 mod cli;
 mod cli_http2;
 mod config_file;
@@ -20,11 +21,10 @@ use std::time::Duration;
 
 use berth::http::HeaderValue;
 use berth::server::Metrics;
-use berth::{
-    BasicAuth, Compress, Handler, IntoRoute, ListenOptions, Server, ShutdownHandle, TlsConfig,
-};
+use berth::{Compress, Handler, IntoRoute, ListenOptions, Server, ShutdownHandle, TlsConfig};
 
 use app::Site;
+use auth::BasicAuth;
 use cli::{Config, ParseError, TlsSource};
 use ops::{Draining, Ops, RedirectToHttps};
 

@@ -4,9 +4,9 @@
 
 use super::credentials::base64_decode;
 use super::*;
-use crate::Body;
 use argon2::Argon2;
 use argon2::password_hash::PasswordHasher;
+use berth::Body;
 use http::HeaderMap;
 
 fn argon2_hash(algorithm: argon2::Algorithm, password: &str) -> String {

@@ -4,7 +4,7 @@
 use http::header::{self, HeaderMap};
 
 use super::MAX_AUTHORIZATION_LEN;
-use crate::syntax::{is_ows, trim_ows};
+use berth::syntax::{is_ows, trim_ows};
 
 /// A user-id and password from a well-formed `Authorization: Basic` field.
 /// No `Debug`: it must never be printed.
