@@ -468,3 +468,19 @@ fn a_body_declared_over_max_body_bytes_is_413_before_the_files() {
     assert_eq!(r.status, 200, "{r:?}");
     b.stop();
 }
+
+#[test]
+fn repeatable_flags_take_several_values_from_the_environment() {
+    // BERTH_HEADER: one per line (values hold commas); BERTH_INDEX: commas.
+    let dir = site();
+    let env = [
+        ("BERTH_HEADER", "X-A: 1, 2\nX-B: 3"),
+        ("BERTH_INDEX", "missing.html,hello.txt"),
+    ];
+    let b = serve(dir.path(), &[], &env);
+    let r = b.get("/hello.txt", "");
+    expect(&r, &[("x-a", Some("1, 2")), ("x-b", Some("3"))]);
+    std::fs::remove_file(dir.path().join("site/index.html")).unwrap();
+    assert_eq!(b.get("/", "").body_str(), HELLO);
+    b.stop();
+}

@@ -135,9 +135,15 @@ pub struct Args {
     pub trusted_proxy: Vec<String>,
 
     /// Require HTTP Basic authentication: USER:HASH with an argon2 or bcrypt
-    /// hash (repeatable; plain passwords are refused). Only over HTTPS or on
-    /// loopback, unless --auth-insecure [default: none].
-    #[arg(long, value_name = "USER:HASH", env = "BERTH_AUTH")]
+    /// hash (repeatable; plain passwords are refused; BERTH_AUTH takes one
+    /// per line). Only over HTTPS or on loopback, unless --auth-insecure
+    /// [default: none].
+    #[arg(
+        long,
+        value_name = "USER:HASH",
+        value_delimiter = '\n',
+        env = "BERTH_AUTH"
+    )]
     pub auth: Vec<String>,
 
     /// Only paths under this prefix need --auth [default: every path].
@@ -213,11 +219,12 @@ pub struct Args {
     pub config: Option<PathBuf>,
 
     /// File served for a directory requested with a trailing slash
-    /// (repeatable).
+    /// (repeatable or comma-separated).
     #[arg(
         long,
         value_name = "NAME",
         default_value = "index.html",
+        value_delimiter = ',',
         env = "BERTH_INDEX"
     )]
     pub index: Vec<String>,
@@ -242,9 +249,14 @@ pub struct Args {
     pub cache_control: Option<String>,
 
     /// Header set on every response, replacing one of the same name
-    /// (repeatable; framing and hop-by-hop headers are refused)
-    /// [default: none].
-    #[arg(long, value_name = "'NAME: VALUE'", env = "BERTH_HEADER")]
+    /// (repeatable; BERTH_HEADER takes one per line, since values hold
+    /// commas; framing and hop-by-hop headers are refused) [default: none].
+    #[arg(
+        long,
+        value_name = "'NAME: VALUE'",
+        value_delimiter = '\n',
+        env = "BERTH_HEADER"
+    )]
     pub header: Vec<String>,
 
     /// Allow cross-origin GET/HEAD from any origin (`Access-Control-Allow-Origin: *`)
