@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use clap::builder::BoolishValueParser;
 
-use super::parse_duration;
+use super::{parse_duration, parse_size, parse_size_usize};
 use crate::access_log::LogFormat;
 
 /// The default ROOT, created with a welcome page when missing.
@@ -181,7 +181,7 @@ pub struct Args {
     pub max_connections: usize,
 
     /// Largest request head in bytes (431 beyond).
-    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024, env = "BERTH_MAX_HEAD_BYTES")]
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024, value_parser = parse_size_usize, env = "BERTH_MAX_HEAD_BYTES")]
     pub max_head_bytes: usize,
 
     /// Most header fields in a request (431 beyond).
@@ -194,11 +194,11 @@ pub struct Args {
     pub max_headers: usize,
 
     /// Longest request target in bytes (414 beyond).
-    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024, env = "BERTH_MAX_TARGET_BYTES")]
+    #[arg(long, value_name = "BYTES", default_value_t = 8 * 1024, value_parser = parse_size_usize, env = "BERTH_MAX_TARGET_BYTES")]
     pub max_target_bytes: usize,
 
     /// Largest request body in bytes (413 beyond).
-    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024, env = "BERTH_MAX_BODY_BYTES")]
+    #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024, value_parser = parse_size, env = "BERTH_MAX_BODY_BYTES")]
     pub max_body_bytes: u64,
 
     /// Log more on stderr (-v: requests and connection errors, -vv: debug)

@@ -24,11 +24,11 @@ mod args;
 mod values;
 
 pub use args::{Args, DEFAULT_ROOT};
-pub use values::parse_duration;
 use values::{
     check_ops_paths, file_uri, parse_cache_control, parse_cors, parse_headers, resolve_bind,
     validate_health, validate_index,
 };
+pub use values::{parse_duration, parse_size, parse_size_usize};
 
 /// Validated configuration for one run.
 #[derive(Debug)]

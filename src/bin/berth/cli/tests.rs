@@ -84,3 +84,20 @@ fn bind_addresses() {
     );
     assert_eq!(resolve_bind("[::]", 80).unwrap().to_string(), "[::]:80");
 }
+
+#[test]
+fn sizes_take_the_usual_units() {
+    for (text, bytes) in [
+        ("65536", 65536),
+        ("10k", 10_000),
+        ("10MB", 10_000_000),
+        ("10MiB", 10 << 20),
+        ("1 GiB", 1 << 30),
+        ("512kib", 512 << 10),
+    ] {
+        assert_eq!(parse_size(text), Ok(bytes), "{text}");
+    }
+    for bad in ["", "ten", "10 parsecs", "-1"] {
+        assert!(parse_size(bad).is_err(), "{bad}");
+    }
+}

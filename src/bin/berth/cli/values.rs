@@ -224,6 +224,22 @@ pub(super) fn resolve_bind(bind: &str, port: u16) -> Result<SocketAddr, ConfigEr
     )))
 }
 
+/// A size in bytes as bytesize reads it: a bare number (`65536`), or
+/// with a unit, decimal (`10k`, `10MB` = 10,000,000) or binary (`10KiB`,
+/// `10MiB` = 10,485,760), case-insensitive, a space allowed before it.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<bytesize::ByteSize>()
+        .map(|size| size.as_u64())
+        .map_err(|_| format!("{s:?} is not a size: write 65536, 64KiB, 10MB or 1GiB"))
+}
+
+/// [`parse_size`] for limits held in a `usize`.
+pub fn parse_size_usize(s: &str) -> Result<usize, String> {
+    let n = parse_size(s)?;
+    usize::try_from(n).map_err(|_| format!("{s:?} is too large"))
+}
+
 /// A duration as humantime reads it (`500ms`, `10s`, `1.5s`, `2m`, `1h`,
 /// `1m 30s`), or a bare number of seconds (`10`, `0.5`: what the config
 /// file's numbers become); at most a day.
