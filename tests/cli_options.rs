@@ -484,3 +484,14 @@ fn repeatable_flags_take_several_values_from_the_environment() {
     assert_eq!(b.get("/", "").body_str(), HELLO);
     b.stop();
 }
+
+#[test]
+fn start_up_says_when_listings_are_off() {
+    let dir = site();
+    let b = serve(dir.path(), &["-q"], &[]);
+    let (stderr, _) = b.stop();
+    assert!(stderr.contains("directory listings are off"), "{stderr}");
+    let b = serve(dir.path(), &["-q", "--listing"], &[]);
+    let (stderr, _) = b.stop();
+    assert!(!stderr.contains("listings are off"), "{stderr}");
+}

@@ -85,6 +85,7 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
     let draining = Draining::default();
     let metrics = config.metrics.as_ref().map(|_| Metrics::new());
     config.server.metrics = metrics.clone();
+    let listing = config.site.listing;
     let app = build_app(&mut config, tls.is_some(), draining.clone(), metrics)?;
     let signals = Signals::register()?;
     let server = listen(&config)?;
@@ -140,6 +141,10 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
         for a in redirect.local_addrs() {
             println!("berth: redirecting http://{a} to https");
         }
+    }
+    if !listing {
+        // miniserve users expect a listing; say why a folder is a 404.
+        eprintln!("berth: directory listings are off (--listing turns them on)");
     }
     if let Some(tls) = &tls
         && tls.certificate_pem().is_some()
