@@ -495,3 +495,30 @@ fn start_up_says_when_listings_are_off() {
     let (stderr, _) = b.stop();
     assert!(!stderr.contains("listings are off"), "{stderr}");
 }
+
+#[test]
+fn verbose_shows_requests_and_client_errors() {
+    let dir = site();
+    let b = serve(dir.path(), &["-v"], &[]);
+    assert_eq!(b.get("/hello.txt", "").status, 200);
+    assert_eq!(b.request("GET /a b c\r\n\r\n").status, 400);
+    let mut garbage = Client::connect(b.addr);
+    garbage.send("GARBAGE\r\n\r\n");
+    let _ = garbage.read_until_close();
+    let (stderr, _) = b.stop();
+    assert!(
+        stderr.contains("request") && stderr.contains("/hello.txt"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("neither HTTP/1.x nor HTTP/2"), "{stderr}");
+    assert!(stderr.contains("bad request"), "{stderr}");
+    // Without -v, neither.
+    let b = serve(dir.path(), &[], &[]);
+    assert_eq!(b.get("/hello.txt", "").status, 200);
+    assert_eq!(b.request("GET /a b c\r\n\r\n").status, 400);
+    let (stderr, _) = b.stop();
+    assert!(
+        !stderr.contains("/hello.txt") && !stderr.contains("bad request"),
+        "{stderr}"
+    );
+}

@@ -473,7 +473,7 @@ async fn proxy_step<H, S: PeekSocket>(
         Some(Ok(Ok(Some(source)))) => Some(source),
         Some(Ok(Ok(None))) => Some(peer),
         Some(Ok(Err(e))) => {
-            tracing::debug!(%peer, "PROXY header rejected: {e}");
+            tracing::info!(%peer, "PROXY header rejected: {e}");
             proxy_failed(shared);
             None
         }
@@ -559,7 +559,7 @@ async fn handshake<H: Handler, S>(
     );
     match first.await {
         Some(Ok(Ok(byte))) if byte.is_ascii_uppercase() => {
-            tracing::debug!(%peer, "plain HTTP on a TLS listener");
+            tracing::info!(%peer, "plain HTTP on a TLS listener");
             tls_failed(shared);
             let refuse = Arc::new(PlainHttpOnTlsPort);
             serve_connection(stream, peer, refuse, config.clone(), stop, Start::NEW).await;
@@ -598,7 +598,7 @@ async fn handshake<H: Handler, S>(
             tls.await;
         }
         Some(Ok(Err(e))) => {
-            tracing::debug!(%peer, "TLS handshake failed: {e}");
+            tracing::info!(%peer, "TLS handshake failed: {e}");
             tls_failed(shared);
         }
         Some(Err(_)) => {

@@ -390,7 +390,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                     Preface::No => self.h2c = false,
                     Preface::Maybe => {}
                     Preface::Neither => {
-                        tracing::debug!(peer = %self.peer, "neither HTTP/1.x nor HTTP/2; closing");
+                        tracing::info!(peer = %self.peer, "bad request: neither HTTP/1.x nor HTTP/2; closing");
                         return Ok(Next::Closed);
                     }
                 }
@@ -713,7 +713,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
 
     /// Answers a protocol error (when it has a status), then closes.
     async fn reject(&mut self, error: ProtocolError) -> Result<(), Stop> {
-        tracing::debug!(peer = %self.peer, "bad request: {error}");
+        tracing::info!(peer = %self.peer, "bad request: {error}");
         self.conn.close_after_response();
         if let Some(status) = error.status() {
             let response = crate::response::status(status);

@@ -114,6 +114,16 @@ impl Exchange {
             };
             metrics.record_request(method, status, duration);
         }
+        // `berth -v` shows each request on stderr; free when INFO is off.
+        tracing::info!(
+            %peer,
+            method = pending.method.as_ref().map_or("-", Method::as_str),
+            target = %pending.target.as_ref().map_or(String::from("-"), Uri::to_string),
+            status = status.as_u16(),
+            bytes = body_bytes,
+            ms = duration.as_secs_f64() * 1e3,
+            "request"
+        );
         let Some(log) = &config.access_log else {
             return;
         };

@@ -201,7 +201,8 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", default_value_t = 2 * 1024 * 1024, value_parser = parse_size, env = "BERTH_MAX_BODY_BYTES")]
     pub max_body_bytes: u64,
 
-    /// Log more on stderr (-v: requests and connection errors, -vv: debug)
+    /// Log more on stderr (-v: each request, and client errors such as a
+    /// bad request or a failed TLS handshake; -vv: debug)
     /// [default: warnings and errors].
     #[arg(short, long, action = clap::ArgAction::Count, env = "BERTH_VERBOSE")]
     pub verbose: u8,
