@@ -67,7 +67,8 @@
 //!    `multipart/byteranges`, read from the file in bounded pieces; none
 //!    satisfiable is `416` with `Content-Range: bytes */LEN`; an ignored
 //!    header (malformed, unknown unit, too many ranges, stale `If-Range`)
-//!    falls through to step 9. See `range.rs` for the policy.
+//!    or one asking for the whole of a file of at most 64 KiB falls through
+//!    to step 9. See `range.rs` for the policy.
 //! 9. **Response.** `200` with `Content-Type` from [`content_type`], the
 //!    validators, `Accept-Ranges: bytes`, and the open file as the body
 //!    (`Content-Length` follows from its size). A sidecar adds
@@ -101,7 +102,9 @@ mod resolve;
 
 pub use crate::content_type::content_type;
 pub use conditional::{Precondition, evaluate_preconditions};
-pub use range::{ByteRange, MAX_RANGE_SPECS, RangeOutcome, if_range_matches, parse_range};
+pub use range::{
+    ByteRange, MAX_RANGE_SPECS, RangeOutcome, WHOLE_RANGE_AS_FULL, if_range_matches, parse_range,
+};
 pub use resolve::{ResolveError, SafePath, resolve_path};
 
 use std::borrow::Cow;
