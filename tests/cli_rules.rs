@@ -9,7 +9,7 @@ use std::path::Path;
 
 use support::{Berth, Client, Resp, run_berth_to_exit, spawn_berth};
 
-const REVALIDATE: &str = "public, max-age=0, must-revalidate";
+const REVALIDATE: &str = "max-age=0, must-revalidate";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const OUTSIDE: &str = "outside ROOT\n";
 

@@ -44,10 +44,12 @@
 //!
 //! - a *file response*, `200`, `206` or `304` with an `ETag` (every file
 //!   `ServeDir` serves has one): `--cache-control`, by default
-//!   [`FILE_CACHE`] (`public, max-age=0, must-revalidate`, what hosting
-//!   platforms send): a cache may store it but must ask each time, which
-//!   the validators make a `304`. With `--auth`, `private` instead of
-//!   `public` (`file_cache`), so no shared cache keeps a protected file;
+//!   [`FILE_CACHE`] (`max-age=0, must-revalidate`: what hosting platforms
+//!   send, less their `public`, which only matters for requests with
+//!   credentials and draws REDbot's "public is probably not necessary"):
+//!   a cache may store it but must ask each time, which the validators
+//!   make a `304`. With `--auth`, `private, max-age=0, must-revalidate`
+//!   (`file_cache`), so no shared cache keeps a protected file;
 //! - anything else, a listing (no validators), a `404` (with `--404` or
 //!   not) or another error: `no-cache`. Never the file policy: a `404`
 //!   under an `immutable` prefix must not outlive the deploy that fixes it;
@@ -142,7 +144,7 @@ const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
 
 /// The default `Cache-Control` of file responses; see the
 /// [cache policy](self#cache-policy).
-pub const FILE_CACHE: HeaderValue = HeaderValue::from_static("public, max-age=0, must-revalidate");
+pub const FILE_CACHE: HeaderValue = HeaderValue::from_static("max-age=0, must-revalidate");
 
 /// The default `Cache-Control` of file responses: [`FILE_CACHE`], or its
 /// `private` twin when files may need credentials (`--auth`).

@@ -227,7 +227,7 @@ pub struct Args {
     /// Cache-Control for file responses (200/206/304), e.g. `no-cache` or
     /// `public, max-age=31536000, immutable`; listings and errors get
     /// `no-cache` whatever this says, and the config file's header rules
-    /// replace it per path [default: public, max-age=0, must-revalidate:
+    /// replace it per path [default: max-age=0, must-revalidate:
     /// caches revalidate every time, a 304 thanks to ETag; `private` with
     /// --auth].
     #[arg(long, value_name = "VALUE", env = "BERTH_CACHE_CONTROL")]
