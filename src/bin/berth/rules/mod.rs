@@ -161,17 +161,18 @@ impl Rules {
 
 /// A redirect's `Location`: the expanded target with any run of leading
 /// slashes made one (a path target stays on this host), and the request's
-/// query when the target has none.
+/// query when the target has none (before its fragment, if any).
 fn location(mut target: String, query: Option<&str>) -> String {
     if target.starts_with("//") {
         let slashes = target.len() - target.trim_start_matches('/').len();
         target.replace_range(..slashes - 1, "");
     }
     if let Some(query) = query.filter(|q| !q.is_empty())
-        && !target.contains(['?', '#'])
+        && !target.contains('?')
     {
-        target.push('?');
-        target.push_str(query);
+        // Before a fragment the target may end with.
+        let at = target.find('#').unwrap_or(target.len());
+        target.insert_str(at, &format!("?{query}"));
     }
     target
 }

@@ -363,6 +363,14 @@ fn the_first_redirect_or_rewrite_wins() {
 }
 
 #[test]
+fn locations_keep_the_query_before_a_fragment() {
+    assert_eq!(location("/a#top".into(), Some("x=1")), "/a?x=1#top");
+    assert_eq!(location("/a?y=2#top".into(), Some("x=1")), "/a?y=2#top");
+    assert_eq!(location("///a".into(), Some("x")), "/a?x");
+    assert_eq!(location("https://h/a".into(), None), "https://h/a");
+}
+
+#[test]
 fn rule_paths_are_the_paths_serve_dir_resolves() {
     let path = |p: &str| rule_path(&Uri::try_from(p).unwrap());
     assert_eq!(path("/%6Fld/a%20b?q=1").as_deref(), Some("/old/a b"));
