@@ -266,11 +266,15 @@ fn headers_and_cache_control() {
         &r,
         &[("x-frame-options", Some("DENY")), ("cache-control", cache)],
     );
+    // An error never gets the file policy (see tests/cli_rules.rs).
     let r = b.get("/nope", "");
     assert_eq!(r.status, 404);
     expect(
         &r,
-        &[("x-frame-options", Some("DENY")), ("cache-control", None)],
+        &[
+            ("x-frame-options", Some("DENY")),
+            ("cache-control", Some("no-cache")),
+        ],
     );
     b.stop();
 }

@@ -138,7 +138,7 @@ const APP_AND_SERVER: [&str; 4] = [
 #[test]
 fn shared_types_do_not_import_the_app_layer() {
     for file in [
-        "src/body.rs",
+        "src/body/mod.rs",
         "src/handler.rs",
         "src/response.rs",
         "src/content_type.rs",

@@ -371,6 +371,34 @@ fn unsatisfiable_ranges_give_416() {
 }
 
 #[test]
+fn a_range_covering_a_small_file_is_a_200_with_the_whole_file() {
+    let server = start();
+    let mut c = server.connect();
+    let len = HELLO_TXT.len();
+    let whole = [
+        "bytes=0-".to_string(),
+        format!("bytes=-{len}"),
+        "bytes=0-99999".to_string(),
+        "bytes=0-3,4-".to_string(),
+        "bytes=5-,0-5".to_string(),
+    ];
+    for range in &whole {
+        let r = c.request(request("GET", "/hello.txt", &[("Range", range)]));
+        assert_eq!(r.status, 200, "{range}: {r:?}");
+        assert_eq!(r.body_str(), HELLO_TXT, "{range}");
+        assert_eq!(r.header("accept-ranges"), Some("bytes"), "{range}");
+        assert_eq!(r.header("content-range"), None, "{range}");
+        assert!(r.header("etag").is_some(), "{range}");
+    }
+    // Short of the whole: still a part.
+    let r = c.request(request("GET", "/hello.txt", &[("Range", "bytes=1-")]));
+    assert_partial(&r, 1, len - 1, len, HELLO_TXT.as_bytes());
+    // A large file keeps its 206 for `bytes=0-` (media players want one).
+    let r = c.request(request("GET", "/big.bin", &[("Range", "bytes=0-")]));
+    assert_partial(&r, 0, BIG_LEN - 1, BIG_LEN, &big_content());
+}
+
+#[test]
 fn malformed_or_foreign_ranges_are_ignored() {
     let server = start();
     let mut c = server.connect();

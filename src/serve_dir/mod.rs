@@ -67,7 +67,8 @@
 //!    `multipart/byteranges`, read from the file in bounded pieces; none
 //!    satisfiable is `416` with `Content-Range: bytes */LEN`; an ignored
 //!    header (malformed, unknown unit, too many ranges, stale `If-Range`)
-//!    falls through to step 9. See `range.rs` for the policy.
+//!    or one asking for the whole of a file of at most 64 KiB falls through
+//!    to step 9. See `range.rs` for the policy.
 //! 9. **Response.** `200` with `Content-Type` from [`content_type`], the
 //!    validators, `Accept-Ranges: bytes`, and the open file as the body
 //!    (`Content-Length` follows from its size). A sidecar adds
@@ -100,7 +101,9 @@ mod representation;
 pub use crate::conditional::{Precondition, evaluate_preconditions};
 pub use crate::content_type::content_type;
 pub use crate::safe_path::{ResolveError, SafePath, resolve_path};
-pub use range::{ByteRange, MAX_RANGE_SPECS, RangeOutcome, if_range_matches, parse_range};
+pub use range::{
+    ByteRange, MAX_RANGE_SPECS, RangeOutcome, WHOLE_RANGE_AS_FULL, if_range_matches, parse_range,
+};
 
 use std::borrow::Cow;
 use std::fs::File;

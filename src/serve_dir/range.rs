@@ -33,6 +33,10 @@ use crate::syntax::{elements, trim_ows};
 /// of parts (each costs a part header of about 100 bytes and a read).
 pub const MAX_RANGE_SPECS: usize = 64;
 
+/// Representations up to this size are sent whole with `200` when the
+/// ranges asked for cover all of them (see [`parse_range`], step 5).
+pub const WHOLE_RANGE_AS_FULL: u64 = 64 * 1024;
+
 /// What a `Range` header asks of a representation of a given length; see
 /// [`parse_range`] for the policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +110,17 @@ enum Spec {
 ///    than the file, whatever the header. One range (as given or after
 ///    merging) is a plain 206 with `Content-Range`; several are
 ///    `multipart/byteranges`.
+/// 5. **Everything asked, of a small representation → 200**
+///    ([`RangeOutcome::Full`]): when the satisfiable ranges, merged, are
+///    the whole representation (`bytes=0-`, `bytes=-LEN`, `0-9,10-`...)
+///    and it is at most [`WHOLE_RANGE_AS_FULL`] (64 KiB) long. RFC 9110
+///    §14.2 lets a server ignore `Range`; a `200` can be stored by any
+///    cache as the complete response, where a `206` of the same bytes
+///    could only be kept as a part. `Accept-Ranges: bytes` still says
+///    ranges work. Larger representations keep their `206`: media players
+///    open a file with `bytes=0-` and some (Safari's) take a `200` for
+///    "no ranges here", and a download manager resuming at byte 0 expects
+///    one.
 ///
 /// Range applies to GET only (RFC 9110 §14.2: "GET is the only method for
 /// which range handling is defined", and a server MUST ignore Range for any
@@ -203,7 +218,28 @@ fn resolve(specs: &[Spec], len: u64) -> RangeOutcome {
     if !ascending {
         ranges = coalesce(ranges);
     }
+    // Step 5: the whole of a small representation.
+    let whole = ByteRange {
+        first: 0,
+        last: len - 1,
+    };
+    if len <= WHOLE_RANGE_AS_FULL && covers(&ranges, whole) {
+        return RangeOutcome::Full;
+    }
     RangeOutcome::Partial(ranges)
+}
+
+/// Whether disjoint ascending `ranges` are all of `whole`: one range, or
+/// adjacent ones (listed in order, so not merged) that leave no byte out.
+fn covers(ranges: &[ByteRange], whole: ByteRange) -> bool {
+    let mut next = whole.first;
+    for r in ranges {
+        if r.first != next {
+            return false;
+        }
+        next = r.last.saturating_add(1);
+    }
+    next > whole.last
 }
 
 /// Sorts and merges overlapping or adjacent ranges.
@@ -279,13 +315,8 @@ mod tests {
             ("bytes=500-", vec![r(500, 999)]),
             ("bytes=-500", vec![r(500, 999)]),
             ("bytes=999-", vec![r(999, 999)]),
-            ("bytes=0-", vec![r(0, 999)]),
             ("bytes=900-5000", vec![r(900, 999)]),
             ("bytes=-1", vec![r(999, 999)]),
-            ("bytes=-1000", vec![r(0, 999)]),
-            ("bytes=-5000", vec![r(0, 999)]),
-            ("bytes=0-99999999999999999999999", vec![r(0, 999)]),
-            ("bytes=-99999999999999999999999", vec![r(0, 999)]),
             ("bytes=007-008", vec![r(7, 8)]),
             // The unit is case-insensitive.
             ("BYTES=1-2", vec![r(1, 2)]),
@@ -314,7 +345,6 @@ mod tests {
             ("bytes=20-29,0-9", vec![r(0, 9), r(20, 29)]),
             // Overlapping: merged.
             ("bytes=0-9,5-14", vec![r(0, 14)]),
-            ("bytes=0-,0-", vec![r(0, 999)]),
             ("bytes=0-0,0-0,0-0", vec![r(0, 0)]),
             ("bytes=500-,-600", vec![r(400, 999)]),
             ("bytes=10-19,0-9,30-39", vec![r(0, 19), r(30, 39)]),
@@ -322,6 +352,43 @@ mod tests {
         ];
         for (header, want) in cases {
             assert_eq!(parse_range(header, 1000), Partial(want), "{header}");
+        }
+    }
+
+    #[test]
+    fn the_whole_of_a_small_representation_is_full() {
+        let whole = [
+            "bytes=0-",
+            "bytes=-1000",
+            "bytes=-5000",
+            "bytes=0-99999999999999999999999",
+            "bytes=-99999999999999999999999",
+            "bytes=0-,0-",
+            "bytes=0-499,500-",
+            "bytes=0-9, 10-999",
+            "bytes=500-,0-600",
+            "bytes=900-,0-9,10-899",
+        ];
+        for header in whole {
+            assert_eq!(parse_range(header, 1000), Full, "{header}");
+        }
+        let max = WHOLE_RANGE_AS_FULL;
+        assert_eq!(parse_range("bytes=0-", max), Full);
+        assert_eq!(parse_range("bytes=0-", 1), Full);
+        // Larger representations keep their 206 (media players).
+        let big = max + 1;
+        for header in ["bytes=0-", "bytes=0-,0-", "bytes=0-9,10-"] {
+            match parse_range(header, big) {
+                Partial(ranges) => {
+                    let total: u64 = ranges.iter().map(ByteRange::length).sum();
+                    assert_eq!(total, big, "{header}");
+                }
+                other => panic!("{header}: {other:?}"),
+            }
+        }
+        // Anything short of the whole is still a part.
+        for header in ["bytes=1-", "bytes=0-998", "bytes=0-9,11-", "bytes=-999"] {
+            assert!(matches!(parse_range(header, 1000), Partial(_)), "{header}");
         }
     }
 
@@ -482,6 +549,8 @@ mod tests {
             }
             let total: u128 = ranges.iter().map(|r| u128::from(r.length())).sum();
             assert!(total <= u128::from(len));
+            // Step 5: the whole of a small representation is never a 206.
+            assert!(len > WHOLE_RANGE_AS_FULL || total < u128::from(len));
         }
     }
 

@@ -1,6 +1,8 @@
 //! The binary's app layer: [`Site`] wraps a [`ServeDir`] with the options
-//! the flags add (CORS, SPA and 404 fallbacks, extra headers). The health
-//! check and metrics answer before this, in [`crate::ops`].
+//! the flags add (CORS, SPA and 404 fallbacks, extra headers) and the
+//! cache policy. The health check and metrics answer before this, in
+//! [`crate::ops`]; the config file's rules and basic auth come between
+//! (see `build_app` in `main.rs`).
 //!
 //! # Steps
 //!
@@ -27,11 +29,36 @@
 //!    2. `--404 FILE`: the still-`404` answer is replaced by FILE (asked of
 //!       `ServeDir` without conditional or `Range` headers) with status
 //!       `404`, its own `Content-Type`, and no validators.
-//! 5. **Headers**: `--cache-control` on `200`/`206`/`304` answers from
-//!    `ServeDir` that have no `Cache-Control`; the CORS headers on GET/HEAD
+//! 5. **Headers**: the cache policy below; the CORS headers on GET/HEAD
 //!    (`Access-Control-Allow-Origin`; `Vary: Origin` on every answer when
 //!    only some origins are allowed); then each `--header`, replacing any
-//!    header of the same name.
+//!    header of the same name. (The config file's header rules come after
+//!    all of these, in [`crate::rules`].)
+//!
+//! # Cache policy
+//!
+//! Every GET/HEAD answer from step 3 or 4 that has no `Cache-Control` yet
+//! gets one, so no cache ever invents a freshness lifetime of its own
+//! (RFC 9111 §4.2.2 lets a shared cache keep a response without one for a
+//! fraction of its age, and serve it stale after a deploy):
+//!
+//! - a *file response*, `200`, `206` or `304` with an `ETag` (every file
+//!   `ServeDir` serves has one): `--cache-control`, by default
+//!   [`FILE_CACHE`] (`max-age=0, must-revalidate`: what hosting platforms
+//!   send, less their `public`, which only matters for requests with
+//!   credentials and draws REDbot's "public is probably not necessary"):
+//!   a cache may store it but must ask each time, which the validators
+//!   make a `304`. With `--auth`, `private, max-age=0, must-revalidate`
+//!   (`file_cache`), so no shared cache keeps a protected file;
+//! - anything else, a listing (no validators), a `404` (with `--404` or
+//!   not) or another error: `no-cache`. Never the file policy: a `404`
+//!   under an `immutable` prefix must not outlive the deploy that fixes it;
+//! - the `--spa` shell keeps the `no-cache` step 4 gives it.
+//!
+//! Header rules of the config file replace these (a `/assets/**` rule with
+//! `public, max-age=31536000, immutable` is how fingerprinted assets opt
+//! into long lifetimes), but never on errors. The library's `ServeDir`
+//! sends no `Cache-Control` at all: the policy is the binary's.
 
 use std::sync::Arc;
 
@@ -70,6 +97,8 @@ pub struct SiteOptions {
     pub spa: Option<Uri>,
     /// The `--404` file as a URI path.
     pub not_found: Option<Uri>,
+    /// `Cache-Control` of file responses (`--cache-control`, else
+    /// [`file_cache`]); `None`: `no-cache` like everything else.
     pub cache_control: Option<HeaderValue>,
     /// `--header` values, grouped by name.
     pub headers: Vec<(HeaderName, Vec<HeaderValue>)>,
@@ -113,6 +142,20 @@ impl Handler for Site {
 const ALLOW_METHODS: HeaderValue = HeaderValue::from_static("GET, HEAD, OPTIONS");
 const MAX_AGE: HeaderValue = HeaderValue::from_static("86400");
 const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
+
+/// The default `Cache-Control` of file responses; see the
+/// [cache policy](self#cache-policy).
+pub const FILE_CACHE: HeaderValue = HeaderValue::from_static("max-age=0, must-revalidate");
+
+/// The default `Cache-Control` of file responses: [`FILE_CACHE`], or its
+/// `private` twin when files may need credentials (`--auth`).
+pub fn file_cache(auth: bool) -> HeaderValue {
+    if auth {
+        HeaderValue::from_static("private, max-age=0, must-revalidate")
+    } else {
+        FILE_CACHE
+    }
+}
 const ANY: HeaderValue = HeaderValue::from_static("*");
 
 impl Inner {
@@ -212,12 +255,13 @@ impl Inner {
         let o = &self.options;
         let status = res.status().as_u16();
         let headers = res.headers_mut();
-        if let Some(value) = &o.cache_control
-            && from_files
-            && matches!(status, 200 | 206 | 304)
-            && !headers.contains_key(header::CACHE_CONTROL)
-        {
-            headers.insert(header::CACHE_CONTROL, value.clone());
+        if from_files && get_or_head && !headers.contains_key(header::CACHE_CONTROL) {
+            let file = matches!(status, 200 | 206 | 304) && headers.contains_key(header::ETAG);
+            let value = match &o.cache_control {
+                Some(value) if file => value.clone(),
+                _ => NO_CACHE,
+            };
+            headers.insert(header::CACHE_CONTROL, value);
         }
         if get_or_head
             && !headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)

@@ -9,6 +9,9 @@
 //! then parses like any other. A key that names no flag, a value of the
 //! wrong TOML type, or a value clap rejects is an error that names the key
 //! and the file.
+//!
+//! One key is not a flag: `rules`, the array of per-path rules, which
+//! [`crate::rules::parse`] reads and checks (they exist only in the file).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -18,14 +21,17 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use toml::{Table, Value};
 
 use crate::cli::ConfigError;
+use crate::rules::{self, Rules};
 
 /// What the file adds beneath the command line and the environment.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub struct FromFile {
     /// `--name=value` tokens to parse before the real arguments.
     pub tokens: Vec<OsString>,
     /// ROOT (positional, so not a token), when neither flag nor env gave it.
     pub root: Option<PathBuf>,
+    /// The `[[rules]]`.
+    pub rules: Rules,
 }
 
 /// Reads and parses the file; any failure is one line naming it.
@@ -80,8 +86,14 @@ pub fn merge(
     let file = path.display();
     let mut unknown = Vec::new();
     let mut known: Vec<(&str, &Arg, &Value)> = Vec::new();
+    let mut out = FromFile::default();
     for (key, value) in table {
         let name = key.replace('_', "-");
+        if name == "rules" {
+            out.rules = rules::parse(value)
+                .map_err(|why| ConfigError(format!("config file {file}: {why}")))?;
+            continue;
+        }
         if name == "config" {
             return Err(ConfigError(format!(
                 "config file {file}: `{key}` cannot be set in a config file"
@@ -104,7 +116,6 @@ pub fn merge(
             unknown.join(", ")
         )));
     }
-    let mut out = FromFile::default();
     for (key, arg, value) in known {
         let id = arg.get_id().as_str();
         if matches!(

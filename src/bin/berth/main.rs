@@ -12,6 +12,7 @@ mod cli_http2;
 mod config_file;
 mod forwarded;
 mod ops;
+mod rules;
 mod systemd;
 
 use std::net::SocketAddr;
@@ -196,8 +197,14 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
 }
 
 /// The layers, outermost first: [`Ops`] (health, metrics, HSTS), then the
-/// body limit, then [`BasicAuth`] with `--auth`, then [`Compress`] unless `--no-compress`,
-/// then the [`Site`].
+/// body limit, then [`Compress`] unless `--no-compress`, then the config
+/// file's [`rules`] (redirects, rewrites, header rules), then
+/// [`BasicAuth`] with `--auth`, then the [`Site`].
+///
+/// Rules sit outside auth so that auth judges the path a rewrite serves;
+/// Compress sits outside the rules so that it sees their headers (a rule's
+/// `Cache-Control: no-transform` is honoured) and the coded copies carry
+/// them.
 fn build_app(
     config: &mut Config,
     https: bool,
@@ -205,16 +212,7 @@ fn build_app(
     metrics: Option<std::sync::Arc<Metrics>>,
 ) -> Result<Ops, String> {
     let site = Site::new(&config.root, std::mem::take(&mut config.site));
-    let mut app: Box<dyn Handler> = match config.compress {
-        None => Box::new(site),
-        Some(options) => {
-            let mut layer = Compress::new(site);
-            if let Some(level) = options.level {
-                layer = layer.level(level);
-            }
-            Box::new(layer)
-        }
-    };
+    let mut app: Box<dyn Handler> = Box::new(site);
     if !config.auth.is_empty() {
         let mut auth = BasicAuth::new(app, "berth");
         for spec in &config.auth {
@@ -228,6 +226,17 @@ fn build_app(
                 .map_err(|e| format!("invalid --auth-path: {e}"))?;
         }
         app = Box::new(auth);
+    }
+    if !config.rules.is_empty() {
+        let rules = std::sync::Arc::new(std::mem::take(&mut config.rules));
+        app = Box::new(rules::Routed { rules, inner: app });
+    }
+    if let Some(options) = config.compress {
+        let mut layer = Compress::new(app);
+        if let Some(level) = options.level {
+            layer = layer.level(level);
+        }
+        app = Box::new(layer);
     }
     // A body declared over the limit is refused before any layer sees the
     // request (nginx's `client_max_body_size`), as no layer reads one.

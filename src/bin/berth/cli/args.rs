@@ -242,10 +242,12 @@ pub struct Args {
     #[arg(long = "404", value_name = "FILE", env = "BERTH_404")]
     pub not_found: Option<String>,
 
-    /// Cache-Control for 200/206/304 file responses that have none, e.g.
-    /// `no-cache` or `public, max-age=31536000, immutable` (hashed assets).
-    /// None by default: the right lifetime depends on the site, and
-    /// ETag/Last-Modified let clients revalidate [default: none].
+    /// Cache-Control for file responses (200/206/304), e.g. `no-cache` or
+    /// `public, max-age=31536000, immutable`; listings and errors get
+    /// `no-cache` whatever this says, and the config file's header rules
+    /// replace it per path [default: max-age=0, must-revalidate:
+    /// caches revalidate every time, a 304 thanks to ETag; `private` with
+    /// --auth].
     #[arg(long, value_name = "VALUE", env = "BERTH_CACHE_CONTROL")]
     pub cache_control: Option<String>,
 
@@ -351,4 +353,8 @@ pub struct Args {
         overrides_with = "precompressed"
     )]
     pub no_precompressed: bool,
+
+    /// The config file's `[[rules]]` (no flag: set by `parse_args`).
+    #[arg(skip)]
+    pub rules: crate::rules::Rules,
 }

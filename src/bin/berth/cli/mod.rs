@@ -24,6 +24,7 @@ mod args;
 mod values;
 
 pub use args::{Args, DEFAULT_ROOT};
+pub(crate) use values::header_field;
 use values::{
     check_ops_paths, file_uri, parse_cache_control, parse_cors, parse_headers, resolve_bind,
     validate_health, validate_index,
@@ -66,6 +67,8 @@ pub struct Config {
     pub compress: Option<CompressOptions>,
     /// `--reuse-port`.
     pub reuse_port: bool,
+    /// The config file's `[[rules]]`.
+    pub rules: crate::rules::Rules,
 }
 
 /// Where the TLS certificate comes from.
@@ -141,6 +144,7 @@ where
     if args.root.is_none() {
         args.root = from_file.root;
     }
+    args.rules = from_file.rules;
     quiet_or_verbose(args, &matches)
 }
 
@@ -284,11 +288,10 @@ impl Config {
                 .as_deref()
                 .map(|f| file_uri("--404", f))
                 .transpose()?,
-            cache_control: args
-                .cache_control
-                .as_deref()
-                .map(parse_cache_control)
-                .transpose()?,
+            cache_control: Some(match args.cache_control.as_deref() {
+                Some(value) => parse_cache_control(value)?,
+                None => crate::app::file_cache(!args.auth.is_empty()),
+            }),
             headers: parse_headers(&args.header)?,
             cors: parse_cors(args.cors, &args.cors_origin)?,
         };
@@ -317,6 +320,7 @@ impl Config {
             site,
             compress,
             reuse_port: args.reuse_port,
+            rules: args.rules,
         })
     }
 }

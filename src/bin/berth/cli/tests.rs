@@ -101,3 +101,24 @@ fn sizes_take_the_usual_units() {
         assert!(parse_size(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn file_cache_control_defaults() {
+    let cache = |argv: &[&str]| {
+        let args = parse_args(argv.iter().copied()).unwrap_or_else(|_| panic!("{argv:?}"));
+        Config::from_args(args).unwrap().site.cache_control.unwrap()
+    };
+    assert_eq!(cache(&["berth"]), "max-age=0, must-revalidate");
+    // With credentials in play, no shared cache may keep a file.
+    assert_eq!(
+        cache(&["berth", "--auth", "u:$2b$04$x"]),
+        "private, max-age=0, must-revalidate"
+    );
+    assert_eq!(
+        cache(&["berth", "--cache-control", " no-cache "]),
+        "no-cache"
+    );
+    assert!(
+        parse_args(["berth", "--cache-control", ""]).is_ok_and(|a| Config::from_args(a).is_err())
+    );
+}

@@ -85,6 +85,23 @@ pub(super) const OWNED_HEADERS: [&str; 8] = [
     "upgrade",
 ];
 
+/// One header field set by configuration (`--header`, a rule's
+/// `headers`): a valid name that is not one of [`OWNED_HEADERS`], and a
+/// value (trimmed) without control characters.
+pub(crate) fn header_field(
+    name: &str,
+    value: &str,
+) -> Result<(HeaderName, HeaderValue), &'static str> {
+    let name = HeaderName::from_bytes(name.trim_end().as_bytes())
+        .map_err(|_| "the name is not a valid header name")?;
+    if OWNED_HEADERS.contains(&name.as_str()) {
+        return Err("berth sets this header itself");
+    }
+    let value =
+        HeaderValue::from_str(value.trim()).map_err(|_| "the value has control characters")?;
+    Ok((name, value))
+}
+
 /// `--header 'Name: value'`, grouped by name in first-seen order.
 pub(super) fn parse_headers(
     specs: &[String],
@@ -95,13 +112,7 @@ pub(super) fn parse_headers(
         let (name, value) = spec
             .split_once(':')
             .ok_or_else(|| bad("expected 'Name: value'"))?;
-        let name = HeaderName::from_bytes(name.trim_end().as_bytes())
-            .map_err(|_| bad("the name is not a valid header name"))?;
-        if OWNED_HEADERS.contains(&name.as_str()) {
-            return Err(bad("berth sets this header itself"));
-        }
-        let value = HeaderValue::from_str(value.trim())
-            .map_err(|_| bad("the value has control characters"))?;
+        let (name, value) = header_field(name, value).map_err(bad)?;
         match out.iter_mut().find(|(n, _)| *n == name) {
             Some((_, values)) => values.push(value),
             None => out.push((name, vec![value])),
