@@ -39,6 +39,7 @@ fn since(before: PortableCounts) -> PortableCounts {
         buffered_files: now.buffered_files - before.buffered_files,
         accepts: now.accepts - before.accepts,
         listeners: now.listeners - before.listeners,
+        link_renames: now.link_renames - before.link_renames,
     }
 }
 

@@ -344,7 +344,11 @@ impl<H: Handler> Handler for Compress<H> {
         // machinery. Any other handler (which may pass the request on to
         // a `ServeDir`) gets both through the extensions. Same steps
         // either way.
-        if let Some(files) = (&self.inner as &dyn Any).downcast_ref::<ServeDir>() {
+        // (An upload is not a file's representation: it goes the other way.)
+        if let Some(files) = (&self.inner as &dyn Any)
+            .downcast_ref::<ServeDir>()
+            .filter(|files| !files.is_upload(&req))
+        {
             let (res, representation) = files.serve_negotiated(&req, &negotiation);
             if let Some(FileRepresentation::Settled) = representation {
                 return Box::pin(std::future::ready(res));
