@@ -12,6 +12,7 @@ mod config_file;
 mod forwarded;
 mod ops;
 mod systemd;
+mod upload;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -20,9 +21,7 @@ use std::time::Duration;
 
 use berth::http::HeaderValue;
 use berth::server::Metrics;
-use berth::{
-    BasicAuth, Compress, Handler, IntoRoute, ListenOptions, Server, ShutdownHandle, TlsConfig,
-};
+use berth::{BasicAuth, Compress, Handler, ListenOptions, Server, ShutdownHandle, TlsConfig};
 
 use app::Site;
 use cli::{Config, ParseError, TlsSource};
@@ -85,6 +84,7 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
     let draining = Draining::default();
     let metrics = config.metrics.as_ref().map(|_| Metrics::new());
     config.server.metrics = metrics.clone();
+    let uploads_on = config.site.uploads.is_some();
     let app = build_app(&mut config, tls.is_some(), draining.clone(), metrics)?;
     let signals = Signals::register()?;
     let server = listen(&config)?;
@@ -101,6 +101,12 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
                 .into(),
         );
     }
+    upload::refuse_open_uploads(&upload::Exposure {
+        uploads: uploads_on,
+        tls: tls.is_some(),
+        auth_everywhere: !config.auth.is_empty() && config.auth_path.is_none(),
+        addrs: &server.local_addrs(),
+    })?;
     let https_port = server.local_addrs().first().map_or(443, SocketAddr::port);
     let redirect = match config.redirect_http {
         Some(port) => {
@@ -180,7 +186,7 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
 }
 
 /// The layers, outermost first: [`Ops`] (health, metrics, HSTS), then the
-/// body limit, then [`BasicAuth`] with `--auth`, then [`Compress`] unless `--no-compress`,
+/// body limit (the uploads' for `PUT` and `POST` with `--upload`), then [`BasicAuth`] with `--auth`, then [`Compress`] unless `--no-compress`,
 /// then the [`Site`].
 fn build_app(
     config: &mut Config,
@@ -188,6 +194,7 @@ fn build_app(
     draining: Draining,
     metrics: Option<std::sync::Arc<Metrics>>,
 ) -> Result<Ops, String> {
+    let max_upload = config.site.uploads.as_ref().map(|u| u.max_bytes);
     let site = Site::new(&config.root, std::mem::take(&mut config.site));
     let mut app: Box<dyn Handler> = match config.compress {
         None => Box::new(site),
@@ -214,8 +221,9 @@ fn build_app(
         app = Box::new(auth);
     }
     // A body declared over the limit is refused before any layer sees the
-    // request (nginx's `client_max_body_size`), as no layer reads one.
-    let app = berth::body_limit(config.server.max_body_bytes, app).into_route(&());
+    // request (nginx's `client_max_body_size`), as no layer reads one;
+    // uploads have their own.
+    let app = upload::body_limits(app, config.server.max_body_bytes, max_upload);
     let hsts = config
         .hsts
         .filter(|_| https)

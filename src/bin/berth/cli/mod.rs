@@ -286,6 +286,7 @@ impl Config {
                 .transpose()?,
             headers: parse_headers(&args.header)?,
             cors: parse_cors(args.cors, &args.cors_origin)?,
+            uploads: args.upload.config()?,
         };
         let health = args.health.map(validate_health).transpose()?;
         let compress = (!args.no_compress).then_some(CompressOptions {
