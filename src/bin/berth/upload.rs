@@ -22,7 +22,7 @@ pub struct UploadArgs {
     /// Accept uploads: PUT /dir/name stores one file, POST of a
     /// multipart/form-data form to /dir/ stores each of its files (the
     /// --listing page shows a form for it); a new name only, atomically,
-    /// never through a symlink or into a hidden name. Over plain HTTP on
+    /// never through a symlink or into a hidden name (unless --upload-overwrite or --hidden). Over plain HTTP on
     /// a non-loopback address it needs --auth for every path
     /// [default: off: PUT and POST are 405].
     #[arg(long, env = "BERTH_UPLOAD", value_parser = BoolishValueParser::new())]
