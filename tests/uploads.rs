@@ -515,6 +515,11 @@ fn methods_directories_and_allow() {
     let r = put(&server, "/sub/", b"x");
     assert_eq!(r.status, 405, "{r:?}");
     assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS, POST"));
+    let r = server.connect().request(
+        "PUT /part.txt HTTP/1.1\r\nHost: x\r\nContent-Range: bytes 0-0/2\r\nContent-Length: 1\r\n\r\nx",
+    );
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(!server.root.join("part.txt").exists());
     let r = post_form(&server, "/hello.txt", &form(&[("x", b"x")]), "");
     assert_eq!(r.status, 405, "{r:?}");
     assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS, PUT"));

@@ -21,10 +21,11 @@ use crate::cli::ConfigError;
 pub struct UploadArgs {
     /// Accept uploads: PUT /dir/name stores one file, POST of a
     /// multipart/form-data form to /dir/ stores each of its files (the
-    /// --listing page shows a form for it); a new name only, atomically,
-    /// never through a symlink or into a hidden name (unless --upload-overwrite or --hidden). Over plain HTTP on
-    /// a non-loopback address it needs --auth for every path
-    /// [default: off: PUT and POST are 405].
+    /// --listing page shows a form for it). Files are put in place whole
+    /// and atomically, under new names only (see --upload-overwrite),
+    /// never through a symlink, never hidden names unless --hidden. Over
+    /// plain HTTP on a non-loopback address it needs --auth for every
+    /// path [default: off: PUT and POST are 405].
     #[arg(long, env = "BERTH_UPLOAD", value_parser = BoolishValueParser::new())]
     pub upload: bool,
 

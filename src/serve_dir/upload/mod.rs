@@ -17,7 +17,8 @@
 //!    (the temporary files) is `403` always. `PUT` needs a file URL
 //!    (`/dir/name`; `405` with `Allow: GET, HEAD, OPTIONS, POST` for
 //!    `/dir/`), `POST` a directory URL (`/dir/`; `405` with `Allow: GET,
-//!    HEAD, OPTIONS, PUT` for `/dir/name`).
+//!    HEAD, OPTIONS, PUT` for `/dir/name`). A `PUT` with `Content-Range`
+//!    is `400` (RFC 9110 §14.5: partial PUT is not supported).
 //! 3. **Size.** The request body's limit becomes [`Uploads::max_bytes`]
 //!    (replacing the server's `max_body_bytes`, which is meant for small
 //!    bodies); a declared `Content-Length` over it is `413` before
@@ -302,6 +303,14 @@ async fn handle(inner: &Inner, uploads: &Uploads, mut req: Request) -> Result<Re
         let mut refused = Refused::new(StatusCode::METHOD_NOT_ALLOWED, reason);
         refused.allow = Some(HeaderValue::from_static(allow));
         return Err(refused);
+    }
+    // RFC 9110 §14.5: a server that allows PUT MUST answer a partial PUT
+    // (one with Content-Range) with 400.
+    if put && req.headers().contains_key(header::CONTENT_RANGE) {
+        return Err(Refused::new(
+            StatusCode::BAD_REQUEST,
+            "a PUT with Content-Range (a partial PUT) is not supported",
+        ));
     }
     // 3. Size.
     if req.body_mut().refuse_over(uploads.max_bytes) {
