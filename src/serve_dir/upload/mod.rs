@@ -1,4 +1,4 @@
-//! Uploads into a [`ServeDir`] (feature `upload`): `PUT` of one file,
+//! Uploads into a [`ServeDir`](crate::ServeDir) (feature `upload`): `PUT` of one file,
 //! `POST` of a `multipart/form-data` form with any number of files, and,
 //! with [`Uploads::mkdir`], `POST` of a form naming a new folder. This
 //! module owns the steps and the answers; the temporary file and its
@@ -6,14 +6,14 @@
 //!
 //! # Steps
 //!
-//! 1. **Method.** Only with [`ServeDir::uploads`]: `PUT` and `POST` come
+//! 1. **Method.** Only with [`ServeDir::uploads`](crate::ServeDir::uploads): `PUT` and `POST` come
 //!    here; without it they stay `405` (`Allow: GET, HEAD, OPTIONS`).
 //! 2. **Path.** The URL path is resolved exactly as for a read
-//!    ([`resolve_path`](super::resolve_path): percent-decoded once, `..`
+//!    ([`resolve_path`]: percent-decoded once, `..`
 //!    never above the root). Bad percent-encoding is `400`; a `..` above
 //!    the root or a decoded `/`, `\`, NUL or control byte is `403`. A
 //!    hidden segment (file or directory) is `403` unless
-//!    [`ServeDir::hidden`], and a name starting with `.berth-upload-`
+//!    [`ServeDir::hidden`](crate::ServeDir::hidden), and a name starting with `.berth-upload-`
 //!    (the temporary files) is `403` always. `PUT` needs a file URL
 //!    (`/dir/name`; `405` with `Allow: GET, HEAD, OPTIONS, POST` for
 //!    `/dir/`), `POST` a directory URL (`/dir/`; `405` with `Allow: GET,
@@ -28,7 +28,7 @@
 //! 4. **Directory.** The target directory is opened beneath the root by
 //!    the same `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` (or
 //!    `O_NOFOLLOW` walk) as every read, *never following a symlink*,
-//!    whatever [`ServeDir::follow_symlinks`] says: a missing directory, a
+//!    whatever [`ServeDir::follow_symlinks`](crate::ServeDir::follow_symlinks) says: a missing directory, a
 //!    file on the way, a symlinked directory or an escape is `404` (as a
 //!    read of it is; not WebDAV's `409`, so a symlink is not told from a
 //!    missing directory), permission denied `403`. Directories are not
