@@ -13,9 +13,9 @@
 //!   itself at once), so multer hands out what it has before it reads more,
 //!   instead of draining everything already received into its buffer;
 //! - bytes fed to multer, less the bytes it has handed back (part data,
-//!   and each part's headers and boundary, counted from the parsed
-//!   fields: never more than multer consumed), bound what it holds; over
-//!   [`MAX_UNPARSED`] the form fails with `400`.
+//!   and each part's delimiter and headers, counted from the parsed
+//!   fields as a lower bound of what multer consumed), bound what it
+//!   holds from above; over [`MAX_UNPARSED`] the form fails with `400`.
 //!
 //! Memory per form upload is therefore at most about [`MAX_UNPARSED`] plus
 //! the write buffer, whatever its size or shape.
@@ -65,12 +65,14 @@ pub(super) async fn store_form(
             Ok(None) => break,
             Err(e) => return Err(failed(multer_refused(e), &stored)),
         };
-        // The part's boundary line and headers, as multer consumed them
-        // (at least).
+        // What multer consumed for the part's delimiter and headers, at
+        // least: `--BOUNDARY` and its CRLF, each `name:value` and its CRLF
+        // (the space is optional), the empty line. Never more, so that
+        // many small parts cannot loosen the leash.
         let headers: u64 = field
             .headers()
             .iter()
-            .map(|(name, value)| (name.as_str().len() + value.len() + 4) as u64)
+            .map(|(name, value)| (name.as_str().len() + value.len() + 3) as u64)
             .sum();
         leash.handed_back(boundary_len + 6 + headers);
         let name = field.file_name().unwrap_or("").to_owned();
