@@ -182,8 +182,8 @@ impl From<Rejection> for Refused {
     }
 }
 
-/// Steps 1 to 7 for `req`, a `PUT` or `POST` to a `ServeDir` whose
-/// uploads are `uploads`.
+/// Steps 2 to 7 for `req`, a `PUT` or `POST` to a `ServeDir` with
+/// uploads on (step 1 sent it here).
 pub(super) async fn serve(inner: Arc<Inner>, req: Request) -> Response {
     let Some(uploads) = &inner.uploads else {
         return status(StatusCode::METHOD_NOT_ALLOWED);
