@@ -54,6 +54,8 @@
 //! - `json`: [`ResponseExt::json`], [`RequestExt::json`] and `Serialize`
 //!   for [`QueryMap`], through `serde` (`serde_json` is in the core, for
 //!   directory listings).
+//! - `upload`: [`ServeDir::uploads`] (`PUT` and multipart `POST` into the
+//!   served tree, [`serve_dir::upload`]), through `multer`.
 //! - `cli`: only the `berth` binary's dependencies (clap, toml,
 //!   tracing-subscriber, listenfd, ipnet, humantime, and for its Basic
 //!   auth argon2, bcrypt and base64); implies every feature above but

@@ -10,6 +10,7 @@
 //! | `sendfile`, head sent with `MSG_MORE` | `server/h1/outbox.rs` | the file read into the write buffer in pieces and written (as for TLS) |
 //! | `accept4(SOCK_NONBLOCK \| SOCK_CLOEXEC)` | `server/tcp.rs` via `platform::accept` | `accept`, then `FD_CLOEXEC` and `FIONBIO` |
 //! | `socket(SOCK_NONBLOCK \| SOCK_CLOEXEC)` | `server/listen.rs` via `platform::tcp_socket` | `socket`, then `FD_CLOEXEC` and `FIONBIO` |
+//! | `renameat2(RENAME_NOREPLACE)` | `serve_dir/upload/store.rs` | `linkat` then `unlinkat` (a check then `renameat` where hard links are missing) |
 //!
 //! Everything else berth calls is POSIX (`pread`, `recv` with `MSG_PEEK`,
 //! `openat`, `fstatat`, `readdir`) or goes through mio and tokio, which
@@ -65,6 +66,9 @@ pub struct PortableCounts {
     pub accepts: u64,
     /// Listening sockets created without `SOCK_NONBLOCK | SOCK_CLOEXEC`.
     pub listeners: u64,
+    /// Uploaded files given their name by `linkat` and `unlinkat` instead
+    /// of `renameat2(RENAME_NOREPLACE)`.
+    pub link_renames: u64,
 }
 
 /// The portable paths [`PortableCounts`] counts.
@@ -74,9 +78,11 @@ pub(crate) enum Portable {
     BufferedFile,
     Accept,
     Listener,
+    #[cfg_attr(not(feature = "upload"), allow(dead_code))]
+    LinkRename,
 }
 
-static COUNTS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+static COUNTS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
 
 /// Counts one use of a portable path, while [`force_portable`] is on (a
 /// system without the fast paths runs them all the time and counts
@@ -97,6 +103,7 @@ pub fn portable_counts() -> PortableCounts {
         buffered_files: get(Portable::BufferedFile),
         accepts: get(Portable::Accept),
         listeners: get(Portable::Listener),
+        link_renames: get(Portable::LinkRename),
     }
 }
 

@@ -38,7 +38,7 @@ use crate::syntax::percent_decode;
 /// Bytes percent-encoded by [`SafePath::to_url_path`]: everything except
 /// RFC 3986 `unreserved`, the `sub-delims`, `:` and `@` (the `pchar` set
 /// minus `%`, which must be encoded to round-trip).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
@@ -273,6 +273,14 @@ fn resolve_segments(rest: &str) -> Result<ResolvedPath<'_>, ResolveError> {
 
 fn is_forbidden(b: u8) -> bool {
     b == b'/' || b == b'\\' || b.is_ascii_control()
+}
+
+/// True when `name` (already decoded, such as an uploaded file's name)
+/// could be one segment of a [`SafePath`]: not empty, `.` or `..`, and
+/// without `/`, `\`, NUL or another control byte (rule 2 and 3).
+#[cfg_attr(not(feature = "upload"), allow(dead_code))]
+pub(crate) fn is_plain_name(name: &str) -> bool {
+    !matches!(name, "" | "." | "..") && !name.bytes().any(is_forbidden)
 }
 
 /// Percent-decodes one segment (rule 1); borrows when there is nothing to

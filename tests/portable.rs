@@ -39,6 +39,7 @@ fn since(before: PortableCounts) -> PortableCounts {
         buffered_files: now.buffered_files - before.buffered_files,
         accepts: now.accepts - before.accepts,
         listeners: now.listeners - before.listeners,
+        link_renames: now.link_renames - before.link_renames,
     }
 }
 
@@ -292,4 +293,34 @@ fn swapping_a_directory_for_a_symlink_never_leaks_through_the_walk() {
     assert!(swapper.join().unwrap() > 0);
     assert!(inside + refused > 0);
     assert!(since(before).walk_opens >= inside + refused);
+}
+
+#[cfg(feature = "upload")]
+#[test]
+fn uploads_take_their_name_by_link_and_never_through_a_symlink() {
+    use berth::serve_dir::Uploads;
+    let (_serial, before) = begin();
+    let server = start_serve_dir_with(ServerConfig::default(), |files| {
+        files.uploads(Uploads::default())
+    });
+    symlink(server.tmp(), server.root.join("away")).unwrap();
+    let put = |path: &str, body: &str| {
+        server.connect().request(format!(
+            "PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ))
+    };
+    let r = put("/sub/new.txt", "one");
+    assert_eq!(r.status, 201, "{r:?}");
+    assert_eq!(put("/sub/new.txt", "two").status, 409);
+    assert_eq!(
+        std::fs::read_to_string(server.root.join("sub/new.txt")).unwrap(),
+        "one"
+    );
+    assert_eq!(put("/away/x.txt", "pwned").status, 404);
+    assert!(!server.tmp().join("x.txt").exists());
+    let counted = since(before);
+    // The second upload was refused before its body (the name exists).
+    assert_eq!(counted.link_renames, 1, "{counted:?}");
+    assert!(counted.walk_opens >= 3, "{counted:?}");
 }

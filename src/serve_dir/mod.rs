@@ -10,14 +10,16 @@
 //!
 //! 1. **Method.** `GET`, `HEAD` and `OPTIONS`; another standard method is
 //!    `405` with `Allow: GET, HEAD, OPTIONS`, an unknown one `501`. `OPTIONS *` is answered here as in
-//!    step 5. `HEAD` gets exactly the headers of the `GET` response without
+//!    step 5. With [`ServeDir::uploads`] (feature `upload`), `PUT` and
+//!    `POST` go to the [`upload`] steps instead, and `Allow` adds them. `HEAD` gets exactly the headers of the `GET` response without
 //!    `Range` (see step 8): the driver takes `Content-Length` from the body
 //!    and never reads or sends the body itself.
 //! 2. **Path.** [`resolve_path`] on the raw URI path (the query is ignored;
 //!    a path already in normal form is used as it is, without a copy):
 //!    bad percent-encoding, a forbidden byte or a `..` above the root is
 //!    `400`. A hidden segment (`.env`, `.git/`) is `404` unless
-//!    [`ServeDir::hidden`] allows it.
+//!    [`ServeDir::hidden`] allows it; an upload's temporary file
+//!    (`.berth-upload-…`) is `404` even then.
 //! 3. **Open.** The file is opened *beneath* the root directory handle, in
 //!    one race-free step: `openat2` with `RESOLVE_BENEATH |
 //!    RESOLVE_NO_MAGICLINKS` (plus `RESOLVE_NO_SYMLINKS` unless
@@ -97,6 +99,8 @@ mod open_cache;
 mod precompressed;
 mod range;
 mod representation;
+#[cfg(feature = "upload")]
+pub mod upload;
 
 pub use crate::conditional::{Precondition, evaluate_preconditions};
 pub use crate::content_type::content_type;
@@ -104,6 +108,8 @@ pub use crate::safe_path::{ResolveError, SafePath, resolve_path};
 pub use range::{
     ByteRange, MAX_RANGE_SPECS, RangeOutcome, WHOLE_RANGE_AS_FULL, if_range_matches, parse_range,
 };
+#[cfg(feature = "upload")]
+pub use upload::Uploads;
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -153,7 +159,15 @@ struct Inner {
     precompressed: bool,
     /// Open descriptors reused for a short window; `None`: open every time.
     open_cache: Option<Arc<OpenCache>>,
+    /// `PUT` and `POST` write files; `None`: they are `405`.
+    #[cfg(feature = "upload")]
+    uploads: Option<Uploads>,
 }
+
+/// The prefix of uploads' temporary files (`upload/store.rs`): a name
+/// starting with it is never served, listed or uploaded to, even with
+/// [`ServeDir::hidden`].
+pub(crate) const UPLOAD_TEMP_PREFIX: &str = ".berth-upload-";
 
 impl ServeDir {
     /// Serves the directory `root`. It is opened here, once; if that fails,
@@ -167,6 +181,8 @@ impl ServeDir {
             listing: false,
             precompressed: false,
             open_cache: None,
+            #[cfg(feature = "upload")]
+            uploads: None,
         };
         ServeDir {
             inner: Arc::new(inner),
@@ -246,10 +262,48 @@ impl ServeDir {
         Arc::make_mut(&mut self.inner).listing = on;
         self
     }
+
+    /// Accepts uploads: `PUT /dir/name` stores one file, `POST` of a
+    /// `multipart/form-data` form to `/dir/` stores each of its files
+    /// (and the listing, when on, shows a form for it), under the same
+    /// containment as reads, through a temporary file renamed into place
+    /// when complete. The rules and answers are in the
+    /// [`upload` module docs](upload). Default: off, `PUT` and
+    /// `POST` are `405`.
+    ///
+    /// The request body may then bring up to
+    /// [`Uploads::max_bytes`]; a server's or route's smaller
+    /// [`body_limit`](crate::body_limit) in front of this handler must let
+    /// upload requests through (the `berth` binary raises its own for
+    /// `PUT` and `POST`).
+    #[cfg(feature = "upload")]
+    pub fn uploads(mut self, uploads: Uploads) -> Self {
+        Arc::make_mut(&mut self.inner).uploads = Some(uploads);
+        self
+    }
+
+    /// True when this handler writes for `req` (uploads on, `PUT` or
+    /// `POST`), which makes it asynchronous: [`Compress`] then calls it
+    /// as any other handler instead of [`serve_negotiated`](Self::serve_negotiated).
+    ///
+    /// [`Compress`]: crate::compress::Compress
+    #[cfg_attr(not(feature = "compress"), allow(dead_code))]
+    pub(crate) fn is_upload(&self, req: &Request) -> bool {
+        #[cfg(feature = "upload")]
+        if self.inner.uploads.is_some() && upload::is_upload_method(req.method()) {
+            return true;
+        }
+        let _ = req;
+        false
+    }
 }
 
 impl Handler for ServeDir {
     fn call(&self, req: Request) -> BoxFuture<Response> {
+        #[cfg(feature = "upload")]
+        if self.is_upload(&req) {
+            return Box::pin(upload::serve(Arc::clone(&self.inner), req));
+        }
         // The steps make no `.await`: they run here, and the future only
         // hands the response over (the request is not moved into it). A
         // compression layer further out offers its negotiation in the
@@ -294,17 +348,17 @@ impl Inner {
                 return (status(StatusCode::NOT_IMPLEMENTED), None);
             }
             let mut res = status(StatusCode::METHOD_NOT_ALLOWED);
-            res.headers_mut().insert(header::ALLOW, ALLOW);
+            res.headers_mut().insert(header::ALLOW, self.allow());
             return (res, None);
         }
         if method == Method::OPTIONS && req.uri().path() == "*" {
-            return (options_response(), None);
+            return (self.options_response(), None);
         }
         // 2. Path (borrowed from the request when already normal).
         let Ok(path) = crate::safe_path::resolve(req.uri().path()) else {
             return (status(StatusCode::BAD_REQUEST), None);
         };
-        if path.is_hidden() && !self.serve_hidden {
+        if path.is_hidden() && (!self.serve_hidden || is_upload_temp(path.as_str())) {
             return (status(StatusCode::NOT_FOUND), None);
         }
         // 3. Open.
@@ -341,7 +395,7 @@ impl Inner {
         };
         // 5. OPTIONS.
         if method == Method::OPTIONS {
-            return (options_response(), None);
+            return (self.options_response(), None);
         }
         // 6 to 9.
         let lookup = Lookup {
@@ -383,15 +437,45 @@ impl Inner {
             return status(StatusCode::NOT_FOUND);
         }
         if req.method() == Method::OPTIONS {
-            return options_response();
+            return self.options_response();
         }
         let shown = listing::Shown {
             prefix: nested_path(req),
             query: req.uri().query(),
             accept: Accept::from_headers(req.headers()),
             hidden: self.serve_hidden,
+            forms: self.forms(),
         };
         listing::response(dir, path, shown)
+    }
+
+    /// `Allow`: [`ALLOW`], plus `PUT, POST` with uploads.
+    fn allow(&self) -> HeaderValue {
+        #[cfg(feature = "upload")]
+        if self.uploads.is_some() {
+            return upload::ALLOW_WITH_UPLOADS;
+        }
+        ALLOW
+    }
+
+    /// Step 5 (and `OPTIONS *`): `204` with `Allow`.
+    fn options_response(&self) -> Response {
+        let mut res = Response::new(Body::empty());
+        *res.status_mut() = StatusCode::NO_CONTENT;
+        res.headers_mut().insert(header::ALLOW, self.allow());
+        res
+    }
+
+    /// The forms a listing shows: upload (and new folder) with uploads on.
+    fn forms(&self) -> listing::Forms {
+        #[cfg(feature = "upload")]
+        if let Some(uploads) = &self.uploads {
+            return listing::Forms {
+                upload: true,
+                mkdir: uploads.mkdir,
+            };
+        }
+        listing::Forms::default()
     }
 
     /// Step 3: opens `rel` beneath the root and `fstat`s the handle.
@@ -443,12 +527,10 @@ fn redirect_to_dir(prefix: &str, path: &SafePath, query: Option<&str>) -> Respon
     res
 }
 
-/// Step 5 (and `OPTIONS *`): `204` with `Allow`.
-fn options_response() -> Response {
-    let mut res = Response::new(Body::empty());
-    *res.status_mut() = StatusCode::NO_CONTENT;
-    res.headers_mut().insert(header::ALLOW, ALLOW);
-    res
+/// True when some segment of `rel` (a [`SafePath`] string) is an
+/// upload's temporary file (see [`UPLOAD_TEMP_PREFIX`]).
+fn is_upload_temp(rel: &str) -> bool {
+    rel.split('/').any(|s| s.starts_with(UPLOAD_TEMP_PREFIX))
 }
 
 #[cfg(test)]

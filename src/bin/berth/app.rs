@@ -17,7 +17,8 @@
 //!    they are all valid tokens) and `-Max-Age: 86400`. A preflight from
 //!    another origin goes on to step 3 like any request, and gets no CORS
 //!    headers.
-//! 3. **Files**: the request goes to `ServeDir`.
+//! 3. **Files**: the request goes to `ServeDir` (which also takes the
+//!    uploads, `PUT` and `POST`, with `--upload`).
 //! 4. **Fallbacks**, only when step 3 answered `404`:
 //!    1. `--spa FILE`: a *navigation* (GET/HEAD whose `Accept` lists
 //!       `text/html`, for a path whose last segment has no `.`) gets FILE,
@@ -66,6 +67,7 @@ use berth::handler::BoxFuture;
 use berth::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use berth::http::request::Parts;
 use berth::http::{Method, StatusCode, Uri};
+use berth::serve_dir::Uploads;
 use berth::syntax::{Accept, Level, MediaType, elements, is_token};
 use berth::{Body, Handler, Request, Response, ServeDir};
 
@@ -103,6 +105,8 @@ pub struct SiteOptions {
     /// `--header` values, grouped by name.
     pub headers: Vec<(HeaderName, Vec<HeaderValue>)>,
     pub cors: Cors,
+    /// `--upload` and its companions; `None`: no uploads.
+    pub uploads: Option<Uploads>,
 }
 
 /// `ServeDir` plus the flags' options; see the [module docs](self).
@@ -126,6 +130,10 @@ impl Site {
             .listing(options.listing)
             .precompressed(options.precompressed)
             .open_file_cache(options.open_file_cache);
+        let files = match &options.uploads {
+            Some(uploads) => files.uploads(uploads.clone()),
+            None => files,
+        };
         Site {
             inner: Arc::new(Inner { files, options }),
         }

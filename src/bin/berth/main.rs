@@ -14,6 +14,7 @@ mod forwarded;
 mod ops;
 mod rules;
 mod systemd;
+mod upload;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 use berth::http::HeaderValue;
 use berth::server::Metrics;
-use berth::{Compress, Handler, IntoRoute, ListenOptions, Server, ShutdownHandle, TlsConfig};
+use berth::{Compress, Handler, ListenOptions, Server, ShutdownHandle, TlsConfig};
 
 use app::Site;
 use auth::BasicAuth;
@@ -87,6 +88,7 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
     let metrics = config.metrics.as_ref().map(|_| Metrics::new());
     config.server.metrics = metrics.clone();
     let listing = config.site.listing;
+    let uploads_on = config.site.uploads.is_some();
     let app = build_app(&mut config, tls.is_some(), draining.clone(), metrics)?;
     let signals = Signals::register()?;
     let server = listen(&config)?;
@@ -103,6 +105,12 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
                 .into(),
         );
     }
+    upload::refuse_open_uploads(&upload::Exposure {
+        uploads: uploads_on,
+        tls: tls.is_some(),
+        auth_everywhere: !config.auth.is_empty() && config.auth_path.is_none(),
+        addrs: &server.local_addrs(),
+    })?;
     let https_port = server.local_addrs().first().map_or(443, SocketAddr::port);
     let redirect = match config.redirect_http {
         Some(port) => {
@@ -197,9 +205,10 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
 }
 
 /// The layers, outermost first: [`Ops`] (health, metrics, HSTS), then the
-/// body limit, then [`Compress`] unless `--no-compress`, then the config
-/// file's [`rules`] (redirects, rewrites, header rules), then
-/// [`BasicAuth`] with `--auth`, then the [`Site`].
+/// body limit (the uploads' for `PUT` and `POST` with `--upload`), then
+/// [`Compress`] unless `--no-compress`, then the config file's [`rules`]
+/// (redirects, rewrites, header rules), then [`BasicAuth`] with `--auth`,
+/// then the [`Site`].
 ///
 /// Rules sit outside auth so that auth judges the path a rewrite serves;
 /// Compress sits outside the rules so that it sees their headers (a rule's
@@ -211,6 +220,7 @@ fn build_app(
     draining: Draining,
     metrics: Option<std::sync::Arc<Metrics>>,
 ) -> Result<Ops, String> {
+    let max_upload = config.site.uploads.as_ref().map(|u| u.max_bytes);
     let site = Site::new(&config.root, std::mem::take(&mut config.site));
     let mut app: Box<dyn Handler> = Box::new(site);
     if !config.auth.is_empty() {
@@ -239,8 +249,9 @@ fn build_app(
         app = Box::new(layer);
     }
     // A body declared over the limit is refused before any layer sees the
-    // request (nginx's `client_max_body_size`), as no layer reads one.
-    let app = berth::body_limit(config.server.max_body_bytes, app).into_route(&());
+    // request (nginx's `client_max_body_size`), as no layer reads one;
+    // uploads have their own.
+    let app = upload::body_limits(app, config.server.max_body_bytes, max_upload);
     let hsts = config
         .hsts
         .filter(|_| https)

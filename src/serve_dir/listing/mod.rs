@@ -12,7 +12,8 @@
 //! symlink and never followed, and no path is ever resolved from the root
 //! again. `.` and `..` are never listed; neither are names that are not
 //! UTF-8, which no request could name (the resolver refuses them). Names
-//! starting with `.` are skipped unless hidden files are served. At most
+//! starting with `.` are skipped unless hidden files are served; uploads'
+//! temporary files (`.berth-upload-…`) always are. At most
 //! `max_entries` names are read; the listing then says it is truncated.
 //!
 //! # Sorting
@@ -30,8 +31,10 @@
 //! appears in the page, and every link is the name percent-encoded (all but
 //! RFC 3986 unreserved characters), relative to the directory (`name`,
 //! `name/`, `../`), so the page works under any prefix and no filesystem
-//! path ever appears. [`wants_json`] picks the format from `Accept`, and
-//! [`response`] does all of it for [`ServeDir`](super::ServeDir).
+//! path ever appears. With uploads on, the page ends with an upload form
+//! (and a new-folder form) posting to the directory itself. [`wants_json`]
+//! picks the format from `Accept`, and [`response`] does all of it for
+//! [`ServeDir`](super::ServeDir).
 
 use std::io;
 use std::os::fd::AsFd;
@@ -149,7 +152,7 @@ pub(crate) fn read_entries(
         let Ok(name) = std::str::from_utf8(raw) else {
             continue;
         };
-        if name.starts_with('.') && !show_hidden {
+        if name.starts_with('.') && (!show_hidden || name.starts_with(super::UPLOAD_TEMP_PREFIX)) {
             continue;
         }
         let entry = match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
@@ -214,6 +217,16 @@ pub(crate) fn wants_json(accept: &Accept<'_>) -> bool {
     quality(b"application/json; charset=utf-8") > quality(b"text/html; charset=utf-8")
 }
 
+/// True when `Accept` prefers `text/html` over `application/json`, as
+/// [`wants_json`] weighs them, strictly (so not for `*/*` or no header):
+/// a browser's navigation or form post.
+#[cfg_attr(not(feature = "upload"), allow(dead_code))]
+pub(crate) fn prefers_html(accept: Option<&str>) -> bool {
+    let accept = Accept::parse(accept.map(str::as_bytes));
+    let quality = |media: &[u8]| MediaType::parse(media).map_or(0, |m| accept.quality(&m));
+    quality(b"text/html; charset=utf-8") > quality(b"application/json; charset=utf-8")
+}
+
 /// The listing of `dir` (the open handle of the directory at `path`) as a
 /// response: JSON when `accept` [prefers it](wants_json), else HTML; either
 /// sorted by `query` ([`sort_order`]). `show_hidden` lists dotfiles. Reading fails
@@ -228,6 +241,18 @@ pub(crate) struct Shown<'a> {
     pub(crate) query: Option<&'a str>,
     pub(crate) accept: Accept<'a>,
     pub(crate) hidden: bool,
+    /// The forms at the end of the HTML page.
+    pub(crate) forms: Forms,
+}
+
+/// Which forms the HTML page shows (uploads on: `upload`, and `mkdir`
+/// when new folders may be made); none by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Forms {
+    /// A `multipart/form-data` form posting files to the directory.
+    pub(crate) upload: bool,
+    /// A form posting `mkdir=NAME` to the directory.
+    pub(crate) mkdir: bool,
 }
 
 /// Headers: `Content-Type`, `Vary: Accept` (one URL, two formats),
@@ -240,6 +265,7 @@ pub(crate) fn response(dir: &impl AsFd, path: &SafePath, shown: Shown<'_>) -> Re
         query,
         accept,
         hidden: show_hidden,
+        forms,
     } = shown;
     let (mut entries, truncated) = match read_entries(dir, show_hidden, MAX_ENTRIES) {
         Ok(read) => read,
@@ -263,7 +289,7 @@ pub(crate) fn response(dir: &impl AsFd, path: &SafePath, shown: Shown<'_>) -> Re
             "application/json",
         )
     } else {
-        let html = render_html(&url_path, &entries, order, path.is_root(), truncated);
+        let html = render_html(&url_path, &entries, order, path.is_root(), truncated, forms);
         (html, "text/html; charset=utf-8")
     };
     let mut res = Response::new(Body::from(body));

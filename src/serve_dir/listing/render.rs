@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use time::UtcDateTime;
 
-use super::{Entry, Kind, SortKey, SortOrder};
+use super::{Entry, Forms, Kind, SortKey, SortOrder};
 
 /// Bytes percent-encoded in links: everything but RFC 3986 `unreserved`.
 const HREF: &AsciiSet = &NON_ALPHANUMERIC
@@ -131,6 +131,7 @@ td:first-child{overflow-wrap:anywhere}
 tbody tr:hover{background:var(--hover)}
 a{color:var(--link);text-decoration:none}
 a:hover,a:focus-visible{text-decoration:underline}
+form{margin:1rem 0 0;display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 ";
 
 /// Renders the HTML page for the directory at `url_path` (its URL path as
@@ -138,13 +139,15 @@ a:hover,a:focus-visible{text-decoration:underline}
 /// it, ending with `/`; shown decoded in the title). `entries` are shown in
 /// the order given (sort them first); `order` marks the sorted column and
 /// builds the header links. A `../` link leads up unless `is_root`; a note
-/// says so when the listing is `truncated`.
+/// says so when the listing is `truncated`. `forms` go last; they post to
+/// the page's own URL (no `action`), so they work under any prefix.
 pub(crate) fn render_html(
     url_path: &str,
     entries: &[Entry],
     order: SortOrder,
     is_root: bool,
     truncated: bool,
+    forms: Forms,
 ) -> String {
     let mut title = String::new();
     escape_html(
@@ -244,6 +247,20 @@ pub(crate) fn render_html(
             out,
             "<p class=\"note\">This directory has too many entries to list; only {} are shown.</p>",
             entries.len()
+        );
+    }
+    if forms.upload {
+        out.push_str(
+            "<form method=\"post\" enctype=\"multipart/form-data\">\
+             <input type=\"file\" name=\"file\" multiple required aria-label=\"Files to upload\">\
+             <button type=\"submit\">Upload</button></form>\n",
+        );
+    }
+    if forms.mkdir {
+        out.push_str(
+            "<form method=\"post\">\
+             <input type=\"text\" name=\"mkdir\" required placeholder=\"Folder name\" aria-label=\"New folder name\">\
+             <button type=\"submit\">New folder</button></form>\n",
         );
     }
     out.push_str("</main>\n</body>\n</html>\n");

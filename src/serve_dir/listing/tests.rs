@@ -54,7 +54,14 @@ const HOSTILE: [&str; 8] = [
 #[test]
 fn html_escapes_hostile_names() {
     let entries: Vec<Entry> = HOSTILE.iter().map(|n| file(n)).collect();
-    let html = render_html("/", &entries, SortOrder::default(), true, false);
+    let html = render_html(
+        "/",
+        &entries,
+        SortOrder::default(),
+        true,
+        false,
+        Forms::default(),
+    );
     assert!(!html.contains("<script>"));
     assert!(!html.contains("<img"));
     assert!(html.contains(">&lt;script&gt;alert(1)<"));
@@ -85,7 +92,14 @@ fn hrefs_are_percent_encoded_and_round_trip() {
     let mut entries: Vec<Entry> = HOSTILE.iter().map(|n| file(n)).collect();
     entries.push(file("é ü.txt"));
     entries.push(entry("a dir", Kind::Dir, 0, 0));
-    let html = render_html("/x/", &entries, SortOrder::default(), true, false);
+    let html = render_html(
+        "/x/",
+        &entries,
+        SortOrder::default(),
+        true,
+        false,
+        Forms::default(),
+    );
     let links: Vec<&str> = hrefs(&html)
         .into_iter()
         .filter(|h| !h.starts_with('?'))
@@ -129,7 +143,14 @@ fn hrefs_are_percent_encoded_and_round_trip() {
 #[test]
 fn dot_names_are_never_linked() {
     let entries = vec![file(".."), file("."), file(""), file("a/b"), file("...")];
-    let html = render_html("/d/", &entries, SortOrder::default(), true, false);
+    let html = render_html(
+        "/d/",
+        &entries,
+        SortOrder::default(),
+        true,
+        false,
+        Forms::default(),
+    );
     let links: Vec<&str> = hrefs(&html)
         .into_iter()
         .filter(|h| !h.starts_with('?'))
@@ -142,14 +163,28 @@ fn dot_names_are_never_linked() {
 #[test]
 fn parent_link_except_at_root() {
     let entries = [file("a")];
-    let root = render_html("/", &entries, SortOrder::default(), true, false);
+    let root = render_html(
+        "/",
+        &entries,
+        SortOrder::default(),
+        true,
+        false,
+        Forms::default(),
+    );
     assert!(!root.contains("../"));
-    let sub = render_html("/sub/", &entries, SortOrder::default(), false, false);
+    let sub = render_html(
+        "/sub/",
+        &entries,
+        SortOrder::default(),
+        false,
+        false,
+        Forms::default(),
+    );
     assert!(sub.contains("<a href=\"../\">../</a>"));
     // A chosen order is kept in links up and down, not in file links.
     let order = sort_order(Some("sort=size&order=desc"));
     let dirs = [entry("d", Kind::Dir, 0, 0), file("f")];
-    let sub = render_html("/sub/", &dirs, order, false, false);
+    let sub = render_html("/sub/", &dirs, order, false, false, Forms::default());
     assert!(sub.contains("href=\"../?sort=size&amp;order=desc\""));
     assert!(sub.contains("href=\"d/?sort=size&amp;order=desc\""));
     assert!(sub.contains("href=\"f\""));
@@ -163,7 +198,7 @@ fn page_shape() {
         entry("link", Kind::Symlink, 0, 0),
     ];
     let order = SortOrder::default();
-    let html = render_html("/a%20b/", &entries, order, false, true);
+    let html = render_html("/a%20b/", &entries, order, false, true, Forms::default());
     assert!(html.starts_with("<!doctype html>\n"));
     assert!(html.contains("<meta charset=\"utf-8\">"));
     assert!(html.contains("<meta name=\"viewport\""));
@@ -191,7 +226,7 @@ fn page_shape() {
     );
     assert!(html.contains("aria-sort=\"ascending\"><a href=\"?sort=name&amp;order=desc\">Name"));
     let desc = sort_order(Some("sort=size&order=desc"));
-    let html = render_html("/", &entries, desc, true, false);
+    let html = render_html("/", &entries, desc, true, false, Forms::default());
     assert!(html.contains("aria-sort=\"descending\"><a href=\"?sort=size&amp;order=asc\">Size"));
     assert!(!html.contains("only"));
     // No external resources, no scripts.
@@ -529,6 +564,7 @@ async fn responses() {
             query: Some("sort=size&order=desc"),
             accept: Accept::default(),
             hidden: false,
+            forms: Forms::default(),
         },
     );
     assert_eq!(res.status(), StatusCode::OK);
@@ -559,6 +595,7 @@ async fn responses() {
             query: Some("order=desc"),
             accept,
             hidden: true,
+            forms: Forms::default(),
         },
     );
     let json = "application/json";
@@ -577,6 +614,7 @@ async fn responses() {
             query: None,
             accept: Accept::default(),
             hidden: false,
+            forms: Forms::default(),
         },
     );
     assert!(body(res).await.contains("<a href=\"../\">../</a>"));
@@ -590,6 +628,7 @@ async fn responses() {
             query: None,
             accept: Accept::default(),
             hidden: false,
+            forms: Forms::default(),
         },
     );
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);

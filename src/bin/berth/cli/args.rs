@@ -334,6 +334,9 @@ pub struct Args {
     #[command(flatten)]
     pub http2: crate::cli_http2::Http2Args,
 
+    #[command(flatten)]
+    pub upload: crate::upload::UploadArgs,
+
     /// Serve precompressed copies FILE.zst, FILE.br, FILE.gz (the best one
     /// the client accepts, when no older than FILE) [default: on].
     #[arg(

@@ -294,6 +294,7 @@ impl Config {
             }),
             headers: parse_headers(&args.header)?,
             cors: parse_cors(args.cors, &args.cors_origin)?,
+            uploads: args.upload.config()?,
         };
         let health = args.health.map(validate_health).transpose()?;
         check_ops_paths(&root, health.as_deref(), args.metrics.as_deref())?;
