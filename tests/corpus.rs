@@ -32,8 +32,8 @@
 //! The runner plays a minimal driver. It feeds input only when the
 //! connection returns `NeedData`. On `Paused` it sends `200` with an empty
 //! body (`send_head` + `send_end`) and calls `start_next_cycle()`; when
-//! that returns false it records `closed-by-server` and stops, as a driver
-//! would close. When all input is fed and more is needed, it records `eof`
+//! that returns a `Close` it records `closed-by-server` and stops, as a
+//! driver would close. When all input is fed and more is needed, it records `eof`
 //! and calls `receive_eof()` if the events block contains `eof`, else
 //! records `need-data` and stops. `need-data` therefore appears only last.
 //! After an error it checks that the error is sticky and that a response
@@ -416,7 +416,7 @@ fn run<'a>(pieces: impl IntoIterator<Item = &'a [u8]>, eof: bool) -> Result<Vec<
             Ok(Event::Paused) => {
                 events.push(Ev::Paused);
                 respond(&mut conn, StatusCode::OK);
-                if !conn.start_next_cycle() {
+                if conn.start_next_cycle().is_err() {
                     events.push(Ev::ClosedByServer);
                     return Ok(merge_data(events));
                 }
@@ -439,7 +439,7 @@ fn run<'a>(pieces: impl IntoIterator<Item = &'a [u8]>, eof: bool) -> Result<Vec<
                         return Err(format!("error response keeps the connection: {text:?}"));
                     }
                 }
-                if conn.start_next_cycle() {
+                if conn.start_next_cycle().is_ok() {
                     return Err("a new cycle started after an error".into());
                 }
                 return Ok(merge_data(events));

@@ -195,7 +195,7 @@ fn drive(limits: Limits, pieces: &[&[u8]], eof: bool) -> Vec<String> {
             Ok(Event::Paused) => {
                 events.push("paused".into());
                 respond(&mut conn, StatusCode::OK);
-                if !conn.start_next_cycle() {
+                if conn.start_next_cycle().is_err() {
                     events.push("closed-by-server".into());
                     return events;
                 }
@@ -212,7 +212,7 @@ fn drive(limits: Limits, pieces: &[&[u8]], eof: bool) -> Vec<String> {
                     let out = String::from_utf8_lossy(&out);
                     assert!(out.contains("\r\nConnection: close\r\n"), "{out}");
                 }
-                assert!(!conn.start_next_cycle(), "new cycle after an error");
+                assert!(conn.start_next_cycle().is_err(), "new cycle after an error");
                 return events;
             }
         }

@@ -23,7 +23,7 @@ mod serialize;
 mod syntax;
 
 pub use chunked::{ChunkedDecoder, Decoded};
-pub use connection::{Connection, Event, LengthMismatch};
+pub use connection::{Close, CloseReason, Connection, Event, LengthMismatch};
 pub use error::{ErrorKind, ProtocolError};
 pub use framing::{RequestBody, request_body};
 pub use head::{HeadParser, ParseStatus, RequestHead};

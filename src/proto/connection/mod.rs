@@ -10,12 +10,14 @@
 //! bytes after a request are never looked at before its response is sent.
 //!
 //! Rules:
-//! 1. Every state change lives in this file; each `match` is exhaustive.
+//! 1. Every read and write state change lives in this file, every
+//!    keep-alive rule in `keep_alive.rs`; each `match` is exhaustive.
 //! 2. After a [`ProtocolError`] the read side is `Error` forever: the next
 //!    message boundary is unknown, so the connection must close after at
 //!    most one response, which is then marked `Connection: close`.
 //! 3. Framing decisions come from `framing` (requests) and `serialize`
-//!    (responses) only.
+//!    (responses) only; whether the connection persists, and why not, from
+//!    `keep_alive.rs` only.
 
 use bytes::{Bytes, BytesMut};
 use http::header::{EXPECT, HeaderMap};
@@ -23,10 +25,17 @@ use http::{Method, Version};
 
 use super::chunked::{ChunkedDecoder, Decoded};
 use super::error::{ErrorKind, ProtocolError};
-use super::framing::{RequestBody, keeps_alive, offers_upgrade, request_body, request_keeps_alive};
+use super::framing::{
+    ConnectionOptions, RequestBody, connection_options, offers_upgrade, request_body,
+};
 use super::head::{HeadParser, ParseStatus, RequestHead};
 use super::limits::Limits;
 use super::serialize::{self, BodyEncoder, RequestContext, ResponseHead};
+
+mod keep_alive;
+
+use keep_alive::KeepAlive;
+pub use keep_alive::{Close, CloseReason};
 
 /// Largest header map (in fields it has room for) that
 /// [`Connection::recycle_headers`] keeps.
@@ -93,10 +102,8 @@ pub struct Connection {
     parser: HeadParser,
     read: ReadState,
     write: WriteState,
-    keep_alive: bool,
-    /// The last request itself ended the connection (`Connection: close`,
-    /// or HTTP/1.0 without keep-alive).
-    peer_closes: bool,
+    /// The keep-alive decision of this exchange.
+    keep_alive: KeepAlive,
     eof: bool,
     request: RequestContext,
     expects_continue: bool,
@@ -119,8 +126,7 @@ impl Connection {
             parser: HeadParser::new(limits),
             read: ReadState::Idle,
             write: WriteState::Idle,
-            keep_alive: true,
-            peer_closes: false,
+            keep_alive: KeepAlive::default(),
             eof: false,
             request: RequestContext {
                 version: Version::HTTP_11,
@@ -185,7 +191,7 @@ impl Connection {
         let result = self.step();
         if let Err(e) = result {
             self.read = ReadState::Error(e);
-            self.keep_alive = false;
+            self.keep_alive.close(CloseReason::BadRequest(e.kind()));
         }
         result
     }
@@ -237,7 +243,7 @@ impl Connection {
             ParseStatus::Complete(head) => head,
             ParseStatus::Partial if self.eof && self.buf.is_empty() => {
                 self.read = ReadState::Closed;
-                self.keep_alive = false;
+                self.keep_alive.close(CloseReason::PeerClosed);
                 return Ok(Event::Closed);
             }
             ParseStatus::Partial => return self.need_data(ErrorKind::IncompleteHead),
@@ -248,13 +254,13 @@ impl Connection {
         };
         // Fields the head does not carry are not looked up.
         let fields = self.parser.framing_fields();
-        self.peer_closes = !if fields.connection {
-            request_keeps_alive(head.version, &head.headers)
+        let options = if fields.connection {
+            connection_options(&head.headers)
         } else {
-            keeps_alive(head.version, [])
+            ConnectionOptions::default()
         };
+        self.keep_alive.request(head.version, options);
         self.upgrade_offered = fields.connection && offers_upgrade(head.version, &head.headers);
-        self.keep_alive &= !self.peer_closes;
         let body = if fields.length {
             request_body(head.version, &head.headers)?
         } else {
@@ -334,37 +340,38 @@ impl Connection {
         matches!(self.read, ReadState::Done)
     }
 
-    /// Makes this the last response on the connection.
-    pub fn close_after_response(&mut self) {
-        self.keep_alive = false;
+    /// Makes this the connection's last exchange, for the engine's
+    /// `reason` (the reason given is the first in [`CloseReason`]'s order
+    /// of those that apply). Before the response head is sent, the head
+    /// says `Connection: close`; after, the connection closes all the same
+    /// once the response is out.
+    pub fn close(&mut self, reason: CloseReason) {
+        self.keep_alive.close(reason);
+    }
+
+    /// The keep-alive decision so far: `None` while the connection would
+    /// stay open after this exchange, else why it will close.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.keep_alive.reason()
     }
 
     /// Serializes a response head into `out`.
     ///
     /// `date` is an IMF-fixdate (the driver caches it). Adds
     /// `Connection: close` when the connection will close after this
-    /// response: the request asked for it, the response body is
-    /// close-delimited, an error made the input untrustworthy, or
-    /// [`close_after_response`](Self::close_after_response) was called.
+    /// response (see [`CloseReason`]).
     pub fn send_head(&mut self, head: &ResponseHead<'_>, date: &[u8], out: &mut Vec<u8>) {
-        if matches!(self.read, ReadState::Error(_) | ReadState::Closed) {
-            self.keep_alive = false;
-        }
-        // A request whose 100-continue we never answered may still send its
-        // body, or may not: the next message boundary is unknown.
-        if self.expects_continue {
-            self.keep_alive = false;
-            self.expects_continue = false;
-        }
         self.body_bytes_sent = 0;
-        let (encoder, keep_alive) =
-            serialize::write_head(head, self.request, self.keep_alive, date, out);
-        self.keep_alive = keep_alive;
+        let continue_owed = std::mem::take(&mut self.expects_continue);
+        let decision = &mut self.keep_alive;
+        let encoder = serialize::write_head(head, self.request, date, out, |plan| {
+            decision.response(plan, continue_owed);
+            decision.reason().is_none()
+        });
         if head.status == http::StatusCode::SWITCHING_PROTOCOLS {
             // RFC 9110 §15.2.2: the connection now speaks the new protocol;
             // nothing after the 101 is HTTP/1.1 any more.
             self.read = ReadState::Closed;
-            self.keep_alive = false;
         }
         self.write = match encoder {
             BodyEncoder::Suppressed | BodyEncoder::Length(0) => WriteState::Done,
@@ -406,6 +413,7 @@ impl Connection {
         match &mut self.write {
             WriteState::Body(BodyEncoder::Length(remaining)) => {
                 if len as u64 > *remaining {
+                    self.keep_alive.close(CloseReason::ResponseIncomplete);
                     return Err(LengthMismatch);
                 }
                 *remaining -= len as u64;
@@ -441,7 +449,8 @@ impl Connection {
     }
 
     /// Ends the response body. Fails when fewer bytes were sent than the
-    /// head announced; the driver must then close the connection.
+    /// head announced; the connection then closes
+    /// ([`CloseReason::ResponseIncomplete`]).
     pub fn send_end(&mut self, out: &mut Vec<u8>) -> Result<(), LengthMismatch> {
         let result = match self.write {
             WriteState::Body(BodyEncoder::Length(n)) if n > 0 => Err(LengthMismatch),
@@ -449,51 +458,55 @@ impl Connection {
                 out.extend_from_slice(b"0\r\n\r\n");
                 Ok(())
             }
-            WriteState::Body(BodyEncoder::CloseDelimited) => {
-                self.keep_alive = false;
-                Ok(())
-            }
             _ => Ok(()),
         };
         if result.is_err() {
-            self.keep_alive = false;
+            self.keep_alive.close(CloseReason::ResponseIncomplete);
         }
         self.write = WriteState::Done;
         result
     }
 
-    /// True when the connection must close once the current response is out.
-    pub fn wants_close(&self) -> bool {
-        !self.keep_alive
-    }
-
-    /// True when the connection closes because the client's complete
-    /// request asked for it and nothing more has arrived: the client will
-    /// send nothing else, so closing at once cannot reset a request in
-    /// flight (no lingering close needed, RFC 9112 §9.6).
-    pub fn peer_finished(&self) -> bool {
-        self.peer_closes && matches!(self.read, ReadState::Done) && self.buf.is_empty()
-    }
-
     /// After a complete response to a complete request on a persistent
-    /// connection, resets both sides for the next request and returns true.
-    /// Otherwise returns false: the driver closes.
-    pub fn start_next_cycle(&mut self) -> bool {
-        let ready = self.keep_alive
-            && matches!(self.read, ReadState::Done)
-            && self.write == WriteState::Done;
-        if ready {
-            self.read = ReadState::Idle;
-            self.write = WriteState::Idle;
-            self.expects_continue = false;
-            self.request = RequestContext {
-                version: Version::HTTP_11,
-                is_head: false,
-            };
+    /// connection, resets both sides for the next request. Otherwise the
+    /// driver closes, as the [`Close`] says.
+    pub fn start_next_cycle(&mut self) -> Result<(), Close> {
+        let response_complete = self.write == WriteState::Done;
+        if let Some(reason) = self
+            .keep_alive
+            .end(self.request_complete(), response_complete)
+        {
+            return Err(self.closing(reason));
         }
-        ready
+        self.read = ReadState::Idle;
+        self.write = WriteState::Idle;
+        self.keep_alive = KeepAlive::default();
+        self.expects_continue = false;
+        self.request = RequestContext {
+            version: Version::HTTP_11,
+            is_head: false,
+        };
+        Ok(())
+    }
+
+    /// The request has been read to its end.
+    fn request_complete(&self) -> bool {
+        matches!(self.read, ReadState::Done)
+    }
+
+    /// How the connection ends, for `reason` (out of the keep-alive path).
+    #[cold]
+    #[inline(never)]
+    fn closing(&self, reason: CloseReason) -> Close {
+        let client_idle = self.request_complete() && self.buf.is_empty();
+        Close {
+            reason,
+            linger: keep_alive::lingers(reason, client_idle),
+        }
     }
 }
 
+#[cfg(test)]
+mod keep_alive_tests;
 #[cfg(test)]
 mod tests;

@@ -40,7 +40,7 @@ use super::outbox::Outbox;
 use super::upgrade::{UpgradeSender, offer};
 use crate::body::{Incoming, IncomingSender, Kind};
 use crate::proto::{
-    BodyLength, Connection, ErrorKind, Event, ProtocolError, RequestHead, ResponseHead,
+    BodyLength, CloseReason, Connection, ErrorKind, Event, ProtocolError, RequestHead, ResponseHead,
 };
 use crate::request::PeerAddr;
 use crate::server::config::ServerConfig;
@@ -347,6 +347,9 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 Next::Idle => return Ok(Active::Idle),
                 Next::Http2 => return Ok(Active::Http2),
                 Next::Closed => {
+                    if let Some(reason) = self.conn.close_reason() {
+                        tracing::debug!(peer = %self.peer, %reason, "connection closes");
+                    }
                     self.flush().await?;
                     return Ok(Active::Closed);
                 }
@@ -357,13 +360,16 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 self.flush().await?;
                 return Ok(Active::Upgrade);
             }
-            if !self.conn.start_next_cycle() {
+            if let Err(close) = self.conn.start_next_cycle() {
+                tracing::debug!(peer = %self.peer, reason = %close.reason, "connection closes");
+                // A client that finished the connection itself must send
+                // nothing more (RFC 9112 §9.6): close now (FIN) instead of
+                // lingering for its EOF. Any other close lingers, so a
+                // request in flight does not meet a reset; so does TLS,
+                // which owes a close_notify.
+                let linger = close.linger || !self.stream.is_plain_tcp();
                 self.flush().await?;
-                // A client that asked to close must send nothing more (RFC
-                // 9112 §9.6): close now (FIN) instead of lingering for its
-                // EOF. Any other close lingers, so a request in flight does
-                // not meet a reset; so does TLS, which owes a close_notify.
-                if !self.conn.peer_finished() || !self.stream.is_plain_tcp() {
+                if linger {
                     Box::pin(self.close_gracefully()).await?;
                 }
                 return Ok(Active::Closed);
@@ -485,7 +491,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         if feed.as_ref().is_some_and(|f| f.tx.is_refused()) {
             // Refused over the body limit before a byte was read: the rest
             // is not read, so the connection cannot go on.
-            self.conn.close_after_response();
+            self.conn.close(CloseReason::BodyRefused);
             feed = None;
         }
         if !piped && let Some(f) = feed.take() {
@@ -508,7 +514,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 .request_body_length()
                 .is_some_and(|n| n > self.config.drain_budget)
         {
-            self.conn.close_after_response();
+            self.conn.close(CloseReason::BodyUnread);
         }
         let status = response.status();
         // Step 3. Most bodies are encoded without awaiting anything; only
@@ -568,10 +574,15 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 *feed = None;
                 Ok(())
             }
+            Feed::Refused => {
+                self.conn.close(CloseReason::BodyRefused);
+                *feed = None;
+                Ok(())
+            }
             Feed::Failed { fatal } => {
                 // The handler sees the error on its body; the connection
                 // closes after its response.
-                self.conn.close_after_response();
+                self.conn.close(CloseReason::BodyReadFailed);
                 *feed = None;
                 if fatal { Err(Stop::Done) } else { Ok(()) }
             }
@@ -592,7 +603,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             parts.status = http::StatusCode::INTERNAL_SERVER_ERROR;
         }
         if self.stop.is_stopping() {
-            self.conn.close_after_response();
+            self.conn.close(CloseReason::Shutdown);
         }
         let length = match body.size_hint() {
             Some(n) => BodyLength::Known(n),
@@ -654,7 +665,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         *drained += len as u64;
         let over = *drained > self.config.drain_budget;
         if over {
-            self.conn.close_after_response();
+            self.conn.close(CloseReason::BodyUnread);
         }
         over
     }
@@ -663,7 +674,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     /// the drain budget (`drained` of it already spent); beyond it, or if
     /// the request is not worth it, the connection closes.
     async fn drain_body(&mut self, mut drained: u64) -> Result<(), Stop> {
-        if self.conn.wants_close() {
+        if self.conn.close_reason().is_some() {
             return Ok(());
         }
         loop {
@@ -684,7 +695,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                     }
                 }
                 Ok(_) | Err(_) => {
-                    self.conn.close_after_response();
+                    self.conn.close(CloseReason::BodyUnread);
                     return Ok(());
                 }
             }
@@ -714,7 +725,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     /// Answers a protocol error (when it has a status), then closes.
     async fn reject(&mut self, error: ProtocolError) -> Result<(), Stop> {
         tracing::debug!(peer = %self.peer, "bad request: {error}");
-        self.conn.close_after_response();
+        self.conn.close(CloseReason::BadRequest(error.kind()));
         if let Some(status) = error.status() {
             let response = crate::response::status(status);
             let (parts, body) = response.into_parts();
