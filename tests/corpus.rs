@@ -19,8 +19,8 @@
 //!   `header name: value` (each field of the head, name lowercased, value as
 //!   stored after OWS trimming, in `HeaderMap` order: by first appearance
 //!   of a name, all values of one name together), `continue` (the runner
-//!   sent `100 Continue` because `expects_continue()` was true after the
-//!   head), `data "bytes"` (adjacent data events are merged), `trailer
+//!   sent `100 Continue` because `state().expects_continue` was true after
+//!   the head), `data "bytes"` (adjacent data events are merged), `trailer
 //!   name: value`, `end`, `paused`, `closed-by-server`, `eof`, `closed`,
 //!   `need-data`, or `error STATUS SLUG` (`STATUS` from
 //!   `ProtocolError::status()` or `none`; `SLUG` from `ErrorKind::slug()`).
@@ -387,7 +387,7 @@ fn run<'a>(pieces: impl IntoIterator<Item = &'a [u8]>, eof: bool) -> Result<Vec<
                 let line = format!("{} {} {:?}", head.method, head.uri, head.version);
                 events.push(Ev::Head(line));
                 push_fields(&mut events, &head.headers, false);
-                if conn.expects_continue() {
+                if conn.state().expects_continue {
                     let mut out = Vec::new();
                     conn.send_continue(&mut out);
                     if out != b"HTTP/1.1 100 Continue\r\n\r\n" {

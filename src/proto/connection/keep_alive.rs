@@ -8,7 +8,7 @@
 //! the connection (`close`: a protocol error, the peer's EOF, the engine's
 //! reasons, a response cut short). The rules are here and nowhere else;
 //! what they decide is kept as one `Option<CloseReason>`, which the
-//! response head's `Connection: close`, [`Connection::close_reason`](super::Connection::close_reason)
+//! response head's `Connection: close`, [`State::close`](super::State::close)
 //! and [`Connection::start_next_cycle`](super::Connection::start_next_cycle)
 //! all read. Within an exchange a decision to close is never taken back;
 //! when several reasons apply, the one given is the first in

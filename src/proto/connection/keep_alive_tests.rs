@@ -68,7 +68,7 @@ fn close(reason: CloseReason, linger: bool) -> Result<(), Close> {
 fn http11_persists_by_default() {
     let (mut c, field) = exchange(GET);
     assert_eq!(field, None);
-    assert_eq!(c.close_reason(), None);
+    assert_eq!(c.state().close, None);
     assert_eq!(c.start_next_cycle(), Ok(()));
     // So does HTTP/1.0 with keep-alive, and is told so (RFC 9112 §9.3).
     let (mut c, field) = exchange(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
@@ -84,7 +84,7 @@ fn bad_request() {
     );
     read_request(&mut c);
     let reason = CloseReason::BadRequest(ErrorKind::ConflictingFraming);
-    assert_eq!(c.close_reason(), Some(reason));
+    assert_eq!(c.state().close, Some(reason));
     assert_eq!(respond(&mut c, 400, &[], b"").as_deref(), Some("close"));
     assert_eq!(c.start_next_cycle(), close(reason, true));
     assert_eq!(reason.to_string(), "bad-request (conflicting-framing)");
@@ -95,7 +95,7 @@ fn peer_closed() {
     let mut c = Connection::new(Limits::default());
     c.receive_eof();
     assert!(matches!(c.next_event(), Ok(Event::Closed)));
-    assert_eq!(c.close_reason(), Some(CloseReason::PeerClosed));
+    assert_eq!(c.state().close, Some(CloseReason::PeerClosed));
     // Nothing more can come: no lingering.
     assert_eq!(c.start_next_cycle(), close(CloseReason::PeerClosed, false));
 }
@@ -133,9 +133,9 @@ fn continue_unanswered() {
     let mut c = Connection::new(Limits::default());
     c.receive(b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
     read_request(&mut c);
-    assert_eq!(c.close_reason(), None);
+    assert_eq!(c.state().close, None);
     assert_eq!(respond(&mut c, 417, &[], b"").as_deref(), Some("close"));
-    assert_eq!(c.close_reason(), Some(CloseReason::ContinueUnanswered));
+    assert_eq!(c.state().close, Some(CloseReason::ContinueUnanswered));
     assert_eq!(
         c.start_next_cycle(),
         close(CloseReason::ContinueUnanswered, true)
@@ -178,7 +178,7 @@ fn the_engines_reasons() {
     c.close(CloseReason::Shutdown);
     c.close(CloseReason::BodyRefused);
     c.close(CloseReason::BodyReadFailed);
-    assert_eq!(c.close_reason(), Some(CloseReason::BodyRefused));
+    assert_eq!(c.state().close, Some(CloseReason::BodyRefused));
 }
 
 #[test]
@@ -189,7 +189,7 @@ fn body_unread() {
     c.receive(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
     assert!(matches!(c.next_event(), Ok(Event::Head(_))));
     assert_eq!(respond(&mut c, 200, &[], b""), None);
-    assert_eq!(c.close_reason(), None);
+    assert_eq!(c.state().close, None);
     assert_eq!(c.start_next_cycle(), close(CloseReason::BodyUnread, true));
 }
 
@@ -267,11 +267,11 @@ fn upgrade() {
     let mut c = Connection::new(Limits::default());
     c.receive(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n");
     read_request(&mut c);
-    assert!(c.upgrade_offered());
+    assert!(c.state().upgrade_offered);
     let field = respond(&mut c, 101, &[("upgrade", "echo")], b"");
     // The connection option of the switch, not `close`.
     assert_eq!(field.as_deref(), Some("upgrade"));
-    assert_eq!(c.close_reason(), Some(CloseReason::Upgrade));
+    assert_eq!(c.state().close, Some(CloseReason::Upgrade));
     assert_eq!(
         c.start_next_cycle().unwrap_err().reason,
         CloseReason::Upgrade
@@ -285,7 +285,7 @@ fn the_reason_given_is_the_first_that_applies() {
     c.receive(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: x\r\n\r\n");
     read_request(&mut c);
     assert_eq!(
-        c.close_reason(),
+        c.state().close,
         Some(CloseReason::BadRequest(ErrorKind::BadContentLength))
     );
     // The client's request before the engine's reasons, and those before

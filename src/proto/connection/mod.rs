@@ -9,6 +9,24 @@
 //! side is `Done`, [`Connection::next_event`] returns [`Event::Paused`]:
 //! bytes after a request are never looked at before its response is sent.
 //!
+//! The verbs, by side:
+//! - in: [`receive`](Connection::receive) (or
+//!   [`read_buf_mut`](Connection::read_buf_mut)),
+//!   [`receive_eof`](Connection::receive_eof),
+//!   [`next_event`](Connection::next_event);
+//! - out: [`send_continue`](Connection::send_continue),
+//!   [`send_head`](Connection::send_head),
+//!   [`send_data`](Connection::send_data) (bytes in hand) or
+//!   [`begin_data`](Connection::begin_data) (bytes the driver sends itself,
+//!   behind a [`BodyPiece`]), [`send_end`](Connection::send_end);
+//! - between: [`state`](Connection::state) (one [`State`] value answers
+//!   every question a driver asks), [`close`](Connection::close) (the
+//!   engine's reason to end the connection), and
+//!   [`start_next_cycle`](Connection::start_next_cycle) (the next request,
+//!   or a [`Close`] saying why not);
+//! - memory: [`release_idle_buffer`](Connection::release_idle_buffer),
+//!   [`recycle_headers`](Connection::recycle_headers).
+//!
 //! Rules:
 //! 1. Every read and write state change lives in this file, every
 //!    keep-alive rule in `keep_alive.rs`; each `match` is exhaustive.
@@ -49,7 +67,10 @@ pub enum Event {
     Head(RequestHead),
     /// A piece of the request body.
     Data(Bytes),
-    /// The end of the request body, with any chunked trailers.
+    /// The end of the request body, with any chunked trailers. (A driver
+    /// need not pull it: once the last body byte is read, or the head of a
+    /// request without a body, the request is
+    /// [`Complete`](RequestProgress::Complete).)
     End(HeaderMap),
     /// More bytes are needed.
     NeedData,
@@ -58,6 +79,63 @@ pub enum Event {
     Paused,
     /// The peer closed the connection cleanly between requests.
     Closed,
+}
+
+/// Where a connection stands: everything a driver asks between events, in
+/// one value ([`Connection::state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct State {
+    /// The current request.
+    pub request: RequestProgress,
+    /// The response to it.
+    pub response: ResponseProgress,
+    /// The request asked for `100 Continue`, which has not been sent; the
+    /// driver sends it ([`Connection::send_continue`]) once the body is
+    /// wanted (RFC 9110 §10.1.1).
+    pub expects_continue: bool,
+    /// The request offers to switch protocols (`Upgrade` with
+    /// `Connection: upgrade`, HTTP/1.1). A `101` may answer it once the
+    /// request is complete; the connection then leaves HTTP.
+    pub upgrade_offered: bool,
+    /// Received bytes not yet parsed (a pipelined request, or the start of
+    /// one).
+    pub buffered: usize,
+    /// Body bytes of the current response sent so far (for access logs).
+    pub body_bytes_sent: u64,
+    /// The keep-alive decision so far: `None` while the connection would
+    /// stay open after this exchange, else why it will close.
+    pub close: Option<CloseReason>,
+}
+
+/// Where the current request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestProgress {
+    /// No request yet, or its head is still arriving.
+    Head,
+    /// Its body is being read: the bytes left of a Content-Length body, or
+    /// `None` for a chunked one.
+    Body(Option<u64>),
+    /// Read to its end (a request without a body, as soon as its head is).
+    Complete,
+    /// Nothing more is read: the peer closed between requests, or the
+    /// connection switched protocols.
+    Closed,
+    /// The request broke the protocol; nothing more can be read.
+    Failed(ProtocolError),
+}
+
+/// Where the current response stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseProgress {
+    /// Its head is not sent yet.
+    Head,
+    /// Its body is being sent: the bytes left of a Content-Length body
+    /// (they go on the wire as they are, so a driver may hand the socket a
+    /// file, `sendfile`), or `None` for a chunked or close-delimited one.
+    Body(Option<u64>),
+    /// Sent to its end, or without a body (HEAD, 1xx, 204, 304).
+    Complete,
 }
 
 #[derive(Debug)]
@@ -71,6 +149,7 @@ enum ReadState {
 
 #[derive(Debug)]
 enum BodyDecoder {
+    /// This many bytes are left (never 0: the read side is then `Done`).
     Length(u64),
     Chunked(ChunkedDecoder),
 }
@@ -105,16 +184,53 @@ pub struct Connection {
     /// The keep-alive decision of this exchange.
     keep_alive: KeepAlive,
     eof: bool,
+    /// The request's body is read to its end but its `End` event has not
+    /// been pulled (a driver need not pull it).
+    end_pending: bool,
     request: RequestContext,
     expects_continue: bool,
-    /// The current request offers a protocol switch (see
-    /// [`upgrade_offered`](Self::upgrade_offered)).
+    /// The current request offers a protocol switch.
     upgrade_offered: bool,
-    /// Body bytes of the current response handed to `begin_data`.
+    /// Body bytes of the current response accepted so far.
     body_bytes_sent: u64,
     /// An empty header map whose allocation the next request head reuses
     /// (see [`recycle_headers`](Self::recycle_headers)).
     spare_headers: HeaderMap,
+}
+
+/// A piece of response body whose bytes the driver sends by another route
+/// than the write buffer (from their own buffer, vectored behind the head;
+/// from a file; with `sendfile`). [`Connection::begin_data`] frames it and
+/// counts it against the body's length; [`finish`](Self::finish) ends it
+/// once its bytes are sent. While it lives it holds the connection, so
+/// nothing else is written in between; dropped unfinished (its bytes did
+/// not all go), it leaves the response incomplete and the connection
+/// closing ([`CloseReason::ResponseIncomplete`]).
+#[derive(Debug)]
+#[must_use = "a body piece must be finished once its bytes are sent"]
+pub struct BodyPiece<'c> {
+    /// (Nothing else: a driver holds a piece across its write, so the
+    /// piece is as small as a reference.)
+    conn: &'c mut Connection,
+}
+
+impl BodyPiece<'_> {
+    /// The piece's bytes are sent (or queued behind `out`): ends its chunk,
+    /// when the body is chunked, into `out`.
+    pub fn finish(self, out: &mut Vec<u8>) {
+        if self.conn.write == WriteState::Body(BodyEncoder::Chunked) {
+            out.extend_from_slice(b"\r\n");
+        }
+        // Finished: not abandoned. (It owns nothing to leak.)
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for BodyPiece<'_> {
+    /// Only an unfinished piece is dropped.
+    fn drop(&mut self) {
+        self.conn.keep_alive.close(CloseReason::ResponseIncomplete);
+    }
 }
 
 impl Connection {
@@ -128,6 +244,7 @@ impl Connection {
             write: WriteState::Idle,
             keep_alive: KeepAlive::default(),
             eof: false,
+            end_pending: false,
             request: RequestContext {
                 version: Version::HTTP_11,
                 is_head: false,
@@ -137,11 +254,6 @@ impl Connection {
             body_bytes_sent: 0,
             spare_headers: HeaderMap::new(),
         }
-    }
-
-    /// The limits in force.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
     }
 
     /// Appends received bytes.
@@ -159,9 +271,40 @@ impl Connection {
         self.eof = true;
     }
 
-    /// True when received bytes are waiting to be parsed.
-    pub fn has_buffered_data(&self) -> bool {
-        !self.buf.is_empty()
+    /// Where the connection stands (see [`State`]).
+    #[inline]
+    pub fn state(&self) -> State {
+        State {
+            request: match &self.read {
+                ReadState::Idle => RequestProgress::Head,
+                ReadState::Done => RequestProgress::Complete,
+                ReadState::Body(BodyDecoder::Length(n)) => RequestProgress::Body(Some(*n)),
+                ReadState::Body(BodyDecoder::Chunked(_)) => RequestProgress::Body(None),
+                ReadState::Closed => RequestProgress::Closed,
+                ReadState::Error(e) => RequestProgress::Failed(*e),
+            },
+            response: match self.write {
+                WriteState::Idle => ResponseProgress::Head,
+                WriteState::Body(BodyEncoder::Length(n)) => ResponseProgress::Body(Some(n)),
+                WriteState::Body(BodyEncoder::Chunked | BodyEncoder::CloseDelimited) => {
+                    ResponseProgress::Body(None)
+                }
+                WriteState::Body(BodyEncoder::Suppressed) | WriteState::Done => {
+                    ResponseProgress::Complete
+                }
+            },
+            expects_continue: self.expects_continue,
+            upgrade_offered: self.upgrade_offered,
+            buffered: self.buf.len(),
+            body_bytes_sent: self.body_bytes_sent,
+            close: self.keep_alive.reason(),
+        }
+    }
+
+    /// The request has been read to its end (an empty body ends with its
+    /// head).
+    fn request_complete(&self) -> bool {
+        matches!(self.read, ReadState::Done)
     }
 
     /// Releases the receive buffer's memory when it holds nothing, so an
@@ -200,18 +343,22 @@ impl Connection {
         match &mut self.read {
             ReadState::Error(e) => Err(*e),
             ReadState::Closed => Ok(Event::Closed),
-            ReadState::Done => Ok(Event::Paused),
-            ReadState::Idle => self.read_head(),
-            ReadState::Body(BodyDecoder::Length(0)) => {
-                self.read = ReadState::Done;
+            ReadState::Done if self.end_pending => {
+                self.end_pending = false;
                 Ok(Event::End(HeaderMap::new()))
             }
+            ReadState::Done => Ok(Event::Paused),
+            ReadState::Idle => self.read_head(),
             ReadState::Body(BodyDecoder::Length(remaining)) => {
                 if self.buf.is_empty() {
                     return self.need_data(ErrorKind::IncompleteBody);
                 }
                 let n = (*remaining).min(self.buf.len() as u64);
                 *remaining -= n;
+                if *remaining == 0 {
+                    self.read = ReadState::Done;
+                    self.end_pending = true;
+                }
                 Ok(Event::Data(self.buf.split_to(n as usize).freeze()))
             }
             ReadState::Body(BodyDecoder::Chunked(decoder)) => {
@@ -279,18 +426,17 @@ impl Connection {
             // §10.1.1: a server MUST NOT send it to one).
             self.expects_continue = head.version == Version::HTTP_11 && body != RequestBody::Empty;
         }
-        self.read = ReadState::Body(match body {
-            RequestBody::Empty => BodyDecoder::Length(0),
-            RequestBody::Length(n) => BodyDecoder::Length(n),
-            RequestBody::Chunked => BodyDecoder::Chunked(ChunkedDecoder::new(&self.limits)),
-        });
+        self.read = match body {
+            RequestBody::Empty => {
+                self.end_pending = true;
+                ReadState::Done
+            }
+            RequestBody::Length(n) => ReadState::Body(BodyDecoder::Length(n)),
+            RequestBody::Chunked => {
+                ReadState::Body(BodyDecoder::Chunked(ChunkedDecoder::new(&self.limits)))
+            }
+        };
         Ok(Event::Head(head))
-    }
-
-    /// True when the request asked for `100 Continue` and it has not been
-    /// sent; the driver sends it when the handler first reads the body.
-    pub fn expects_continue(&self) -> bool {
-        self.expects_continue
     }
 
     /// Writes `100 Continue` if the request expects it (once).
@@ -301,45 +447,6 @@ impl Connection {
         self.expects_continue = false;
     }
 
-    /// True when the current request offers to switch protocols (`Upgrade`
-    /// with `Connection: upgrade`, HTTP/1.1). A `101` response may then
-    /// be sent once the request has ended; the connection then leaves
-    /// HTTP (see [`send_head`](Self::send_head)).
-    pub fn upgrade_offered(&self) -> bool {
-        self.upgrade_offered
-    }
-
-    /// True when the current request has a body still to read.
-    pub fn request_has_body(&self) -> bool {
-        matches!(
-            self.read,
-            ReadState::Body(BodyDecoder::Chunked(_)) | ReadState::Body(BodyDecoder::Length(1..))
-        )
-    }
-
-    /// Ends the current request when its body is empty: what
-    /// [`next_event`](Self::next_event) would report as an `End` without
-    /// trailers, without building the event. Does nothing otherwise.
-    pub fn end_empty_body(&mut self) {
-        if matches!(self.read, ReadState::Body(BodyDecoder::Length(0))) {
-            self.read = ReadState::Done;
-        }
-    }
-
-    /// Bytes of the current request's Content-Length body not yet read
-    /// (the whole declared length right after its head).
-    pub fn request_body_length(&self) -> Option<u64> {
-        match self.read {
-            ReadState::Body(BodyDecoder::Length(n)) => Some(n),
-            _ => None,
-        }
-    }
-
-    /// True when the request's body has been read to its end.
-    pub fn is_request_done(&self) -> bool {
-        matches!(self.read, ReadState::Done)
-    }
-
     /// Makes this the connection's last exchange, for the engine's
     /// `reason` (the reason given is the first in [`CloseReason`]'s order
     /// of those that apply). Before the response head is sent, the head
@@ -347,12 +454,6 @@ impl Connection {
     /// once the response is out.
     pub fn close(&mut self, reason: CloseReason) {
         self.keep_alive.close(reason);
-    }
-
-    /// The keep-alive decision so far: `None` while the connection would
-    /// stay open after this exchange, else why it will close.
-    pub fn close_reason(&self) -> Option<CloseReason> {
-        self.keep_alive.reason()
     }
 
     /// Serializes a response head into `out`.
@@ -379,37 +480,37 @@ impl Connection {
         };
     }
 
-    /// True when body bytes go on the wire as they are, delimited by
-    /// Content-Length (no chunk framing): the driver may then hand the
-    /// socket a file directly (`sendfile`).
-    pub fn body_is_length_framed(&self) -> bool {
-        matches!(self.write, WriteState::Body(BodyEncoder::Length(_)))
-    }
-
-    /// True when the response in progress carries body bytes (false for
-    /// HEAD, 204, 304, and once the body is complete).
-    pub fn body_allowed(&self) -> bool {
-        matches!(self.write, WriteState::Body(_))
-    }
-
-    /// Starts a piece of `len` body bytes: writes the chunk header when
-    /// chunked. The caller then appends exactly `len` bytes to `out` and
-    /// calls [`finish_data`](Self::finish_data). Returns `Ok(false)` when the
-    /// body is suppressed and nothing should be appended.
-    pub fn begin_data(&mut self, len: usize, out: &mut Vec<u8>) -> Result<bool, LengthMismatch> {
-        let accepted = self.encode_data_start(len, out)?;
-        if accepted {
-            self.body_bytes_sent += len as u64;
+    /// Writes a piece of the response body (nothing when the response has
+    /// none: HEAD, 204, 304).
+    pub fn send_data(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), LengthMismatch> {
+        if self.frame_data(data.len(), out)? {
+            out.extend_from_slice(data);
+            if !data.is_empty() && self.write == WriteState::Body(BodyEncoder::Chunked) {
+                out.extend_from_slice(b"\r\n");
+            }
         }
-        Ok(accepted)
+        Ok(())
     }
 
-    /// Body bytes sent in the current response so far (for access logs).
-    pub fn body_bytes_sent(&self) -> u64 {
-        self.body_bytes_sent
+    /// Starts a piece of `len` body bytes that the driver sends itself:
+    /// writes the chunk header into `out` when chunked, and counts the
+    /// bytes against the body's length. `None` when there is nothing to
+    /// send: `len` is 0, or the response has no body.
+    pub fn begin_data(
+        &mut self,
+        len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<BodyPiece<'_>>, LengthMismatch> {
+        if len == 0 || !self.frame_data(len, out)? {
+            return Ok(None);
+        }
+        Ok(Some(BodyPiece { conn: self }))
     }
 
-    fn encode_data_start(&mut self, len: usize, out: &mut Vec<u8>) -> Result<bool, LengthMismatch> {
+    /// Counts and frames the start of a body piece; false when the body is
+    /// suppressed.
+    #[inline]
+    fn frame_data(&mut self, len: usize, out: &mut Vec<u8>) -> Result<bool, LengthMismatch> {
         match &mut self.write {
             WriteState::Body(BodyEncoder::Length(remaining)) => {
                 if len as u64 > *remaining {
@@ -417,35 +518,19 @@ impl Connection {
                     return Err(LengthMismatch);
                 }
                 *remaining -= len as u64;
-                Ok(true)
             }
             WriteState::Body(BodyEncoder::Chunked) => {
                 if len > 0 {
                     serialize::write_chunk_header(len, out);
                 }
-                Ok(true)
             }
-            WriteState::Body(BodyEncoder::CloseDelimited) => Ok(true),
+            WriteState::Body(BodyEncoder::CloseDelimited) => {}
             WriteState::Body(BodyEncoder::Suppressed) | WriteState::Idle | WriteState::Done => {
-                Ok(false)
+                return Ok(false);
             }
         }
-    }
-
-    /// Ends a piece started with [`begin_data`](Self::begin_data).
-    pub fn finish_data(&mut self, len: usize, out: &mut Vec<u8>) {
-        if len > 0 && self.write == WriteState::Body(BodyEncoder::Chunked) {
-            out.extend_from_slice(b"\r\n");
-        }
-    }
-
-    /// Writes a piece of the response body.
-    pub fn send_data(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), LengthMismatch> {
-        if self.begin_data(data.len(), out)? {
-            out.extend_from_slice(data);
-            self.finish_data(data.len(), out);
-        }
-        Ok(())
+        self.body_bytes_sent += len as u64;
+        Ok(true)
     }
 
     /// Ends the response body. Fails when fewer bytes were sent than the
@@ -481,17 +566,13 @@ impl Connection {
         self.read = ReadState::Idle;
         self.write = WriteState::Idle;
         self.keep_alive = KeepAlive::default();
+        self.end_pending = false;
         self.expects_continue = false;
         self.request = RequestContext {
             version: Version::HTTP_11,
             is_head: false,
         };
         Ok(())
-    }
-
-    /// The request has been read to its end.
-    fn request_complete(&self) -> bool {
-        matches!(self.read, ReadState::Done)
     }
 
     /// How the connection ends, for `reason` (out of the keep-alive path).

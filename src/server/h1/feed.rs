@@ -67,7 +67,7 @@ pub(super) async fn feed_body<S: Transport>(
     if tx.is_closed() {
         return feed.reader_gone();
     }
-    if conn.expects_continue() {
+    if conn.state().expects_continue {
         // RFC 9110 §10.1.1: 100 Continue once the handler wants the body.
         if out.send_continue(stream, conn).await.is_err() {
             return Feed::Failed { fatal: true };
