@@ -79,7 +79,10 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     ) -> Result<(), Stop> {
         match body.kind {
             Kind::Empty => Ok(()),
-            Kind::Full(bytes) => self.write_full(bytes).await,
+            // Boxed: its state (the body and the piece being written,
+            // across a vectored write) was the largest of the connection's
+            // future, which every connection holds until it parks.
+            Kind::Full(bytes) => Box::pin(self.write_full(bytes)).await,
             Kind::File(range) => self.write_file(range).await,
             Kind::Stream(..) | Kind::Incoming(_) => Box::pin(self.write_stream(body, feed)).await,
         }
