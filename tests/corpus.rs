@@ -19,9 +19,10 @@
 //!   `header name: value` (each field of the head, name lowercased, value as
 //!   stored after OWS trimming, in `HeaderMap` order: by first appearance
 //!   of a name, all values of one name together), `continue` (the runner
-//!   sent `100 Continue` because `expects_continue()` was true after the
-//!   head), `data "bytes"` (adjacent data events are merged), `trailer
-//!   name: value`, `end`, `paused`, `closed-by-server`, `eof`, `closed`,
+//!   sent `100 Continue` because `state().expects_continue` was true after
+//!   the head), `data "bytes"` (adjacent data events are merged), `trailer
+//!   name: value`, `end`, `paused`, `closed-by-server REASON` (`REASON`
+//!   from `CloseReason::slug()`), `eof`, `closed`,
 //!   `need-data`, or `error STATUS SLUG` (`STATUS` from
 //!   `ProtocolError::status()` or `none`; `SLUG` from `ErrorKind::slug()`).
 //!   Values and data use the escapes above.
@@ -32,12 +33,13 @@
 //! The runner plays a minimal driver. It feeds input only when the
 //! connection returns `NeedData`. On `Paused` it sends `200` with an empty
 //! body (`send_head` + `send_end`) and calls `start_next_cycle()`; when
-//! that returns false it records `closed-by-server` and stops, as a driver
-//! would close. When all input is fed and more is needed, it records `eof`
+//! that returns a `Close` it records `closed-by-server` with its reason and
+//! stops, as a driver would close. When all input is fed and more is needed, it records `eof`
 //! and calls `receive_eof()` if the events block contains `eof`, else
 //! records `need-data` and stops. `need-data` therefore appears only last.
-//! After an error it checks that the error is sticky and that a response
-//! to it says `Connection: close`, then stops.
+//! After an error it checks that the error is sticky, that a response to
+//! it says `Connection: close` and that the connection then closes for
+//! that error, then stops.
 //!
 //! Every case runs with the input fed whole, one byte at a time, and split
 //! in two at every offset; all must give the events block.
@@ -49,7 +51,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use berth::proto::{BodyLength, Connection, Event, Limits, ResponseHead};
+use berth::proto::{BodyLength, CloseReason, Connection, Event, Limits, ResponseHead};
 use http::{HeaderMap, StatusCode};
 
 const DATE: &[u8] = b"Sun, 06 Nov 1994 08:49:37 GMT";
@@ -82,7 +84,8 @@ enum Ev {
     Trailer(String, Vec<u8>),
     End,
     Paused,
-    ClosedByServer,
+    /// With the reason's slug.
+    ClosedByServer(String),
     Eof,
     Closed,
     NeedData,
@@ -99,7 +102,7 @@ impl fmt::Display for Ev {
             Ev::Trailer(n, v) => write!(f, "trailer {n}: {}", escape(v)),
             Ev::End => f.write_str("end"),
             Ev::Paused => f.write_str("paused"),
-            Ev::ClosedByServer => f.write_str("closed-by-server"),
+            Ev::ClosedByServer(reason) => write!(f, "closed-by-server {reason}"),
             Ev::Eof => f.write_str("eof"),
             Ev::Closed => f.write_str("closed"),
             Ev::NeedData => f.write_str("need-data"),
@@ -323,7 +326,7 @@ fn parse_event(line: &str) -> Result<Ev, String> {
         ("continue", "") => Ev::Continue,
         ("end", "") => Ev::End,
         ("paused", "") => Ev::Paused,
-        ("closed-by-server", "") => Ev::ClosedByServer,
+        ("closed-by-server", reason) if !reason.is_empty() => Ev::ClosedByServer(reason.to_owned()),
         ("eof", "") => Ev::Eof,
         ("closed", "") => Ev::Closed,
         ("need-data", "") => Ev::NeedData,
@@ -387,7 +390,7 @@ fn run<'a>(pieces: impl IntoIterator<Item = &'a [u8]>, eof: bool) -> Result<Vec<
                 let line = format!("{} {} {:?}", head.method, head.uri, head.version);
                 events.push(Ev::Head(line));
                 push_fields(&mut events, &head.headers, false);
-                if conn.expects_continue() {
+                if conn.state().expects_continue {
                     let mut out = Vec::new();
                     conn.send_continue(&mut out);
                     if out != b"HTTP/1.1 100 Continue\r\n\r\n" {
@@ -416,8 +419,8 @@ fn run<'a>(pieces: impl IntoIterator<Item = &'a [u8]>, eof: bool) -> Result<Vec<
             Ok(Event::Paused) => {
                 events.push(Ev::Paused);
                 respond(&mut conn, StatusCode::OK);
-                if !conn.start_next_cycle() {
-                    events.push(Ev::ClosedByServer);
+                if let Err(close) = conn.start_next_cycle() {
+                    events.push(Ev::ClosedByServer(close.reason.slug().to_owned()));
                     return Ok(merge_data(events));
                 }
             }
@@ -439,8 +442,10 @@ fn run<'a>(pieces: impl IntoIterator<Item = &'a [u8]>, eof: bool) -> Result<Vec<
                         return Err(format!("error response keeps the connection: {text:?}"));
                     }
                 }
-                if conn.start_next_cycle() {
-                    return Err("a new cycle started after an error".into());
+                match conn.start_next_cycle() {
+                    Err(close) if close.reason == CloseReason::BadRequest(e.kind()) => {}
+                    Err(close) => return Err(format!("closed after an error for {close:?}")),
+                    Ok(()) => return Err("a new cycle started after an error".into()),
                 }
                 return Ok(merge_data(events));
             }
@@ -518,7 +523,7 @@ fn corpus_is_well_formed() {
         assert!(
             matches!(
                 last,
-                Some(Ev::NeedData | Ev::Closed | Ev::ClosedByServer | Ev::Error(..))
+                Some(Ev::NeedData | Ev::Closed | Ev::ClosedByServer(_) | Ev::Error(..))
             ),
             "{}: events must end with need-data, closed, closed-by-server or an error",
             case.name()

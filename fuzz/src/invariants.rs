@@ -18,8 +18,8 @@ use std::path::Component;
 use berth::proto::proxy;
 
 use berth::proto::{
-    BodyLength, ChunkedDecoder, Connection, Decoded, Event, HeadParser, Limits, ParseStatus,
-    ResponseHead,
+    BodyLength, ChunkedDecoder, CloseReason, Connection, Decoded, Event, HeadParser, Limits,
+    ParseStatus, ResponseHead,
 };
 use berth::serve_dir::resolve_path;
 use bytes::BytesMut;
@@ -151,7 +151,9 @@ pub fn check_chunked(data: &[u8]) {
 
 /// `Connection`: never panics, and the event list (data merged, responses
 /// sent as a minimal driver would) is the same however the input is split;
-/// an error ends the list, must be sticky, and must close the connection.
+/// an error ends the list, must be sticky, and must close the connection
+/// for that error. (Why the server closes is part of the list: a reason
+/// must not depend on how the input was split.)
 pub fn check_connection(data: &[u8]) {
     let plan = Plan::read(data);
     plan.assert_split_independent(|pieces| drive(plan.limits, pieces, plan.eof).join("\n"));
@@ -195,8 +197,8 @@ fn drive(limits: Limits, pieces: &[&[u8]], eof: bool) -> Vec<String> {
             Ok(Event::Paused) => {
                 events.push("paused".into());
                 respond(&mut conn, StatusCode::OK);
-                if !conn.start_next_cycle() {
-                    events.push("closed-by-server".into());
+                if let Err(close) = conn.start_next_cycle() {
+                    events.push(format!("closed-by-server {}", close.reason));
                     return events;
                 }
             }
@@ -212,7 +214,10 @@ fn drive(limits: Limits, pieces: &[&[u8]], eof: bool) -> Vec<String> {
                     let out = String::from_utf8_lossy(&out);
                     assert!(out.contains("\r\nConnection: close\r\n"), "{out}");
                 }
-                assert!(!conn.start_next_cycle(), "new cycle after an error");
+                let close = conn
+                    .start_next_cycle()
+                    .expect_err("new cycle after an error");
+                assert_eq!(close.reason, CloseReason::BadRequest(e.kind()));
                 return events;
             }
         }

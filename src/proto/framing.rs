@@ -1,5 +1,6 @@
 //! Request body framing: the single place that decides how long a request
-//! body is (RFC 9112 §6.3), and whether the connection persists (§9.3).
+//! body is (RFC 9112 §6.3), and which connection options a request names
+//! (whether the connection persists is decided in `connection/keep_alive.rs`).
 //!
 //! A request's body length is determined by these steps, in order (the
 //! response-only steps 1, 2 and 8 of §6.3 do not apply to requests):
@@ -137,35 +138,26 @@ fn parse_digits(s: &[u8]) -> Option<u64> {
     })
 }
 
-/// Whether the connection persists after this request (RFC 9112 §9.3):
-/// `close` in Connection ends it; HTTP/1.1 persists by default; HTTP/1.0
-/// persists only with `keep-alive`.
-pub(crate) fn request_keeps_alive(version: Version, headers: &HeaderMap) -> bool {
-    keeps_alive(version, headers.get_all(CONNECTION))
+/// The connection options of a request's Connection field that bear on
+/// persistence (RFC 9112 §9.3, §9.6): `close`, and HTTP/1.0's
+/// `keep-alive`. What they mean is decided with everything else that does
+/// in `connection/keep_alive.rs`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ConnectionOptions {
+    pub(crate) close: bool,
+    pub(crate) keep_alive: bool,
 }
 
-/// [`request_keeps_alive`] given the Connection field's lines (none when
-/// the request has no Connection field).
-pub(crate) fn keeps_alive<'a>(
-    version: Version,
-    connection: impl IntoIterator<Item = &'a HeaderValue>,
-) -> bool {
-    let mut close = false;
-    let mut keep_alive = false;
-    for value in connection {
+/// The persistence options named in a request's Connection field lines.
+pub(crate) fn connection_options(headers: &HeaderMap) -> ConnectionOptions {
+    let mut options = ConnectionOptions::default();
+    for value in headers.get_all(CONNECTION) {
         for option in elements(value.as_bytes()) {
-            close |= option.eq_ignore_ascii_case(b"close");
-            keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
+            options.close |= option.eq_ignore_ascii_case(b"close");
+            options.keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
         }
     }
-    if close {
-        return false;
-    }
-    match version {
-        Version::HTTP_11 => true,
-        Version::HTTP_10 => keep_alive,
-        _ => false,
-    }
+    options
 }
 
 /// True when an HTTP/1.1 request offers to switch protocols: an `Upgrade`
@@ -325,14 +317,19 @@ mod tests {
     }
 
     #[test]
-    fn keep_alive_rules() {
-        let mut h = HeaderMap::new();
-        assert!(request_keeps_alive(Version::HTTP_11, &h));
-        assert!(!request_keeps_alive(Version::HTTP_10, &h));
-        h.insert(CONNECTION, HeaderValue::from_static("Keep-Alive"));
-        assert!(request_keeps_alive(Version::HTTP_10, &h));
-        h.insert(CONNECTION, HeaderValue::from_static("keep-alive, Close"));
-        assert!(!request_keeps_alive(Version::HTTP_11, &h));
-        assert!(!request_keeps_alive(Version::HTTP_10, &h));
+    fn connection_options_are_found_in_any_line() {
+        let options = |lines: &[&'static str]| {
+            let mut h = HeaderMap::new();
+            for line in lines {
+                h.append(CONNECTION, HeaderValue::from_static(line));
+            }
+            let o = connection_options(&h);
+            (o.close, o.keep_alive)
+        };
+        assert_eq!(options(&[]), (false, false));
+        assert_eq!(options(&["Keep-Alive"]), (false, true));
+        assert_eq!(options(&["keep-alive, Close"]), (true, true));
+        assert_eq!(options(&["upgrade", " close "]), (true, false));
+        assert_eq!(options(&["closed, keep-alives"]), (false, false));
     }
 }

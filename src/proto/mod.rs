@@ -3,10 +3,12 @@
 //!
 //! Nothing here touches a socket, a file or a clock (a test greps this
 //! directory to keep it so). The driver feeds received bytes to a
-//! [`Connection`], pulls [`Event`]s, and asks it to serialize responses into
-//! its write buffer. The same bytes give the same events however they are
-//! split across reads, which is what makes the core testable with byte
-//! strings and fuzzable.
+//! [`Connection`], pulls [`Event`]s, reads where it stands from one
+//! [`State`], and asks it to serialize responses into its write buffer;
+//! after each response it starts the next cycle or closes, for the
+//! [`CloseReason`] the connection gives. The same bytes give the same
+//! events (and reasons) however they are split across reads, which is what
+//! makes the core testable with byte strings and fuzzable.
 //!
 //! After any [`ProtocolError`] the read side is dead: the driver may send the
 //! one response [`ProtocolError::status`] suggests, then must close, because
@@ -23,7 +25,10 @@ mod serialize;
 mod syntax;
 
 pub use chunked::{ChunkedDecoder, Decoded};
-pub use connection::{Connection, Event, LengthMismatch};
+pub use connection::{
+    BodyPiece, Close, CloseReason, Connection, Event, LengthMismatch, RequestProgress,
+    ResponseProgress, State,
+};
 pub use error::{ErrorKind, ProtocolError};
 pub use framing::{RequestBody, request_body};
 pub use head::{HeadParser, ParseStatus, RequestHead};

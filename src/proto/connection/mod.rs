@@ -9,13 +9,33 @@
 //! side is `Done`, [`Connection::next_event`] returns [`Event::Paused`]:
 //! bytes after a request are never looked at before its response is sent.
 //!
+//! The verbs, by side:
+//! - in: [`receive`](Connection::receive) (or
+//!   [`read_buf_mut`](Connection::read_buf_mut)),
+//!   [`receive_eof`](Connection::receive_eof),
+//!   [`next_event`](Connection::next_event);
+//! - out: [`send_continue`](Connection::send_continue),
+//!   [`send_head`](Connection::send_head),
+//!   [`send_data`](Connection::send_data) (bytes in hand) or
+//!   [`begin_data`](Connection::begin_data) (bytes the driver sends itself,
+//!   behind a [`BodyPiece`]), [`send_end`](Connection::send_end);
+//! - between: [`state`](Connection::state) (one [`State`] value answers
+//!   every question a driver asks), [`close`](Connection::close) (the
+//!   engine's reason to end the connection), and
+//!   [`start_next_cycle`](Connection::start_next_cycle) (the next request,
+//!   or a [`Close`] saying why not);
+//! - memory: [`release_idle_buffer`](Connection::release_idle_buffer),
+//!   [`recycle_headers`](Connection::recycle_headers).
+//!
 //! Rules:
-//! 1. Every state change lives in this file; each `match` is exhaustive.
+//! 1. Every read and write state change lives in this file, every
+//!    keep-alive rule in `keep_alive.rs`; each `match` is exhaustive.
 //! 2. After a [`ProtocolError`] the read side is `Error` forever: the next
 //!    message boundary is unknown, so the connection must close after at
 //!    most one response, which is then marked `Connection: close`.
 //! 3. Framing decisions come from `framing` (requests) and `serialize`
-//!    (responses) only.
+//!    (responses) only; whether the connection persists, and why not, from
+//!    `keep_alive.rs` only.
 
 use bytes::{Bytes, BytesMut};
 use http::header::{EXPECT, HeaderMap};
@@ -23,10 +43,17 @@ use http::{Method, Version};
 
 use super::chunked::{ChunkedDecoder, Decoded};
 use super::error::{ErrorKind, ProtocolError};
-use super::framing::{RequestBody, keeps_alive, offers_upgrade, request_body, request_keeps_alive};
+use super::framing::{
+    ConnectionOptions, RequestBody, connection_options, offers_upgrade, request_body,
+};
 use super::head::{HeadParser, ParseStatus, RequestHead};
 use super::limits::Limits;
 use super::serialize::{self, BodyEncoder, RequestContext, ResponseHead};
+
+mod keep_alive;
+
+use keep_alive::KeepAlive;
+pub use keep_alive::{Close, CloseReason};
 
 /// Largest header map (in fields it has room for) that
 /// [`Connection::recycle_headers`] keeps.
@@ -40,7 +67,10 @@ pub enum Event {
     Head(RequestHead),
     /// A piece of the request body.
     Data(Bytes),
-    /// The end of the request body, with any chunked trailers.
+    /// The end of the request body, with any chunked trailers. (A driver
+    /// need not pull it: once the last body byte is read, or the head of a
+    /// request without a body, the request is
+    /// [`Complete`](RequestProgress::Complete).)
     End(HeaderMap),
     /// More bytes are needed.
     NeedData,
@@ -49,6 +79,63 @@ pub enum Event {
     Paused,
     /// The peer closed the connection cleanly between requests.
     Closed,
+}
+
+/// Where a connection stands: everything a driver asks between events, in
+/// one value ([`Connection::state`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct State {
+    /// The current request.
+    pub request: RequestProgress,
+    /// The response to it.
+    pub response: ResponseProgress,
+    /// The request asked for `100 Continue`, which has not been sent; the
+    /// driver sends it ([`Connection::send_continue`]) once the body is
+    /// wanted (RFC 9110 §10.1.1).
+    pub expects_continue: bool,
+    /// The request offers to switch protocols (`Upgrade` with
+    /// `Connection: upgrade`, HTTP/1.1). A `101` may answer it once the
+    /// request is complete; the connection then leaves HTTP.
+    pub upgrade_offered: bool,
+    /// Received bytes not yet parsed (a pipelined request, or the start of
+    /// one).
+    pub buffered: usize,
+    /// Body bytes of the current response sent so far (for access logs).
+    pub body_bytes_sent: u64,
+    /// The keep-alive decision so far: `None` while the connection would
+    /// stay open after this exchange, else why it will close.
+    pub close: Option<CloseReason>,
+}
+
+/// Where the current request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestProgress {
+    /// No request yet, or its head is still arriving.
+    Head,
+    /// Its body is being read: the bytes left of a Content-Length body, or
+    /// `None` for a chunked one.
+    Body(Option<u64>),
+    /// Read to its end (a request without a body, as soon as its head is).
+    Complete,
+    /// Nothing more is read: the peer closed between requests, or the
+    /// connection switched protocols.
+    Closed,
+    /// The request broke the protocol; nothing more can be read.
+    Failed(ProtocolError),
+}
+
+/// Where the current response stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseProgress {
+    /// Its head is not sent yet.
+    Head,
+    /// Its body is being sent: the bytes left of a Content-Length body
+    /// (they go on the wire as they are, so a driver may hand the socket a
+    /// file, `sendfile`), or `None` for a chunked or close-delimited one.
+    Body(Option<u64>),
+    /// Sent to its end, or without a body (HEAD, 1xx, 204, 304).
+    Complete,
 }
 
 #[derive(Debug)]
@@ -62,6 +149,7 @@ enum ReadState {
 
 #[derive(Debug)]
 enum BodyDecoder {
+    /// This many bytes are left (never 0: the read side is then `Done`).
     Length(u64),
     Chunked(ChunkedDecoder),
 }
@@ -93,21 +181,56 @@ pub struct Connection {
     parser: HeadParser,
     read: ReadState,
     write: WriteState,
-    keep_alive: bool,
-    /// The last request itself ended the connection (`Connection: close`,
-    /// or HTTP/1.0 without keep-alive).
-    peer_closes: bool,
+    /// The keep-alive decision of this exchange.
+    keep_alive: KeepAlive,
     eof: bool,
+    /// The request's body is read to its end but its `End` event has not
+    /// been pulled (a driver need not pull it).
+    end_pending: bool,
     request: RequestContext,
     expects_continue: bool,
-    /// The current request offers a protocol switch (see
-    /// [`upgrade_offered`](Self::upgrade_offered)).
+    /// The current request offers a protocol switch.
     upgrade_offered: bool,
-    /// Body bytes of the current response handed to `begin_data`.
+    /// Body bytes of the current response accepted so far.
     body_bytes_sent: u64,
     /// An empty header map whose allocation the next request head reuses
     /// (see [`recycle_headers`](Self::recycle_headers)).
     spare_headers: HeaderMap,
+}
+
+/// A piece of response body whose bytes the driver sends by another route
+/// than the write buffer (from their own buffer, vectored behind the head;
+/// from a file; with `sendfile`). [`Connection::begin_data`] frames it and
+/// counts it against the body's length; [`finish`](Self::finish) ends it
+/// once its bytes are sent. While it lives it holds the connection, so
+/// nothing else is written in between; dropped unfinished (its bytes did
+/// not all go), it leaves the response incomplete and the connection
+/// closing ([`CloseReason::ResponseIncomplete`]).
+#[derive(Debug)]
+#[must_use = "a body piece must be finished once its bytes are sent"]
+pub struct BodyPiece<'c> {
+    /// (Nothing else: a driver holds a piece across its write, so the
+    /// piece is as small as a reference.)
+    conn: &'c mut Connection,
+}
+
+impl BodyPiece<'_> {
+    /// The piece's bytes are sent (or queued behind `out`): ends its chunk,
+    /// when the body is chunked, into `out`.
+    pub fn finish(self, out: &mut Vec<u8>) {
+        if self.conn.write == WriteState::Body(BodyEncoder::Chunked) {
+            out.extend_from_slice(b"\r\n");
+        }
+        // Finished: not abandoned. (It owns nothing to leak.)
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for BodyPiece<'_> {
+    /// Only an unfinished piece is dropped.
+    fn drop(&mut self) {
+        self.conn.keep_alive.close(CloseReason::ResponseIncomplete);
+    }
 }
 
 impl Connection {
@@ -119,9 +242,9 @@ impl Connection {
             parser: HeadParser::new(limits),
             read: ReadState::Idle,
             write: WriteState::Idle,
-            keep_alive: true,
-            peer_closes: false,
+            keep_alive: KeepAlive::default(),
             eof: false,
+            end_pending: false,
             request: RequestContext {
                 version: Version::HTTP_11,
                 is_head: false,
@@ -131,11 +254,6 @@ impl Connection {
             body_bytes_sent: 0,
             spare_headers: HeaderMap::new(),
         }
-    }
-
-    /// The limits in force.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
     }
 
     /// Appends received bytes.
@@ -153,9 +271,40 @@ impl Connection {
         self.eof = true;
     }
 
-    /// True when received bytes are waiting to be parsed.
-    pub fn has_buffered_data(&self) -> bool {
-        !self.buf.is_empty()
+    /// Where the connection stands (see [`State`]).
+    #[inline]
+    pub fn state(&self) -> State {
+        State {
+            request: match &self.read {
+                ReadState::Idle => RequestProgress::Head,
+                ReadState::Done => RequestProgress::Complete,
+                ReadState::Body(BodyDecoder::Length(n)) => RequestProgress::Body(Some(*n)),
+                ReadState::Body(BodyDecoder::Chunked(_)) => RequestProgress::Body(None),
+                ReadState::Closed => RequestProgress::Closed,
+                ReadState::Error(e) => RequestProgress::Failed(*e),
+            },
+            response: match self.write {
+                WriteState::Idle => ResponseProgress::Head,
+                WriteState::Body(BodyEncoder::Length(n)) => ResponseProgress::Body(Some(n)),
+                WriteState::Body(BodyEncoder::Chunked | BodyEncoder::CloseDelimited) => {
+                    ResponseProgress::Body(None)
+                }
+                WriteState::Body(BodyEncoder::Suppressed) | WriteState::Done => {
+                    ResponseProgress::Complete
+                }
+            },
+            expects_continue: self.expects_continue,
+            upgrade_offered: self.upgrade_offered,
+            buffered: self.buf.len(),
+            body_bytes_sent: self.body_bytes_sent,
+            close: self.keep_alive.reason(),
+        }
+    }
+
+    /// The request has been read to its end (an empty body ends with its
+    /// head).
+    fn request_complete(&self) -> bool {
+        matches!(self.read, ReadState::Done)
     }
 
     /// Releases the receive buffer's memory when it holds nothing, so an
@@ -185,7 +334,7 @@ impl Connection {
         let result = self.step();
         if let Err(e) = result {
             self.read = ReadState::Error(e);
-            self.keep_alive = false;
+            self.keep_alive.close(CloseReason::BadRequest(e.kind()));
         }
         result
     }
@@ -194,18 +343,22 @@ impl Connection {
         match &mut self.read {
             ReadState::Error(e) => Err(*e),
             ReadState::Closed => Ok(Event::Closed),
-            ReadState::Done => Ok(Event::Paused),
-            ReadState::Idle => self.read_head(),
-            ReadState::Body(BodyDecoder::Length(0)) => {
-                self.read = ReadState::Done;
+            ReadState::Done if self.end_pending => {
+                self.end_pending = false;
                 Ok(Event::End(HeaderMap::new()))
             }
+            ReadState::Done => Ok(Event::Paused),
+            ReadState::Idle => self.read_head(),
             ReadState::Body(BodyDecoder::Length(remaining)) => {
                 if self.buf.is_empty() {
                     return self.need_data(ErrorKind::IncompleteBody);
                 }
                 let n = (*remaining).min(self.buf.len() as u64);
                 *remaining -= n;
+                if *remaining == 0 {
+                    self.read = ReadState::Done;
+                    self.end_pending = true;
+                }
                 Ok(Event::Data(self.buf.split_to(n as usize).freeze()))
             }
             ReadState::Body(BodyDecoder::Chunked(decoder)) => {
@@ -237,7 +390,7 @@ impl Connection {
             ParseStatus::Complete(head) => head,
             ParseStatus::Partial if self.eof && self.buf.is_empty() => {
                 self.read = ReadState::Closed;
-                self.keep_alive = false;
+                self.keep_alive.close(CloseReason::PeerClosed);
                 return Ok(Event::Closed);
             }
             ParseStatus::Partial => return self.need_data(ErrorKind::IncompleteHead),
@@ -248,13 +401,13 @@ impl Connection {
         };
         // Fields the head does not carry are not looked up.
         let fields = self.parser.framing_fields();
-        self.peer_closes = !if fields.connection {
-            request_keeps_alive(head.version, &head.headers)
+        let options = if fields.connection {
+            connection_options(&head.headers)
         } else {
-            keeps_alive(head.version, [])
+            ConnectionOptions::default()
         };
+        self.keep_alive.request(head.version, options);
         self.upgrade_offered = fields.connection && offers_upgrade(head.version, &head.headers);
-        self.keep_alive &= !self.peer_closes;
         let body = if fields.length {
             request_body(head.version, &head.headers)?
         } else {
@@ -273,18 +426,17 @@ impl Connection {
             // §10.1.1: a server MUST NOT send it to one).
             self.expects_continue = head.version == Version::HTTP_11 && body != RequestBody::Empty;
         }
-        self.read = ReadState::Body(match body {
-            RequestBody::Empty => BodyDecoder::Length(0),
-            RequestBody::Length(n) => BodyDecoder::Length(n),
-            RequestBody::Chunked => BodyDecoder::Chunked(ChunkedDecoder::new(&self.limits)),
-        });
+        self.read = match body {
+            RequestBody::Empty => {
+                self.end_pending = true;
+                ReadState::Done
+            }
+            RequestBody::Length(n) => ReadState::Body(BodyDecoder::Length(n)),
+            RequestBody::Chunked => {
+                ReadState::Body(BodyDecoder::Chunked(ChunkedDecoder::new(&self.limits)))
+            }
+        };
         Ok(Event::Head(head))
-    }
-
-    /// True when the request asked for `100 Continue` and it has not been
-    /// sent; the driver sends it when the handler first reads the body.
-    pub fn expects_continue(&self) -> bool {
-        self.expects_continue
     }
 
     /// Writes `100 Continue` if the request expects it (once).
@@ -295,76 +447,32 @@ impl Connection {
         self.expects_continue = false;
     }
 
-    /// True when the current request offers to switch protocols (`Upgrade`
-    /// with `Connection: upgrade`, HTTP/1.1). A `101` response may then
-    /// be sent once the request has ended; the connection then leaves
-    /// HTTP (see [`send_head`](Self::send_head)).
-    pub fn upgrade_offered(&self) -> bool {
-        self.upgrade_offered
-    }
-
-    /// True when the current request has a body still to read.
-    pub fn request_has_body(&self) -> bool {
-        matches!(
-            self.read,
-            ReadState::Body(BodyDecoder::Chunked(_)) | ReadState::Body(BodyDecoder::Length(1..))
-        )
-    }
-
-    /// Ends the current request when its body is empty: what
-    /// [`next_event`](Self::next_event) would report as an `End` without
-    /// trailers, without building the event. Does nothing otherwise.
-    pub fn end_empty_body(&mut self) {
-        if matches!(self.read, ReadState::Body(BodyDecoder::Length(0))) {
-            self.read = ReadState::Done;
-        }
-    }
-
-    /// Bytes of the current request's Content-Length body not yet read
-    /// (the whole declared length right after its head).
-    pub fn request_body_length(&self) -> Option<u64> {
-        match self.read {
-            ReadState::Body(BodyDecoder::Length(n)) => Some(n),
-            _ => None,
-        }
-    }
-
-    /// True when the request's body has been read to its end.
-    pub fn is_request_done(&self) -> bool {
-        matches!(self.read, ReadState::Done)
-    }
-
-    /// Makes this the last response on the connection.
-    pub fn close_after_response(&mut self) {
-        self.keep_alive = false;
+    /// Makes this the connection's last exchange, for the engine's
+    /// `reason` (the reason given is the first in [`CloseReason`]'s order
+    /// of those that apply). Before the response head is sent, the head
+    /// says `Connection: close`; after, the connection closes all the same
+    /// once the response is out.
+    pub fn close(&mut self, reason: CloseReason) {
+        self.keep_alive.close(reason);
     }
 
     /// Serializes a response head into `out`.
     ///
     /// `date` is an IMF-fixdate (the driver caches it). Adds
     /// `Connection: close` when the connection will close after this
-    /// response: the request asked for it, the response body is
-    /// close-delimited, an error made the input untrustworthy, or
-    /// [`close_after_response`](Self::close_after_response) was called.
+    /// response (see [`CloseReason`]).
     pub fn send_head(&mut self, head: &ResponseHead<'_>, date: &[u8], out: &mut Vec<u8>) {
-        if matches!(self.read, ReadState::Error(_) | ReadState::Closed) {
-            self.keep_alive = false;
-        }
-        // A request whose 100-continue we never answered may still send its
-        // body, or may not: the next message boundary is unknown.
-        if self.expects_continue {
-            self.keep_alive = false;
-            self.expects_continue = false;
-        }
         self.body_bytes_sent = 0;
-        let (encoder, keep_alive) =
-            serialize::write_head(head, self.request, self.keep_alive, date, out);
-        self.keep_alive = keep_alive;
+        let continue_owed = std::mem::take(&mut self.expects_continue);
+        let decision = &mut self.keep_alive;
+        let encoder = serialize::write_head(head, self.request, date, out, |plan| {
+            decision.response(plan, continue_owed);
+            decision.reason().is_none()
+        });
         if head.status == http::StatusCode::SWITCHING_PROTOCOLS {
             // RFC 9110 §15.2.2: the connection now speaks the new protocol;
             // nothing after the 101 is HTTP/1.1 any more.
             self.read = ReadState::Closed;
-            self.keep_alive = false;
         }
         self.write = match encoder {
             BodyEncoder::Suppressed | BodyEncoder::Length(0) => WriteState::Done,
@@ -372,76 +480,62 @@ impl Connection {
         };
     }
 
-    /// True when body bytes go on the wire as they are, delimited by
-    /// Content-Length (no chunk framing): the driver may then hand the
-    /// socket a file directly (`sendfile`).
-    pub fn body_is_length_framed(&self) -> bool {
-        matches!(self.write, WriteState::Body(BodyEncoder::Length(_)))
-    }
-
-    /// True when the response in progress carries body bytes (false for
-    /// HEAD, 204, 304, and once the body is complete).
-    pub fn body_allowed(&self) -> bool {
-        matches!(self.write, WriteState::Body(_))
-    }
-
-    /// Starts a piece of `len` body bytes: writes the chunk header when
-    /// chunked. The caller then appends exactly `len` bytes to `out` and
-    /// calls [`finish_data`](Self::finish_data). Returns `Ok(false)` when the
-    /// body is suppressed and nothing should be appended.
-    pub fn begin_data(&mut self, len: usize, out: &mut Vec<u8>) -> Result<bool, LengthMismatch> {
-        let accepted = self.encode_data_start(len, out)?;
-        if accepted {
-            self.body_bytes_sent += len as u64;
+    /// Writes a piece of the response body (nothing when the response has
+    /// none: HEAD, 204, 304).
+    pub fn send_data(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), LengthMismatch> {
+        if self.frame_data(data.len(), out)? {
+            out.extend_from_slice(data);
+            if !data.is_empty() && self.write == WriteState::Body(BodyEncoder::Chunked) {
+                out.extend_from_slice(b"\r\n");
+            }
         }
-        Ok(accepted)
+        Ok(())
     }
 
-    /// Body bytes sent in the current response so far (for access logs).
-    pub fn body_bytes_sent(&self) -> u64 {
-        self.body_bytes_sent
+    /// Starts a piece of `len` body bytes that the driver sends itself:
+    /// writes the chunk header into `out` when chunked, and counts the
+    /// bytes against the body's length. `None` when there is nothing to
+    /// send: `len` is 0, or the response has no body.
+    pub fn begin_data(
+        &mut self,
+        len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<BodyPiece<'_>>, LengthMismatch> {
+        if len == 0 || !self.frame_data(len, out)? {
+            return Ok(None);
+        }
+        Ok(Some(BodyPiece { conn: self }))
     }
 
-    fn encode_data_start(&mut self, len: usize, out: &mut Vec<u8>) -> Result<bool, LengthMismatch> {
+    /// Counts and frames the start of a body piece; false when the body is
+    /// suppressed.
+    #[inline]
+    fn frame_data(&mut self, len: usize, out: &mut Vec<u8>) -> Result<bool, LengthMismatch> {
         match &mut self.write {
             WriteState::Body(BodyEncoder::Length(remaining)) => {
                 if len as u64 > *remaining {
+                    self.keep_alive.close(CloseReason::ResponseIncomplete);
                     return Err(LengthMismatch);
                 }
                 *remaining -= len as u64;
-                Ok(true)
             }
             WriteState::Body(BodyEncoder::Chunked) => {
                 if len > 0 {
                     serialize::write_chunk_header(len, out);
                 }
-                Ok(true)
             }
-            WriteState::Body(BodyEncoder::CloseDelimited) => Ok(true),
+            WriteState::Body(BodyEncoder::CloseDelimited) => {}
             WriteState::Body(BodyEncoder::Suppressed) | WriteState::Idle | WriteState::Done => {
-                Ok(false)
+                return Ok(false);
             }
         }
-    }
-
-    /// Ends a piece started with [`begin_data`](Self::begin_data).
-    pub fn finish_data(&mut self, len: usize, out: &mut Vec<u8>) {
-        if len > 0 && self.write == WriteState::Body(BodyEncoder::Chunked) {
-            out.extend_from_slice(b"\r\n");
-        }
-    }
-
-    /// Writes a piece of the response body.
-    pub fn send_data(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<(), LengthMismatch> {
-        if self.begin_data(data.len(), out)? {
-            out.extend_from_slice(data);
-            self.finish_data(data.len(), out);
-        }
-        Ok(())
+        self.body_bytes_sent += len as u64;
+        Ok(true)
     }
 
     /// Ends the response body. Fails when fewer bytes were sent than the
-    /// head announced; the driver must then close the connection.
+    /// head announced; the connection then closes
+    /// ([`CloseReason::ResponseIncomplete`]).
     pub fn send_end(&mut self, out: &mut Vec<u8>) -> Result<(), LengthMismatch> {
         let result = match self.write {
             WriteState::Body(BodyEncoder::Length(n)) if n > 0 => Err(LengthMismatch),
@@ -449,51 +543,51 @@ impl Connection {
                 out.extend_from_slice(b"0\r\n\r\n");
                 Ok(())
             }
-            WriteState::Body(BodyEncoder::CloseDelimited) => {
-                self.keep_alive = false;
-                Ok(())
-            }
             _ => Ok(()),
         };
         if result.is_err() {
-            self.keep_alive = false;
+            self.keep_alive.close(CloseReason::ResponseIncomplete);
         }
         self.write = WriteState::Done;
         result
     }
 
-    /// True when the connection must close once the current response is out.
-    pub fn wants_close(&self) -> bool {
-        !self.keep_alive
-    }
-
-    /// True when the connection closes because the client's complete
-    /// request asked for it and nothing more has arrived: the client will
-    /// send nothing else, so closing at once cannot reset a request in
-    /// flight (no lingering close needed, RFC 9112 §9.6).
-    pub fn peer_finished(&self) -> bool {
-        self.peer_closes && matches!(self.read, ReadState::Done) && self.buf.is_empty()
-    }
-
     /// After a complete response to a complete request on a persistent
-    /// connection, resets both sides for the next request and returns true.
-    /// Otherwise returns false: the driver closes.
-    pub fn start_next_cycle(&mut self) -> bool {
-        let ready = self.keep_alive
-            && matches!(self.read, ReadState::Done)
-            && self.write == WriteState::Done;
-        if ready {
-            self.read = ReadState::Idle;
-            self.write = WriteState::Idle;
-            self.expects_continue = false;
-            self.request = RequestContext {
-                version: Version::HTTP_11,
-                is_head: false,
-            };
+    /// connection, resets both sides for the next request. Otherwise the
+    /// driver closes, as the [`Close`] says.
+    pub fn start_next_cycle(&mut self) -> Result<(), Close> {
+        let response_complete = self.write == WriteState::Done;
+        if let Some(reason) = self
+            .keep_alive
+            .end(self.request_complete(), response_complete)
+        {
+            return Err(self.closing(reason));
         }
-        ready
+        self.read = ReadState::Idle;
+        self.write = WriteState::Idle;
+        self.keep_alive = KeepAlive::default();
+        self.end_pending = false;
+        self.expects_continue = false;
+        self.request = RequestContext {
+            version: Version::HTTP_11,
+            is_head: false,
+        };
+        Ok(())
+    }
+
+    /// How the connection ends, for `reason` (out of the keep-alive path).
+    #[cold]
+    #[inline(never)]
+    fn closing(&self, reason: CloseReason) -> Close {
+        let client_idle = self.request_complete() && self.buf.is_empty();
+        Close {
+            reason,
+            linger: keep_alive::lingers(reason, client_idle),
+        }
     }
 }
 
+#[cfg(test)]
+mod keep_alive_tests;
 #[cfg(test)]
 mod tests;

@@ -40,7 +40,8 @@ use super::outbox::Outbox;
 use super::upgrade::{UpgradeSender, offer};
 use crate::body::{Incoming, IncomingSender, Kind};
 use crate::proto::{
-    BodyLength, Connection, ErrorKind, Event, ProtocolError, RequestHead, ResponseHead,
+    BodyLength, CloseReason, Connection, ErrorKind, Event, ProtocolError, RequestHead,
+    RequestProgress, ResponseHead, ResponseProgress,
 };
 use crate::request::PeerAddr;
 use crate::server::config::ServerConfig;
@@ -347,6 +348,9 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 Next::Idle => return Ok(Active::Idle),
                 Next::Http2 => return Ok(Active::Http2),
                 Next::Closed => {
+                    if let Some(reason) = self.conn.state().close {
+                        tracing::debug!(peer = %self.peer, %reason, "connection closes");
+                    }
                     self.flush().await?;
                     return Ok(Active::Closed);
                 }
@@ -357,18 +361,21 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 self.flush().await?;
                 return Ok(Active::Upgrade);
             }
-            if !self.conn.start_next_cycle() {
+            if let Err(close) = self.conn.start_next_cycle() {
+                tracing::debug!(peer = %self.peer, reason = %close.reason, "connection closes");
+                // A client that finished the connection itself must send
+                // nothing more (RFC 9112 §9.6): close now (FIN) instead of
+                // lingering for its EOF. Any other close lingers, so a
+                // request in flight does not meet a reset; so does TLS,
+                // which owes a close_notify.
+                let linger = close.linger || !self.stream.is_plain_tcp();
                 self.flush().await?;
-                // A client that asked to close must send nothing more (RFC
-                // 9112 §9.6): close now (FIN) instead of lingering for its
-                // EOF. Any other close lingers, so a request in flight does
-                // not meet a reset; so does TLS, which owes a close_notify.
-                if !self.conn.peer_finished() || !self.stream.is_plain_tcp() {
+                if linger {
                     Box::pin(self.close_gracefully()).await?;
                 }
                 return Ok(Active::Closed);
             }
-            let more_buffered = self.conn.has_buffered_data();
+            let more_buffered = self.conn.state().buffered > 0;
             if self
                 .out
                 .batch_full(more_buffered, self.config.max_pipelined)
@@ -406,7 +413,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 Err(e) => return Box::pin(self.reject(e)).await.map(|()| Next::Closed),
             }
             self.flush().await?;
-            if !self.conn.has_buffered_data() {
+            if self.conn.state().buffered == 0 {
                 return Ok(Next::Idle);
             }
             // Slowloris: the whole head must arrive within head_read of its
@@ -444,15 +451,14 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             head.version,
             &head.headers,
         );
-        let body_len = self.conn.request_body_length();
-        let has_body = self.conn.request_has_body();
-        let (sender, body) = if has_body {
-            let (tx, body) = Incoming::channel(body_len, self.config.max_body_bytes);
-            (Some(tx), body)
-        } else {
-            // Consume the empty body's End now.
-            self.conn.end_empty_body();
-            (None, Body::empty())
+        let state = self.conn.state();
+        let (sender, body) = match state.request {
+            RequestProgress::Body(length) => {
+                let (tx, body) = Incoming::channel(length, self.config.max_body_bytes);
+                (Some(tx), body)
+            }
+            // No body: the request is complete with its head.
+            _ => (None, Body::empty()),
         };
         let mut request = Request::new(body);
         *request.method_mut() = head.method;
@@ -467,7 +473,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         if self.config.peer_addr {
             request.extensions_mut().insert(PeerAddr(self.peer));
         }
-        self.offer = self.conn.upgrade_offered().then(|| offer(&mut request));
+        self.offer = state.upgrade_offered.then(|| offer(&mut request));
 
         let (response, mut feed) = match sender {
             None => {
@@ -485,14 +491,14 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         if feed.as_ref().is_some_and(|f| f.tx.is_refused()) {
             // Refused over the body limit before a byte was read: the rest
             // is not read, so the connection cannot go on.
-            self.conn.close_after_response();
+            self.conn.close(CloseReason::BodyRefused);
             feed = None;
         }
         if !piped && let Some(f) = feed.take() {
             f.tx.abort();
         }
         let mut drained = 0;
-        if feed.is_none() && !self.conn.is_request_done() {
+        if feed.is_none() && self.conn.state().request != RequestProgress::Complete {
             // Bad framing already received is answered 400 instead of the
             // handler's response: the next message boundary is unknown.
             match self.drain_buffered() {
@@ -503,12 +509,10 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         // A body left unread beyond the drain budget will not be drained:
         // say so in this response (RFC 9112 §9.6) rather than just closing.
         if feed.is_none()
-            && self
-                .conn
-                .request_body_length()
-                .is_some_and(|n| n > self.config.drain_budget)
+            && matches!(self.conn.state().request,
+                RequestProgress::Body(Some(n)) if n > self.config.drain_budget)
         {
-            self.conn.close_after_response();
+            self.conn.close(CloseReason::BodyUnread);
         }
         let status = response.status();
         // Step 3. Most bodies are encoded without awaiting anything; only
@@ -522,7 +526,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             return Box::pin(self.body_too_short()).await;
         }
         self.log_access(status);
-        if !self.conn.is_request_done() {
+        if self.conn.state().request != RequestProgress::Complete {
             Box::pin(self.drain_body(drained)).await?;
         }
         Ok(())
@@ -568,10 +572,15 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 *feed = None;
                 Ok(())
             }
+            Feed::Refused => {
+                self.conn.close(CloseReason::BodyRefused);
+                *feed = None;
+                Ok(())
+            }
             Feed::Failed { fatal } => {
                 // The handler sees the error on its body; the connection
                 // closes after its response.
-                self.conn.close_after_response();
+                self.conn.close(CloseReason::BodyReadFailed);
                 *feed = None;
                 if fatal { Err(Stop::Done) } else { Ok(()) }
             }
@@ -592,7 +601,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             parts.status = http::StatusCode::INTERNAL_SERVER_ERROR;
         }
         if self.stop.is_stopping() {
-            self.conn.close_after_response();
+            self.conn.close(CloseReason::Shutdown);
         }
         let length = match body.size_hint() {
             Some(n) => BodyLength::Known(n),
@@ -606,15 +615,15 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         if self.out.is_released() {
             // Released while idle: one allocation for the head and a small
             // body (copied in), not a series of regrowths.
-            let room =
-                super::respond::write_room(&parts.headers, &body, self.conn.has_buffered_data());
+            let more_buffered = self.conn.state().buffered > 0;
+            let room = super::respond::write_room(&parts.headers, &body, more_buffered);
             self.out.buf().reserve(room);
         }
         let (conn, out) = (&mut self.conn, self.out.buf());
         with_date(|date| conn.send_head(&head, date, out));
         // Its allocation serves the next request's head.
         self.conn.recycle_headers(parts.headers);
-        if !self.conn.body_allowed() {
+        if !matches!(self.conn.state().response, ResponseProgress::Body(_)) {
             return Ok(None);
         }
         match body.kind {
@@ -654,7 +663,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         *drained += len as u64;
         let over = *drained > self.config.drain_budget;
         if over {
-            self.conn.close_after_response();
+            self.conn.close(CloseReason::BodyUnread);
         }
         over
     }
@@ -663,7 +672,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     /// the drain budget (`drained` of it already spent); beyond it, or if
     /// the request is not worth it, the connection closes.
     async fn drain_body(&mut self, mut drained: u64) -> Result<(), Stop> {
-        if self.conn.wants_close() {
+        if self.conn.state().close.is_some() {
             return Ok(());
         }
         loop {
@@ -684,7 +693,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                     }
                 }
                 Ok(_) | Err(_) => {
-                    self.conn.close_after_response();
+                    self.conn.close(CloseReason::BodyUnread);
                     return Ok(());
                 }
             }
@@ -694,7 +703,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     /// Hands the finished exchange to the access log and the metrics, if
     /// there are any.
     pub(super) fn log_access(&mut self, status: http::StatusCode) {
-        let body_bytes = self.conn.body_bytes_sent();
+        let body_bytes = self.conn.state().body_bytes_sent;
         self.exchange
             .take()
             .end(&self.config, self.peer, status, body_bytes);
@@ -714,7 +723,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     /// Answers a protocol error (when it has a status), then closes.
     async fn reject(&mut self, error: ProtocolError) -> Result<(), Stop> {
         tracing::info!(peer = %self.peer, "bad request: {error}");
-        self.conn.close_after_response();
+        self.conn.close(CloseReason::BadRequest(error.kind()));
         if let Some(status) = error.status() {
             let response = crate::response::status(status);
             let (parts, body) = response.into_parts();

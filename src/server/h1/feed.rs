@@ -24,11 +24,11 @@ impl BodyFeed {
     }
 
     /// The feed is over because the reader is gone: a body refused over
-    /// its limit fails the connection (it closes after the response
+    /// its limit ends the connection (it closes after the response
     /// instead of reading the rest); a body dropped otherwise is drained.
     fn reader_gone(&self) -> Feed {
         if self.tx.is_refused() {
-            Feed::Failed { fatal: false }
+            Feed::Refused
         } else {
             Feed::Finished
         }
@@ -39,6 +39,8 @@ pub(super) enum Feed {
     /// Go on; the number is the bytes read from the socket this step.
     More(usize),
     Finished,
+    /// The reader refused the body (over its limit): the rest is not read.
+    Refused,
     /// The body cannot be completed; `true` when the connection is
     /// unusable at once.
     Failed {
@@ -65,7 +67,7 @@ pub(super) async fn feed_body<S: Transport>(
     if tx.is_closed() {
         return feed.reader_gone();
     }
-    if conn.expects_continue() {
+    if conn.state().expects_continue {
         // RFC 9110 §10.1.1: 100 Continue once the handler wants the body.
         if out.send_continue(stream, conn).await.is_err() {
             return Feed::Failed { fatal: true };

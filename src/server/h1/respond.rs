@@ -17,6 +17,7 @@ use super::outbox::FLUSH_AT;
 use super::outbox::SendFileError;
 use crate::body::{FileRange, Kind};
 use crate::platform::{self, Portable};
+use crate::proto::ResponseProgress;
 use crate::server::transport::Transport;
 use crate::{Body, Handler};
 
@@ -78,7 +79,10 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     ) -> Result<(), Stop> {
         match body.kind {
             Kind::Empty => Ok(()),
-            Kind::Full(bytes) => self.write_full(bytes).await,
+            // Boxed: its state (the body and the piece being written,
+            // across a vectored write) was the largest of the connection's
+            // future, which every connection holds until it parks.
+            Kind::Full(bytes) => Box::pin(self.write_full(bytes)).await,
             Kind::File(range) => self.write_file(range).await,
             Kind::Stream(..) | Kind::Incoming(_) => Box::pin(self.write_stream(body, feed)).await,
         }
@@ -97,15 +101,12 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             self.send_data(&bytes)?;
             return Ok(());
         }
-        if !self
-            .conn
-            .begin_data(bytes.len(), self.out.buf())
-            .map_err(length_error)?
-        {
+        let piece = self.conn.begin_data(bytes.len(), self.out.buf());
+        let Some(piece) = piece.map_err(length_error)? else {
             return Ok(());
-        }
+        };
         self.out.write_vectored(&mut self.stream, &bytes).await?;
-        self.conn.finish_data(bytes.len(), self.out.buf());
+        piece.finish(self.out.buf());
         Ok(())
     }
 
@@ -115,7 +116,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
     async fn write_file(&mut self, mut range: FileRange) -> Result<(), Stop> {
         use std::os::unix::fs::FileExt;
         if range.len >= SENDFILE_MIN
-            && self.conn.body_is_length_framed()
+            && matches!(self.conn.state().response, ResponseProgress::Body(Some(_)))
             && self.stream.is_plain_tcp()
         {
             // Boxed: its states (MSG_MORE head, sendfile loop, timers)
@@ -128,27 +129,25 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             platform::count(Portable::BufferedFile);
         }
         while range.len > 0 {
-            let piece = range.len.min(FILE_CHUNK as u64) as usize;
-            if !self
-                .conn
-                .begin_data(piece, self.out.buf())
-                .map_err(length_error)?
-            {
+            let len = range.len.min(FILE_CHUNK as u64) as usize;
+            let piece = self.conn.begin_data(len, self.out.buf());
+            let Some(piece) = piece.map_err(length_error)? else {
                 return Ok(());
-            }
+            };
             let out = self.out.buf();
             let start = out.len();
-            out.resize(start + piece, 0);
+            out.resize(start + len, 0);
             let mut filled = 0;
-            while filled < piece {
+            while filled < len {
                 match range.file.read_at(
-                    &mut out[start + filled..start + piece],
+                    &mut out[start + filled..start + len],
                     range.offset + filled as u64,
                 ) {
                     Ok(0) => {
                         // The file shrank under us: the promised length cannot
                         // be delivered, so the connection must close.
                         out.truncate(start + filled);
+                        drop(piece);
                         tracing::warn!("file shrank while being sent; closing");
                         self.flush().await?;
                         return Err(Stop::Done);
@@ -157,15 +156,16 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         out.truncate(start);
+                        drop(piece);
                         tracing::warn!("file read failed: {e}; closing");
                         self.flush().await?;
                         return Err(Stop::Done);
                     }
                 }
             }
-            self.conn.finish_data(piece, self.out.buf());
-            range.offset += piece as u64;
-            range.len -= piece as u64;
+            piece.finish(self.out.buf());
+            range.offset += len as u64;
+            range.len -= len as u64;
             if self.out.buf().len() >= FLUSH_AT {
                 self.flush().await?;
             }
@@ -180,13 +180,10 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         let Ok(total) = usize::try_from(range.len) else {
             return Err(Stop::Done);
         };
-        if !self
-            .conn
-            .begin_data(total, self.out.buf())
-            .map_err(length_error)?
-        {
+        let piece = self.conn.begin_data(total, self.out.buf());
+        let Some(piece) = piece.map_err(length_error)? else {
             return Ok(());
-        }
+        };
         match self.out.send_file(&mut self.stream, &mut range).await {
             Ok(()) => {}
             Err(SendFileError::Shrank) => {
@@ -197,7 +194,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             Err(SendFileError::Io(e)) => return Err(e.into()),
             Err(SendFileError::Timeout) => return Err(Stop::Timeout),
         }
-        self.conn.finish_data(total, self.out.buf());
+        piece.finish(self.out.buf());
         Ok(())
     }
 

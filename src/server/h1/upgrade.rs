@@ -3,7 +3,7 @@
 //! over once the `101` is on the wire.
 //!
 //! A request that offers an upgrade (see
-//! [`Connection::upgrade_offered`](crate::proto::Connection::upgrade_offered))
+//! [`State::upgrade_offered`](crate::proto::State::upgrade_offered))
 //! carries an offer in its extensions, which the handler takes with
 //! [`berth::upgrade::on`](crate::upgrade::on). The driver keeps the other
 //! end. A `101` is sent only when it answers that offer: the handler still
@@ -18,6 +18,7 @@
 use tokio::sync::oneshot;
 
 use super::conn::Driver;
+use crate::proto::RequestProgress;
 use crate::server::transport::Transport;
 use crate::upgrade::{Handover, Offer, Upgraded};
 use crate::{Handler, Request};
@@ -42,7 +43,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         let answers_offer = parts.status == http::StatusCode::SWITCHING_PROTOCOLS
             && parts.headers.contains_key(http::header::UPGRADE)
             && self.offer.as_ref().is_some_and(|tx| !tx.is_closed())
-            && self.conn.is_request_done();
+            && self.conn.state().request == RequestProgress::Complete;
         self.switched = answers_offer;
         answers_offer
     }
