@@ -327,7 +327,7 @@ impl<S: Clone + Send + Sync + 'static> Router<S> {
     /// handler sees `/a.css` for `/static/a.css`, and `/` for `/static`.
     /// The path is cut as it came (percent-encoded), never decoded and
     /// encoded again, and the query is kept. The prefix goes into the
-    /// request as [`NestedPath`](crate::NestedPath), so a nested
+    /// request as [`NestedPath`], so a nested
     /// [`ServeDir`](crate::ServeDir) redirects a directory to
     /// `/static/dir/` and titles its listings under the prefix. A nest
     /// owns everything under its prefix, whatever the routes: it is
