@@ -1020,14 +1020,14 @@ fn a_tls_server_speaks_tls_on_its_unix_socket_too() {
     let tls = TlsConfig::self_signed(&["localhost"]).unwrap();
     let server = Server::new().bind_unix(&path).unwrap().tls(tls);
     let _server = serve_in_background(server, ServeDir::new(&root));
-    // Plain HTTP must not be answered...
+    // Plain HTTP is told it reached a TLS socket, never served...
     let mut plain = Client::unix(&path);
     plain.send("GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     let (bytes, closed) = plain.read_until_close();
+    let text = String::from_utf8_lossy(&bytes);
     assert!(
-        closed && !bytes.starts_with(b"HTTP/"),
-        "plain HTTP answered on the Unix socket of a TLS server: {:?}",
-        String::from_utf8_lossy(&bytes)
+        closed && text.starts_with("HTTP/1.1 400 ") && text.contains("speaks HTTPS"),
+        "plain HTTP on the Unix socket of a TLS server: {text:?}"
     );
     // ...and a TLS client is.
     let unix = UnixStream::connect(&path).unwrap();
