@@ -47,9 +47,7 @@ pub fn status(status: StatusCode) -> Response {
     let body = format!("{} {}\n", status.as_u16(), reason);
     let mut res = text_with_status(status, body);
     if status.is_client_error() || status.is_server_error() {
-        let reason = if reason.is_empty() { "error" } else { reason };
-        let reason = ErrorReason(reason.to_ascii_lowercase().into());
-        res.extensions_mut().insert(reason);
+        res.extensions_mut().insert(ErrorReason(None));
     }
     res
 }
@@ -60,7 +58,21 @@ pub fn status(status: StatusCode) -> Response {
 /// [`Router::render_errors`](crate::Router::render_errors) hook can render
 /// it in the application's format.
 #[derive(Debug, Clone)]
-pub(crate) struct ErrorReason(pub(crate) std::sync::Arc<str>);
+pub(crate) struct ErrorReason(pub(crate) Option<std::sync::Arc<str>>);
+
+impl ErrorReason {
+    /// The reason as one line: the one given, or else the status's own
+    /// name in lower case (`not found`), made only when a renderer asks.
+    pub(crate) fn text(&self, status: StatusCode) -> String {
+        match &self.0 {
+            Some(reason) => reason.to_string(),
+            None => status
+                .canonical_reason()
+                .unwrap_or("error")
+                .to_ascii_lowercase(),
+        }
+    }
+}
 
 /// A `200 OK` plain-text response. The same as [`ResponseExt::text`].
 pub fn text(body: impl Into<String>) -> Response {

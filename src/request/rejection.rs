@@ -152,7 +152,7 @@ impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let reason: std::sync::Arc<str> = self.to_string().into();
         let mut res = Response::new(Body::from(format!("{reason}\n")));
-        res.extensions_mut().insert(ErrorReason(reason));
+        res.extensions_mut().insert(ErrorReason(Some(reason)));
         *res.status_mut() = self.status();
         res.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -561,8 +561,11 @@ impl<S> Router<S> {
         let render = render.clone();
         Box::pin(async move {
             let res = future.await;
-            match res.extensions().get::<ErrorReason>().cloned() {
-                Some(ErrorReason(reason)) => rendered(&*render, res, &reason),
+            match res.extensions().get::<ErrorReason>() {
+                Some(reason) => {
+                    let reason = reason.text(res.status());
+                    rendered(&*render, res, &reason)
+                }
                 None => res,
             }
         })
@@ -579,11 +582,8 @@ impl<S> Router<S> {
             return res;
         }
         let reason = match res.extensions().get::<ErrorReason>() {
-            Some(ErrorReason(reason)) => reason.to_string(),
-            None => code
-                .canonical_reason()
-                .unwrap_or("error")
-                .to_ascii_lowercase(),
+            Some(reason) => reason.text(code),
+            None => ErrorReason(None).text(code),
         };
         rendered(&**render, res, &reason)
     }

@@ -164,7 +164,7 @@ impl Refused {
         let reason: Arc<str> = self.reason.into();
         let mut res = status(self.status);
         *res.body_mut() = Body::from(format!("{reason}\n"));
-        res.extensions_mut().insert(ErrorReason(reason));
+        res.extensions_mut().insert(ErrorReason(Some(reason)));
         if let Some(allow) = self.allow {
             res.headers_mut().insert(header::ALLOW, allow);
         }
