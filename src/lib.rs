@@ -102,8 +102,8 @@ pub use serve_dir::ServeDir;
 #[cfg(feature = "tls")]
 pub use server::TlsConfig;
 pub use server::{
-    AccessLog, AccessRecord, Http2Config, ListenOptions, Listener, Metrics, Server, ServerConfig,
-    ShutdownHandle, Timeouts,
+    AccessLog, AccessRecord, Http2Config, ListenOptions, Listener, Metrics, RemoteUser, Server,
+    ServerConfig, ShutdownHandle, Timeouts,
 };
 pub use service::{HandlerService, Tower};
 

@@ -728,7 +728,7 @@ fn binary_serves_a_unix_socket_alongside_tcp() {
     // The access log line for the Unix client.
     berth
         .wait_stdout(LIMIT, |l| {
-            l.starts_with("0.0.0.0 - - [") && l.contains("GET /hello.txt")
+            l.starts_with("unix: - - [") && l.contains("GET /hello.txt")
         })
         .unwrap_or_else(|| panic!("no log line: {:?}", berth.stdout_seen));
     assert_eq!(berth.terminate().code(), Some(0));

@@ -598,6 +598,21 @@ fn basic_auth_through_the_binary() {
         10,
         "{log:#?}"
     );
+    // The users let in are the access log's `%u`; the others are `-`.
+    for user in ["alice", "bob"] {
+        let logged = format!("127.0.0.1 - {user} [");
+        assert_eq!(
+            log.iter().filter(|l| l.starts_with(&logged)).count(),
+            1,
+            "{user}: {log:#?}"
+        );
+    }
+    assert!(
+        log.iter()
+            .filter(|l| l.contains("\" 401 "))
+            .all(|l| l.starts_with("127.0.0.1 - - [")),
+        "{log:#?}"
+    );
     assert_eq!(berth.terminate().code(), Some(0));
     for line in &berth.stderr_seen {
         assert!(!line.contains(PASSWORD) && !line.contains(&token), "{line}");

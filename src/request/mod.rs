@@ -36,6 +36,21 @@ pub type Request = http::Request<Body>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PeerAddr(pub SocketAddr);
 
+impl PeerAddr {
+    /// What is recorded for a client on a Unix domain socket, which has no
+    /// IP address: `0.0.0.0:0` (unless a PROXY protocol header named the
+    /// real client). Logs show it as nginx does, `unix:`.
+    pub const UNIX: PeerAddr = PeerAddr(SocketAddr::new(
+        std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        0,
+    ));
+
+    /// Whether this is [`PeerAddr::UNIX`]: a Unix-socket client.
+    pub fn is_unix(&self) -> bool {
+        *self == PeerAddr::UNIX
+    }
+}
+
 /// The part of the path a [`Router::nest`](crate::Router::nest) took off
 /// before the nested handler saw the request (`/static` for a file served
 /// as `/static/a.css` from a ServeDir nested there), raw (percent-encoded

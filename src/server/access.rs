@@ -38,7 +38,17 @@ pub struct AccessRecord<'a> {
     pub forwarded: Option<&'a HeaderValue>,
     /// The `X-Forwarded-For` request header (every field line, joined).
     pub x_forwarded_for: Option<&'a HeaderValue>,
+    /// The user the request was authenticated as (Apache's `%u`), when the
+    /// response carried a [`RemoteUser`].
+    pub user: Option<&'a str>,
 }
+
+/// The user a request was authenticated as, for the access log (Apache's
+/// remote user, `%u`). An authentication layer puts it in the extensions
+/// of the response it lets through; the server copies it into the
+/// [`AccessRecord`]. It is not sent to the client.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RemoteUser(pub Arc<str>);
 
 /// A callback that receives an [`AccessRecord`] after every response.
 #[derive(Clone)]

@@ -36,7 +36,7 @@ use tokio::sync::{Semaphore, watch};
 
 pub use accept::Listener;
 use accept::{Bound, Shared, accept_loop};
-pub use access::{AccessLog, AccessRecord};
+pub use access::{AccessLog, AccessRecord, RemoteUser};
 pub use config::{Http2Config, ServerConfig, Timeouts};
 pub use listen::BindAddrs;
 pub use metrics::{ConnectionGuard, Metrics, MetricsHandler};

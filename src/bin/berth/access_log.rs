@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use berth::http::header::{self, HeaderMap};
 use berth::http::{HeaderValue, Method, StatusCode, Uri, Version};
-use berth::{AccessLog, AccessRecord};
+use berth::{AccessLog, AccessRecord, PeerAddr};
 use time::UtcDateTime;
 
 use crate::forwarded::TrustedProxies;
@@ -86,6 +86,8 @@ pub struct Entry<'a> {
     pub duration: Duration,
     pub referer: Option<&'a HeaderValue>,
     pub user_agent: Option<&'a HeaderValue>,
+    /// The authenticated user (`%u`), `-` without one.
+    pub user: Option<&'a str>,
 }
 
 impl<'a> From<&AccessRecord<'a>> for Entry<'a> {
@@ -101,6 +103,7 @@ impl<'a> From<&AccessRecord<'a>> for Entry<'a> {
             duration: r.duration,
             referer: r.referer,
             user_agent: r.user_agent,
+            user: r.user,
         }
     }
 }
@@ -129,10 +132,15 @@ fn common(line: &mut String, r: &Entry<'_>) {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
+    line.push_str(&remote(r.peer));
+    line.push_str(" - ");
+    match r.user {
+        Some(user) => apache_escape(line, user.as_bytes()),
+        None => line.push('-'),
+    }
     let _ = write!(
         line,
-        "{} - - [{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000] \"",
-        r.peer.ip(),
+        " [{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000] \"",
         t.day(),
         MONTHS[usize::from(u8::from(t.month()) - 1)],
         t.year(),
@@ -163,7 +171,7 @@ fn json(line: &mut String, r: &Entry<'_>) {
     let t = utc(r.time);
     let _ = write!(
         line,
-        "{{\"time\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"remote\":\"{}\",\"method\":",
+        "{{\"time\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"remote\":\"{}\",\"user\":",
         t.year(),
         u8::from(t.month()),
         t.day(),
@@ -171,8 +179,10 @@ fn json(line: &mut String, r: &Entry<'_>) {
         t.minute(),
         t.second(),
         t.millisecond(),
-        r.peer.ip()
+        remote(r.peer)
     );
+    json_string(line, r.user.map(str::as_bytes));
+    line.push_str(",\"method\":");
     json_string(line, r.method.map(|m| m.as_str().as_bytes()));
     line.push_str(",\"target\":");
     let target = r.target.map(|t| t.to_string());
@@ -189,6 +199,16 @@ fn json(line: &mut String, r: &Entry<'_>) {
     line.push_str(",\"user_agent\":");
     json_string(line, r.user_agent.map(|v| v.as_bytes()));
     line.push('}');
+}
+
+/// The client as logged: its IP address, or `unix:` for a client on a Unix
+/// socket (as nginx logs `$remote_addr` there).
+fn remote(peer: SocketAddr) -> String {
+    if PeerAddr(peer).is_unix() {
+        "unix:".to_owned()
+    } else {
+        peer.ip().to_string()
+    }
 }
 
 fn version(v: Version) -> &'static str {
@@ -269,6 +289,7 @@ mod tests {
             duration: Duration::from_micros(1500),
             referer,
             user_agent: ua,
+            user: None,
         };
         format_line(format, &record)
     }
@@ -286,6 +307,7 @@ mod tests {
             duration: Duration::ZERO,
             referer: None,
             user_agent: None,
+            user: None,
         };
         let common = format_line(LogFormat::Common, &record);
         let json = format_line(LogFormat::Json, &record);
@@ -368,10 +390,45 @@ mod tests {
     fn json_line() {
         assert_eq!(
             line(LogFormat::Json, None, None),
-            "{\"time\":\"2000-10-10T13:55:36.250Z\",\"remote\":\"127.0.0.1\",\"method\":\"GET\",\
+            "{\"time\":\"2000-10-10T13:55:36.250Z\",\"remote\":\"127.0.0.1\",\"user\":null,\"method\":\"GET\",\
              \"target\":\"/apache_pb.gif?a=1\",\"version\":\"HTTP/1.0\",\"status\":200,\"bytes\":2326,\
              \"duration_ms\":1.500,\"referer\":null,\"user_agent\":null}\n"
         );
+    }
+
+    #[test]
+    fn the_user_and_a_unix_socket_client_fill_their_fields() {
+        let method = Method::GET;
+        let target: Uri = "/".parse().unwrap();
+        let entry = |peer: SocketAddr, user| Entry {
+            peer,
+            time: at(0),
+            method: Some(&method),
+            target: Some(&target),
+            version: Version::HTTP_11,
+            status: StatusCode::OK,
+            body_bytes: 1,
+            duration: Duration::ZERO,
+            referer: None,
+            user_agent: None,
+            user,
+        };
+        let tcp: SocketAddr = "192.0.2.7:4000".parse().unwrap();
+        let common = format_line(LogFormat::Common, &entry(tcp, Some("alice")));
+        assert!(
+            common.starts_with("192.0.2.7 - alice [01/Jan/1970"),
+            "{common}"
+        );
+        let json = format_line(LogFormat::Json, &entry(PeerAddr::UNIX.0, Some("al\"ice")));
+        assert!(
+            json.contains(r#""remote":"unix:","user":"al\"ice","#),
+            "{json}"
+        );
+        let common = format_line(LogFormat::Combined, &entry(PeerAddr::UNIX.0, None));
+        assert!(common.starts_with("unix: - - [01/Jan/1970"), "{common}");
+        // A user name is escaped like every other field.
+        let odd = format_line(LogFormat::Common, &entry(tcp, Some("a b\n")));
+        assert!(odd.starts_with("192.0.2.7 - a b\\x0a ["), "{odd}");
     }
 
     #[test]
@@ -398,6 +455,7 @@ mod tests {
             duration: Duration::ZERO,
             referer: None,
             user_agent: None,
+            user: None,
         };
         assert_eq!(
             format_line(LogFormat::Common, &record),

@@ -3,7 +3,7 @@
 //! header, the TLS handshake), each under a deadline.
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -302,7 +302,7 @@ enum Accepted {
 
 /// A Unix-socket peer has no IP address; this stands for it (unless a
 /// PROXY header names the real client).
-const UNIX_PEER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+const UNIX_PEER: SocketAddr = crate::PeerAddr::UNIX.0;
 
 /// Runs one connection: PROXY header (if the listener asks for it), TLS
 /// handshake (if configured), then HTTP.

@@ -515,6 +515,7 @@ impl<H: Handler, S: Transport> Driver<H, S> {
             self.conn.close(CloseReason::BodyUnread);
         }
         let status = response.status();
+        self.exchange.note_response(&response);
         // Step 3. Most bodies are encoded without awaiting anything; only
         // the others go through an async writer (a future the response
         // would be moved into).

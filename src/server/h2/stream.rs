@@ -46,7 +46,7 @@ pub(super) async fn serve<H: Handler>(
     let config = &conn.config;
     let (mut parts, recv) = request.into_parts();
     as_http11(&mut parts);
-    let exchange = Exchange::begin(
+    let mut exchange = Exchange::begin(
         config,
         &parts.method,
         &parts.uri,
@@ -119,6 +119,7 @@ pub(super) async fn serve<H: Handler>(
             }
         }
     }
+    exchange.note_response(&response);
     let (status, sent) = match respond_with(&mut respond, response, is_head, conn).await {
         Ok(done) => done,
         Err((status, sent, cut)) => {

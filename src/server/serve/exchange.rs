@@ -3,12 +3,13 @@
 //! written from it then, for every protocol alike.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version, header};
 use tokio::time::Instant;
 
-use crate::server::access::AccessRecord;
+use crate::server::access::{AccessRecord, RemoteUser};
 use crate::server::config::ServerConfig;
 
 /// A request being answered, as its log line and metrics will need it.
@@ -27,6 +28,8 @@ struct Pending {
     user_agent: Option<HeaderValue>,
     forwarded: Option<HeaderValue>,
     x_forwarded_for: Option<HeaderValue>,
+    /// Filled from the response by [`Exchange::note_response`].
+    user: Option<Arc<str>>,
 }
 
 impl Exchange {
@@ -61,7 +64,21 @@ impl Exchange {
             user_agent: headers.get(header::USER_AGENT).cloned(),
             forwarded: all_lines(headers, header::FORWARDED),
             x_forwarded_for: all_lines(headers, header::HeaderName::from_static("x-forwarded-for")),
+            user: None,
         })))
+    }
+
+    /// Keeps what the log needs of the response: the [`RemoteUser`] an
+    /// authentication layer put in its extensions. Free when nothing is
+    /// recorded.
+    #[inline(always)]
+    pub(crate) fn note_response<B>(&mut self, response: &http::Response<B>) {
+        if let Some(pending) = &mut self.0 {
+            pending.user = response
+                .extensions()
+                .get::<RemoteUser>()
+                .map(|u| Arc::clone(&u.0));
+        }
     }
 
     /// Takes the record, leaving [`Exchange::NONE`].
@@ -99,6 +116,7 @@ impl Exchange {
                 user_agent: None,
                 forwarded: None,
                 x_forwarded_for: None,
+                user: None,
             })
         });
         let duration = pending.started.elapsed();
@@ -140,6 +158,7 @@ impl Exchange {
             user_agent: pending.user_agent.as_ref(),
             forwarded: pending.forwarded.as_ref(),
             x_forwarded_for: pending.x_forwarded_for.as_ref(),
+            user: pending.user.as_deref(),
         });
     }
 }
@@ -175,13 +194,14 @@ mod tests {
         let config = ServerConfig {
             access_log: Some(AccessLog::new(move |r| {
                 sink.lock().unwrap().push(format!(
-                    "{} {:?} {:?} {} {} xff={:?}",
+                    "{} {:?} {:?} {} {} xff={:?} user={:?}",
                     r.method.map_or("-", |m| m.as_str()),
                     r.target.map(|t| t.to_string()),
                     r.version,
                     r.status.as_u16(),
                     r.body_bytes,
                     r.x_forwarded_for,
+                    r.user,
                 ));
             })),
             ..ServerConfig::default()
@@ -205,7 +225,7 @@ mod tests {
         exchange.end(&config, peer(), StatusCode::OK, 13);
         assert_eq!(
             *lines.lock().unwrap(),
-            ["GET Some(\"/a?b\") HTTP/2.0 200 13 xff=Some(\"1.1.1.1, 2.2.2.2\")"]
+            ["GET Some(\"/a?b\") HTTP/2.0 200 13 xff=Some(\"1.1.1.1, 2.2.2.2\") user=None"]
         );
     }
 
@@ -213,7 +233,34 @@ mod tests {
     fn a_request_that_could_not_be_parsed_is_logged_without_a_method() {
         let (config, lines) = logging();
         Exchange::NONE.end(&config, peer(), StatusCode::BAD_REQUEST, 0);
-        assert_eq!(*lines.lock().unwrap(), ["- None HTTP/1.1 400 0 xff=None"]);
+        assert_eq!(
+            *lines.lock().unwrap(),
+            ["- None HTTP/1.1 400 0 xff=None user=None"]
+        );
+    }
+
+    #[test]
+    fn the_remote_user_comes_from_the_response() {
+        let (config, lines) = logging();
+        let uri = Uri::from_static("/");
+        let mut exchange = Exchange::begin(
+            &config,
+            &Method::GET,
+            &uri,
+            Version::HTTP_11,
+            &HeaderMap::new(),
+        );
+        let mut response = http::Response::new(());
+        response
+            .extensions_mut()
+            .insert(RemoteUser(Arc::from("alice")));
+        exchange.note_response(&response);
+        exchange.end(&config, peer(), StatusCode::OK, 0);
+        assert!(
+            lines.lock().unwrap()[0].ends_with("user=Some(\"alice\")"),
+            "{:?}",
+            lines.lock().unwrap()
+        );
     }
 
     #[test]

@@ -90,7 +90,7 @@ use tokio::sync::Semaphore;
 use berth::handler::BoxFuture;
 use berth::serve_dir::resolve_path;
 use berth::syntax::percent_decode;
-use berth::{Handler, IntoResponse, Request, Response};
+use berth::{Handler, IntoResponse, RemoteUser, Request, Response};
 
 mod cache;
 mod credentials;
@@ -153,7 +153,7 @@ impl<H> fmt::Debug for BasicAuth<H> {
 /// authenticated as. Read it with
 /// `req.extensions().get::<AuthenticatedUser>()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthenticatedUser(String);
+pub struct AuthenticatedUser(Arc<str>);
 
 impl AuthenticatedUser {
     /// The user's name, as configured.
@@ -432,8 +432,12 @@ impl<H: Handler> Handler for BasicAuth<H> {
         Box::pin(async move {
             match state.authenticate(credentials).await {
                 Some(user) => {
+                    let logged = RemoteUser(Arc::clone(&user.0));
                     req.extensions_mut().insert(user);
-                    inner.call(req).await
+                    let mut response = inner.call(req).await;
+                    // The access log's `%u`.
+                    response.extensions_mut().insert(logged);
+                    response
                 }
                 None => state.unauthorized(),
             }
@@ -579,7 +583,7 @@ impl State {
         if let (Some(cache), Some(key)) = (&self.cache, &cache_key)
             && cache.hit(key)
         {
-            return Some(AuthenticatedUser(user));
+            return Some(AuthenticatedUser(user.into()));
         }
         let index = self.lookup(&user);
         let hash = match index {
@@ -604,7 +608,7 @@ impl State {
         if let (Some(cache), Some(key)) = (&self.cache, cache_key) {
             cache.insert(key);
         }
-        Some(AuthenticatedUser(user))
+        Some(AuthenticatedUser(user.into()))
     }
 }
 
