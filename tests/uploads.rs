@@ -702,3 +702,49 @@ fn a_slow_client_hits_the_body_timeout_and_leaves_nothing() {
     });
     assert!(!server.root.join("slow.bin").exists());
 }
+
+#[test]
+fn another_sites_page_cannot_upload_through_the_visitors_browser() {
+    let server = server_with(
+        Uploads {
+            trusted_origins: vec!["https://app.example".into()],
+            ..Uploads::default()
+        },
+        |files| files,
+    );
+    let body = form(&[("csrf.txt", b"from a hostile page")]);
+    // A form a page on another site submits: what browsers send.
+    for headers in [
+        "Origin: http://evil.example\r\nSec-Fetch-Site: cross-site\r\n",
+        "Origin: http://evil.example\r\n",
+        "Origin: null\r\n",
+        "Origin: http://x\r\nSec-Fetch-Site: same-site\r\n",
+    ] {
+        let r = post_form(&server, "/sub/", &body, headers);
+        assert_eq!(r.status, 403, "{headers:?}: {r:?}");
+        assert!(r.body_str().contains("another site"), "{r:?}");
+        let mut client = server.connect();
+        client.send(format!(
+            "PUT /sub/csrf.txt HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: 1\r\n\r\nx"
+        ));
+        assert_eq!(client.read_response().status, 403, "PUT {headers:?}");
+    }
+    assert!(!server.root.join("sub/csrf.txt").exists());
+    // The site's own page (the listing's form), a typed URL, a trusted
+    // origin, and clients that are not browsers may.
+    for (i, headers) in [
+        "Origin: http://x\r\nSec-Fetch-Site: same-origin\r\n",
+        "Origin: http://x\r\n",
+        "Sec-Fetch-Site: none\r\n",
+        "Origin: https://app.example\r\nSec-Fetch-Site: cross-site\r\n",
+        "",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("ok{i}.txt");
+        let r = post_form(&server, "/sub/", &form(&[(&name, b"fine")]), headers);
+        assert_eq!(r.status, 201, "{headers:?}: {r:?}");
+        assert!(server.root.join("sub").join(&name).exists());
+    }
+}

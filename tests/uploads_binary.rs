@@ -99,6 +99,51 @@ fn upload_flag_env_and_config_file() {
 }
 
 #[test]
+fn origins_listed_for_cors_may_upload_and_others_may_not() {
+    let (tmp, root) = temp_root();
+    let app = "https://app.example";
+    let berth = serve(tmp.path(), &root, &["--upload", "--cors-origin", app], &[]);
+    let preflight = |origin: &str| {
+        Client::connect(berth.addr).request(format!(
+            "OPTIONS /sub/x.txt HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\n\
+             Access-Control-Request-Method: PUT\r\n\r\n"
+        ))
+    };
+    let r = preflight(app);
+    assert_eq!(r.status, 204, "{r:?}");
+    assert_eq!(
+        r.header("access-control-allow-methods"),
+        Some("GET, HEAD, OPTIONS, PUT, POST")
+    );
+    let upload = |origin: &str, name: &str| {
+        Client::connect(berth.addr).request(format!(
+            "PUT /sub/{name} HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\n\
+             Sec-Fetch-Site: cross-site\r\nContent-Length: 2\r\n\r\nok"
+        ))
+    };
+    assert_eq!(upload(app, "app.txt").status, 201);
+    let r = upload("https://evil.example", "evil.txt");
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(!root.join("sub/evil.txt").exists());
+    drop(berth);
+    // `--cors` (any origin) lets every site read, none upload.
+    let berth = serve(tmp.path(), &root, &["--upload", "--cors"], &[]);
+    let r = Client::connect(berth.addr).request(
+        "OPTIONS /sub/x.txt HTTP/1.1\r\nHost: x\r\nOrigin: https://any.example\r\n\
+         Access-Control-Request-Method: PUT\r\n\r\n",
+    );
+    assert_eq!(
+        r.header("access-control-allow-methods"),
+        Some("GET, HEAD, OPTIONS")
+    );
+    let r = Client::connect(berth.addr).request(
+        "PUT /sub/any.txt HTTP/1.1\r\nHost: x\r\nOrigin: https://any.example\r\n\
+         Content-Length: 2\r\n\r\nok",
+    );
+    assert_eq!(r.status, 403, "{r:?}");
+}
+
+#[test]
 fn uploads_open_to_the_network_are_refused_at_startup() {
     let (tmp, root) = temp_root();
     let root = root.to_str().unwrap();

@@ -13,7 +13,9 @@
 //! 2. **CORS preflight** (`--cors`, `--cors-origin`): `OPTIONS` with
 //!    `Origin` and `Access-Control-Request-Method`, from an allowed origin,
 //!    is `204` with `Access-Control-Allow-Origin`, `-Allow-Methods: GET,
-//!    HEAD, OPTIONS`, `-Allow-Headers` (the requested headers, echoed when
+//!    HEAD, OPTIONS` (plus `PUT, POST` with `--upload` when the origin is
+//!    one `--cors-origin` lists: those may upload; `--cors`'s any origin
+//!    may not), `-Allow-Headers` (the requested headers, echoed when
 //!    they are all valid tokens) and `-Max-Age: 86400`. A preflight from
 //!    another origin goes on to step 3 like any request, and gets no CORS
 //!    headers.
@@ -148,6 +150,8 @@ impl Handler for Site {
 }
 
 const ALLOW_METHODS: HeaderValue = HeaderValue::from_static("GET, HEAD, OPTIONS");
+const ALLOW_METHODS_UPLOADS: HeaderValue =
+    HeaderValue::from_static("GET, HEAD, OPTIONS, PUT, POST");
 const MAX_AGE: HeaderValue = HeaderValue::from_static("86400");
 const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
 
@@ -223,7 +227,18 @@ impl Inner {
         *res.status_mut() = StatusCode::NO_CONTENT;
         let out = res.headers_mut();
         out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
-        out.insert(header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS);
+        // Origins listed by `--cors-origin` may upload (they are the
+        // uploads' trusted origins); `--cors`'s every origin may not.
+        let uploads =
+            self.options.uploads.is_some() && matches!(self.options.cors, Cors::Origins(_));
+        out.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            if uploads {
+                ALLOW_METHODS_UPLOADS
+            } else {
+                ALLOW_METHODS
+            },
+        );
         if let Some(requested) = headers
             .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
             .filter(|v| is_token_list(v.as_bytes()))

@@ -69,6 +69,7 @@ impl UploadArgs {
             overwrite: self.upload_overwrite,
             max_bytes: self.max_upload_bytes,
             mkdir: self.mkdir,
+            trusted_origins: Vec::new(),
         }))
     }
 }
@@ -160,7 +161,8 @@ mod tests {
             Uploads {
                 overwrite: true,
                 max_bytes: 1000,
-                mkdir: true
+                mkdir: true,
+                trusted_origins: Vec::new(),
             }
         );
     }

@@ -6,8 +6,11 @@
 //!
 //! # Steps
 //!
-//! 1. **Method.** Only with [`ServeDir::uploads`](crate::ServeDir::uploads): `PUT` and `POST` come
-//!    here; without it they stay `405` (`Allow: GET, HEAD, OPTIONS`).
+//! 1. **Method and origin.** Only with [`ServeDir::uploads`](crate::ServeDir::uploads): `PUT` and
+//!    `POST` come here; without it they stay `405` (`Allow: GET, HEAD,
+//!    OPTIONS`). A request a browser sends from another site's page is
+//!    `403` unless its origin is in [`Uploads::trusted_origins`]
+//!    (cross-site request forgery; `origin.rs` has the rules).
 //! 2. **Path.** The URL path is resolved exactly as for a read
 //!    ([`resolve_path`]: percent-decoded once, `..`
 //!    never above the root). Bad percent-encoding is `400`; a `..` above
@@ -72,6 +75,7 @@
 //! to the directory for a browser; `409` when the name exists.
 
 mod multipart;
+mod origin;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -117,6 +121,10 @@ pub struct Uploads {
     /// Whether a form `POST` of `mkdir=NAME` creates a folder. Default
     /// `false`.
     pub mkdir: bool,
+    /// Other sites' origins (`https://app.example`, as browsers send
+    /// `Origin`) whose pages may upload; every other site's page is
+    /// refused (step 1: cross-site request forgery). Default: none.
+    pub trusted_origins: Vec<String>,
 }
 
 impl Default for Uploads {
@@ -125,6 +133,7 @@ impl Default for Uploads {
             overwrite: false,
             max_bytes: 1 << 30,
             mkdir: false,
+            trusted_origins: Vec::new(),
         }
     }
 }
@@ -273,6 +282,14 @@ fn hidden_refused() -> Refused {
 }
 
 async fn handle(inner: &Inner, uploads: &Uploads, mut req: Request) -> Result<Response, Refused> {
+    // 1. A page on another site may not upload (cross-site request
+    // forgery through the visitor's browser and credentials).
+    if origin::is_cross_site(req.uri(), req.headers(), &uploads.trusted_origins) {
+        return Err(Refused::new(
+            StatusCode::FORBIDDEN,
+            "an upload from another site's page is refused",
+        ));
+    }
     // 2. Path.
     let path = resolve_path(req.uri().path()).map_err(|e| match e {
         ResolveError::BadEncoding => Refused::new(StatusCode::BAD_REQUEST, "bad percent-encoding"),

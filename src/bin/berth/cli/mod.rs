@@ -16,7 +16,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use crate::access_log;
-use crate::app::SiteOptions;
+use crate::app::{Cors, SiteOptions};
 use crate::config_file;
 use crate::forwarded::TrustedProxies;
 
@@ -271,6 +271,13 @@ impl Config {
             (false, 1) => tracing::Level::INFO,
             (false, _) => tracing::Level::DEBUG,
         };
+        let cors = parse_cors(args.cors, &args.cors_origin)?;
+        let mut uploads = args.upload.config()?;
+        // Pages of the origins `--cors-origin` lists may upload too (not
+        // every site's, with `--cors`).
+        if let (Some(uploads), Cors::Origins(origins)) = (&mut uploads, &cors) {
+            uploads.trusted_origins = origins.to_vec();
+        }
         let site = SiteOptions {
             index: validate_index(args.index)?,
             hidden: args.hidden,
@@ -293,8 +300,8 @@ impl Config {
                 None => crate::app::file_cache(!args.auth.is_empty()),
             }),
             headers: parse_headers(&args.header)?,
-            cors: parse_cors(args.cors, &args.cors_origin)?,
-            uploads: args.upload.config()?,
+            cors,
+            uploads,
         };
         let health = args.health.map(validate_health).transpose()?;
         check_ops_paths(&root, health.as_deref(), args.metrics.as_deref())?;
