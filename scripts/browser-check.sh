@@ -27,6 +27,10 @@
 #     HTTPS: the page and every asset must come over HTTP/2 (the
 #     `nextHopProtocol` of the navigation and resource timing entries is
 #     `h2`), and the access log must say `HTTP/2.0` for each request.
+#  8. starts `berth --listing --upload --archives` and, through the
+#     DevTools protocol (scripts/browser-upload.py), uploads a file with
+#     the listing's form and downloads /files/ as a zip with its link:
+#     the file is stored byte for byte, and `unzip` gives back every file.
 #
 # Exits non-zero on any failure. Everything it starts (berth, Chromium and
 # its helpers) runs in process groups it kills on exit; the temporary
@@ -367,4 +371,30 @@ print(f"browser-check: {len(records)} requests over HTTPS, all HTTP/2.0"
 sys.exit(1 if bad or not records else 0)
 PY
 
-log "OK: page rendered, listing rendered, every request succeeded, HTTPS used HTTP/2"
+# ---- 8. upload and zip through the listing ------------------------------------
+
+command -v unzip >/dev/null || fail "unzip is not installed (apt-get install -y unzip)"
+drop_log=$work/access-drop.log
+setsid "$berth_bin" --port 0 --listing --upload --archives --log json "$site" \
+    >"$drop_log" 2>"$work/berth-drop.err" &
+berth_pid=$!
+drop_base=
+for _ in $(seq 100); do
+    drop_base=$(grep -o -m1 'http://[0-9.:]*' "$drop_log" 2>/dev/null || true)
+    [[ -n $drop_base ]] && break
+    kill -0 "$berth_pid" 2>/dev/null || { cat "$work/berth-drop.err" >&2; fail "berth (uploads) exited"; }
+    sleep 0.05
+done
+[[ -n $drop_base ]] || fail "berth (uploads) did not print its address"
+log "(d) uploading through $drop_base/files/ and downloading it as a zip"
+# The DevTools protocol over a pipe, in its own process group (killed by
+# the script itself, and by cleanup if it is interrupted).
+setsid python3 "$repo/scripts/browser-upload.py" "$chromium_bin" "$drop_base" "$site" "$work" &
+upload_pid=$!
+chrome_pgids+=("$upload_pid")
+wait "$upload_pid" || fail "the upload and zip download through the listing failed"
+kill -TERM "$berth_pid"
+wait "$berth_pid" || true
+berth_pid=
+
+log "OK: page rendered, listing rendered, every request succeeded, HTTPS used HTTP/2, upload and zip through the listing"
