@@ -10,7 +10,8 @@
 #   PIPELINE       requests per write (default 1: keep-alive, one at a time;
 #                  0: one request per connection, with Connection: close)
 # CG_KEEP=FILE keeps the larger run's profile; CG_PORT picks the port;
-# CG_CPU the CPU the server is pinned to (default 0).
+# CG_CPU the CPU the server is pinned to (default 0); CG_ARGS more
+# arguments for the server (e.g. CG_ARGS=-q for the berth binary).
 set -euo pipefail
 BIN=$1; ROOT=$2; P=$3; DEPTH=${4:-1}; PORT=${CG_PORT:-18990}
 OUT=$(mktemp -d)
@@ -19,7 +20,7 @@ run() {
   # Pinned to one CPU, as the harness runs servers: the benchmark example
   # then picks a current-thread runtime (unpinned, it would count tokio's
   # multi-thread scheduler instead).
-  taskset -c "${CG_CPU:-0}" valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.$1" "$BIN" "$ROOT" --bind 127.0.0.1 --port "$PORT" >/dev/null 2>&1 &
+  taskset -c "${CG_CPU:-0}" valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.$1" "$BIN" "$ROOT" --bind 127.0.0.1 --port "$PORT" ${CG_ARGS:-} >/dev/null 2>&1 &
   local vp=$!
   python3 - "$1" "$P" "$PORT" "$DEPTH" <<'PY'
 import socket, sys, time

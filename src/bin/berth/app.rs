@@ -145,7 +145,23 @@ impl Site {
 impl Handler for Site {
     fn call(&self, req: Request) -> BoxFuture<Response> {
         let inner = Arc::clone(&self.inner);
-        Box::pin(async move { inner.serve(req).await })
+        let o = &inner.options;
+        let get_or_head = req.method() == Method::GET || req.method() == Method::HEAD;
+        let is_preflight = req.method() == Method::OPTIONS;
+        if is_preflight || (get_or_head && (o.spa.is_some() || o.not_found.is_some())) {
+            return Box::pin(async move { inner.serve(req).await });
+        }
+        // Steps 3 and 5 alone (no preflight, no fallback to try): a future
+        // that holds the files' and little else.
+        let origin = match o.cors {
+            Cors::Off => None,
+            _ => req.headers().get(header::ORIGIN).cloned(),
+        };
+        let files = inner.files.call(req);
+        Box::pin(async move {
+            let res = files.await;
+            inner.finish(res, get_or_head, origin.as_ref(), true)
+        })
     }
 }
 

@@ -76,7 +76,14 @@ impl Ops {
         response
     }
 
+    /// `Strict-Transport-Security` with `--hsts`, and `Connection: close`
+    /// once draining: decided when the request arrives (a request already
+    /// in flight when draining starts keeps its connection; the next one
+    /// on it is told to close), so the usual case adds no future.
     fn finish(&self, response: BoxFuture<Response>) -> BoxFuture<Response> {
+        if self.hsts.is_none() && !self.draining.is_on() {
+            return response;
+        }
         let hsts = self.hsts.clone();
         let draining = self.draining.clone();
         Box::pin(async move {
