@@ -207,6 +207,10 @@ fn a_failure_mid_archive_cuts_the_download_short() {
             d.stderr
         );
         let len = std::fs::metadata(&file).unwrap().len();
+        eprintln!(
+            "{format} {extra:?}: curl exit {:?} after {len} bytes",
+            d.code
+        );
         assert!(len > 1 << 20, "{format}: only {len} bytes before the cut");
     }
     // The server is still there.
