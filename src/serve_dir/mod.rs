@@ -37,7 +37,11 @@
 //!    the same path with one, keeping the query string (`/docs?v=2` →
 //!    `/docs/?v=2`). A directory requested with one serves its index file
 //!    (default `index.html`), opened as in step 3; without one, it is `404`
-//!    (the spot where directory listings plug in). A regular file requested
+//!    (the spot where directory listings plug in). With
+//!    [`ServeDir::archives`] (feature `archive`), a `GET` or `HEAD` of a
+//!    directory with a trailing slash and `?download=tar.gz` or
+//!    `?download=zip` is answered with the directory as an archive before
+//!    any index file (`archive/`). A regular file requested
 //!    with a trailing slash is `404` (as nginx does). FIFOs, sockets and
 //!    devices are `404`. An index file requested by name (`/index.html`) is
 //!    an ordinary file: served, never redirected.
@@ -92,6 +96,8 @@
 //! in the tree cannot block the worker in `open` waiting for a writer; the
 //! flag has no effect on reads of regular files, the only kind ever served.
 
+#[cfg(feature = "archive")]
+mod archive;
 mod byteranges;
 mod listing;
 mod open;
@@ -162,6 +168,9 @@ struct Inner {
     /// `PUT` and `POST` write files; `None`: they are `405`.
     #[cfg(feature = "upload")]
     uploads: Option<Uploads>,
+    /// `?download=tar.gz|zip` on a directory streams it as an archive.
+    #[cfg(feature = "archive")]
+    archives: bool,
 }
 
 /// The prefix of uploads' temporary files (`upload/store.rs`): a name
@@ -183,6 +192,8 @@ impl ServeDir {
             open_cache: None,
             #[cfg(feature = "upload")]
             uploads: None,
+            #[cfg(feature = "archive")]
+            archives: false,
         };
         ServeDir {
             inner: Arc::new(inner),
@@ -282,6 +293,29 @@ impl ServeDir {
         self
     }
 
+    /// Folder downloads: `GET /dir/?download=tar.gz` or `?download=zip`
+    /// streams the directory and everything beneath it as one archive
+    /// (`200`, `application/gzip` or `application/zip`, `Content-Disposition:
+    /// attachment; filename="dir.tar.gz"`, no length), and the listing
+    /// (when on) links to both; another `download` value is `400`. The
+    /// tree is walked through open handles beneath the root with this
+    /// handler's [`hidden`](Self::hidden) and
+    /// [`follow_symlinks`](Self::follow_symlinks) policy (FIFOs, devices
+    /// and uploads' temporary files never go in), depth first with names
+    /// sorted; a file that cannot be read or changes while it is read
+    /// cuts the download short (an error, not a complete-looking
+    /// archive). See step 4 of the [module docs](self). Default: off, the
+    /// query is ignored.
+    ///
+    /// Memory per archive is bounded whatever the folder's size; each one
+    /// being sent holds a thread of tokio's blocking pool while it
+    /// streams.
+    #[cfg(feature = "archive")]
+    pub fn archives(mut self, on: bool) -> Self {
+        Arc::make_mut(&mut self.inner).archives = on;
+        self
+    }
+
     /// True when this handler writes for `req` (uploads on, `PUT` or
     /// `POST`), which makes it asynchronous: [`Compress`] then calls it
     /// as any other handler instead of [`serve_negotiated`](Self::serve_negotiated).
@@ -378,6 +412,10 @@ impl Inner {
                     None,
                 );
             }
+            #[cfg(feature = "archive")]
+            if let Some(res) = self.archive(req, root, opened.file(), &path) {
+                return (res, None);
+            }
             match self.open_index(root, &path) {
                 Ok(Some((index, name, rel))) => (index, name, Cow::Owned(rel)),
                 Ok(None) => {
@@ -449,6 +487,32 @@ impl Inner {
         listing::response(dir, path, shown)
     }
 
+    /// Step 4, a directory requested with a trailing slash: its archive
+    /// when archives are on and a `GET` or `HEAD` asks for one with
+    /// `?download=` (or the `400` for an unknown format); `None` to go on.
+    #[cfg(feature = "archive")]
+    fn archive(
+        &self,
+        req: &Request,
+        root: &Arc<Root>,
+        dir: &Arc<File>,
+        path: &SafePath,
+    ) -> Option<Response> {
+        let method = req.method();
+        if !self.archives || (method != Method::GET && method != Method::HEAD) {
+            return None;
+        }
+        let format = match archive::requested(req.uri().query())? {
+            Ok(format) => format,
+            Err(bad_request) => return Some(bad_request),
+        };
+        let policy = archive::Policy {
+            hidden: self.serve_hidden,
+            follow_symlinks: self.follow_symlinks,
+        };
+        Some(archive::response(method, format, root, dir, path, policy))
+    }
+
     /// `Allow`: [`ALLOW`], plus `PUT, POST` with uploads.
     fn allow(&self) -> HeaderValue {
         #[cfg(feature = "upload")]
@@ -466,16 +530,21 @@ impl Inner {
         res
     }
 
-    /// The forms a listing shows: upload (and new folder) with uploads on.
+    /// What a listing offers: upload (and new folder) forms with uploads
+    /// on, download links with archives on.
     fn forms(&self) -> listing::Forms {
+        #[allow(unused_mut)]
+        let mut forms = listing::Forms::default();
         #[cfg(feature = "upload")]
         if let Some(uploads) = &self.uploads {
-            return listing::Forms {
-                upload: true,
-                mkdir: uploads.mkdir,
-            };
+            forms.upload = true;
+            forms.mkdir = uploads.mkdir;
         }
-        listing::Forms::default()
+        #[cfg(feature = "archive")]
+        {
+            forms.archives = self.archives;
+        }
+        forms
     }
 
     /// Step 3: opens `rel` beneath the root and `fstat`s the handle.

@@ -20,7 +20,8 @@
 //!    another origin goes on to step 3 like any request, and gets no CORS
 //!    headers.
 //! 3. **Files**: the request goes to `ServeDir` (which also takes the
-//!    uploads, `PUT` and `POST`, with `--upload`).
+//!    uploads, `PUT` and `POST`, with `--upload`, and streams folders as
+//!    archives with `--archives`).
 //! 4. **Fallbacks**, only when step 3 answered `404`:
 //!    1. `--spa FILE`: a *navigation* (GET/HEAD whose `Accept` lists
 //!       `text/html`, for a path whose last segment has no `.`) gets FILE,
@@ -53,8 +54,8 @@
 //!   a cache may store it but must ask each time, which the validators
 //!   make a `304`. With `--auth`, `private, max-age=0, must-revalidate`
 //!   (`file_cache`), so no shared cache keeps a protected file;
-//! - anything else, a listing (no validators), a `404` (with `--404` or
-//!   not) or another error: `no-cache`. Never the file policy: a `404`
+//! - anything else, a listing or an archive (no validators), a `404`
+//!   (with `--404` or not) or another error: `no-cache`. Never the file policy: a `404`
 //!   under an `immutable` prefix must not outlive the deploy that fixes it;
 //! - the `--spa` shell keeps the `no-cache` step 4 gives it.
 //!
@@ -95,6 +96,8 @@ pub struct SiteOptions {
     /// `--open-file-cache`: how long an opened file is reused.
     pub open_file_cache: std::time::Duration,
     pub listing: bool,
+    /// `--archives`: `?download=tar.gz|zip` on a directory.
+    pub archives: bool,
     /// Serve precompressed sidecars (`FILE.br`...).
     pub precompressed: bool,
     /// The `--spa` file as a URI path (`/index.html`).
@@ -130,6 +133,7 @@ impl Site {
             .follow_symlinks(options.follow_symlinks)
             .index_files(options.index.iter().map(String::as_str))
             .listing(options.listing)
+            .archives(options.archives)
             .precompressed(options.precompressed)
             .open_file_cache(options.open_file_cache);
         let files = match &options.uploads {

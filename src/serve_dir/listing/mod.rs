@@ -32,7 +32,8 @@
 //! RFC 3986 unreserved characters), relative to the directory (`name`,
 //! `name/`, `../`), so the page works under any prefix and no filesystem
 //! path ever appears. With uploads on, the page ends with an upload form
-//! (and a new-folder form) posting to the directory itself. [`wants_json`]
+//! (and a new-folder form) posting to the directory itself; with archives
+//! on, it links to the directory as a `.tar.gz` and a `.zip`. [`wants_json`]
 //! picks the format from `Accept`, and [`response`] does all of it for
 //! [`ServeDir`](super::ServeDir).
 
@@ -245,14 +246,18 @@ pub(crate) struct Shown<'a> {
     pub(crate) forms: Forms,
 }
 
-/// Which forms the HTML page shows (uploads on: `upload`, and `mkdir`
-/// when new folders may be made); none by default.
+/// What the HTML page offers besides its entries: forms (uploads on:
+/// `upload`, and `mkdir` when new folders may be made) and download
+/// links (archives on); none by default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Forms {
     /// A `multipart/form-data` form posting files to the directory.
     pub(crate) upload: bool,
     /// A form posting `mkdir=NAME` to the directory.
     pub(crate) mkdir: bool,
+    /// Links to the directory as a `.tar.gz` and a `.zip`
+    /// (`?download=tar.gz`, `?download=zip`).
+    pub(crate) archives: bool,
 }
 
 /// Headers: `Content-Type`, `Vary: Accept` (one URL, two formats),

@@ -139,8 +139,9 @@ form{margin:1rem 0 0;display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 /// it, ending with `/`; shown decoded in the title). `entries` are shown in
 /// the order given (sort them first); `order` marks the sorted column and
 /// builds the header links. A `../` link leads up unless `is_root`; a note
-/// says so when the listing is `truncated`. `forms` go last; they post to
-/// the page's own URL (no `action`), so they work under any prefix.
+/// says so when the listing is `truncated`. Download links (`forms.archives`)
+/// go under the title; the forms go last, posting to the page's own URL
+/// (no `action`), so they work under any prefix.
 pub(crate) fn render_html(
     url_path: &str,
     entries: &[Entry],
@@ -172,6 +173,14 @@ pub(crate) fn render_html(
     let _ = writeln!(out, "<title>{title}</title>\n<style>\n{STYLE}</style>");
     out.push_str("</head>\n<body>\n<main>\n");
     let _ = writeln!(out, "<h1>{title}</h1>");
+    if forms.archives {
+        // Relative to the page's own URL, so they work under any prefix.
+        out.push_str(
+            "<p class=\"note\">Download this folder: \
+             <a href=\"?download=tar.gz\" download>.tar.gz</a> · \
+             <a href=\"?download=zip\" download>.zip</a></p>\n",
+        );
+    }
     out.push_str("<table>\n<thead>\n<tr>");
     for (key, label, class) in [
         (SortKey::Name, "Name", ""),

@@ -299,6 +299,14 @@ pub struct Args {
     #[arg(long, env = "BERTH_LISTING", value_parser = BoolishValueParser::new())]
     pub listing: bool,
 
+    /// Folder downloads: GET /dir/?download=tar.gz or ?download=zip
+    /// streams the folder (what --hidden and --follow-symlinks let in) as
+    /// one archive, and the --listing page links to both. Off by default,
+    /// since it reads a whole tree for one request [default: off: the
+    /// query is ignored].
+    #[arg(long, env = "BERTH_ARCHIVES", value_parser = BoolishValueParser::new())]
+    pub archives: bool,
+
     /// Serve dotfiles and dot-directories [default: off: 404].
     #[arg(long, env = "BERTH_HIDDEN", value_parser = BoolishValueParser::new())]
     pub hidden: bool,

@@ -284,6 +284,7 @@ impl Config {
             follow_symlinks: args.follow_symlinks,
             open_file_cache: args.open_file_cache,
             listing: args.listing,
+            archives: args.archives,
             precompressed: args.precompressed && !args.no_precompressed,
             spa: args
                 .spa
