@@ -93,6 +93,8 @@ pub struct SiteOptions {
     /// `--open-file-cache`: how long an opened file is reused.
     pub open_file_cache: std::time::Duration,
     pub listing: bool,
+    /// `--readme`: a folder's README.md below its listing.
+    pub readme: bool,
     /// Serve precompressed sidecars (`FILE.br`...).
     pub precompressed: bool,
     /// The `--spa` file as a URI path (`/index.html`).
@@ -128,6 +130,7 @@ impl Site {
             .follow_symlinks(options.follow_symlinks)
             .index_files(options.index.iter().map(String::as_str))
             .listing(options.listing)
+            .listing_readme(options.readme)
             .precompressed(options.precompressed)
             .open_file_cache(options.open_file_cache);
         let files = match &options.uploads {

@@ -299,6 +299,13 @@ pub struct Args {
     #[arg(long, env = "BERTH_LISTING", value_parser = BoolishValueParser::new())]
     pub listing: bool,
 
+    /// Show a folder's README.md (any case) rendered from Markdown below
+    /// its --listing page, raw HTML shown as text and links only to
+    /// http, https, mailto or relative URLs; not a symlink, at most 1 MiB;
+    /// needs --listing [default: off].
+    #[arg(long, env = "BERTH_README", value_parser = BoolishValueParser::new())]
+    pub readme: bool,
+
     /// Serve dotfiles and dot-directories [default: off: 404].
     #[arg(long, env = "BERTH_HIDDEN", value_parser = BoolishValueParser::new())]
     pub hidden: bool,

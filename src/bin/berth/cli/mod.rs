@@ -219,6 +219,9 @@ impl Config {
                 )));
             }
         }
+        if args.readme && !args.listing {
+            return Err(ConfigError("--readme needs --listing".into()));
+        }
         if args.max_connections == 0 {
             return Err(ConfigError("--max-connections must be at least 1".into()));
         }
@@ -277,6 +280,7 @@ impl Config {
             follow_symlinks: args.follow_symlinks,
             open_file_cache: args.open_file_cache,
             listing: args.listing,
+            readme: args.readme,
             precompressed: args.precompressed && !args.no_precompressed,
             spa: args
                 .spa
