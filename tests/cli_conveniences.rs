@@ -1,13 +1,17 @@
 //! The `berth` binary's conveniences, through the real binary over real
-//! sockets: `--readme`'s README below a listing, hostile ones included.
-//! The renderer's own rules are unit-tested in
-//! `src/serve_dir/listing/readme/`.
+//! sockets: the interface addresses listed at start-up behind
+//! `--bind 0.0.0.0` (and `[::]`), and `--readme`'s README below a
+//! listing, hostile ones included. The renderer's own rules are
+//! unit-tested in `src/serve_dir/listing/readme/`.
 
 mod support;
 
 use std::path::Path;
+use std::time::Duration;
 
 use support::{Berth, Client, Resp, run_berth_to_exit, spawn_berth, temp_root};
+
+const WAIT: Duration = Duration::from_secs(5);
 
 /// berth serving `root` on a free port with `args`.
 fn serve(tmp: &Path, root: &Path, args: &[&str]) -> Berth {
@@ -16,11 +20,67 @@ fn serve(tmp: &Path, root: &Path, args: &[&str]) -> Berth {
     spawn_berth(&all, &[], tmp)
 }
 
+/// Stops `berth` and returns every stderr line it wrote.
+fn stop(mut berth: Berth) -> Vec<String> {
+    assert!(berth.terminate().success());
+    berth.stderr_seen.clone()
+}
+
 /// GET `path` on loopback at `berth`'s port, with extra header lines.
 fn get(berth: &Berth, path: &str, headers: &str) -> Resp {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], berth.addr.port()));
     let mut client = Client::connect(addr);
     client.request(format!("GET {path} HTTP/1.1\r\nHost: x\r\n{headers}\r\n"))
+}
+
+#[test]
+fn a_wildcard_bind_lists_the_addresses_to_open() {
+    let (tmp, root) = temp_root();
+    // -q silences the access log, not the start-up lines.
+    let mut berth = serve(tmp.path(), &root, &["--bind", "0.0.0.0", "-q"]);
+    let port = berth.addr.port();
+    assert!(berth.addr.ip().is_unspecified(), "{:?}", berth.addr);
+    let loopback = format!("berth: open http://127.0.0.1:{port}/ (");
+    let found = berth.wait_stderr(WAIT, |l| l.starts_with(&loopback));
+    assert!(found.is_some(), "{:?}", berth.stderr_seen);
+    let stderr = stop(berth);
+    let opens: Vec<&String> = stderr
+        .iter()
+        .filter(|l| l.starts_with("berth: open "))
+        .collect();
+    // Every one on the port, IPv4 only, loopback last.
+    for line in &opens {
+        assert!(line.contains(&format!(":{port}/ (")), "{line}");
+        assert!(!line.contains('['), "IPv6 behind 0.0.0.0: {line}");
+    }
+    assert!(opens.last().unwrap().starts_with(&loopback), "{opens:?}");
+
+    // A specified address lists nothing more.
+    let berth = serve(tmp.path(), &root, &[]);
+    let stderr = stop(berth);
+    assert!(
+        !stderr.iter().any(|l| l.starts_with("berth: open ")),
+        "{stderr:?}"
+    );
+}
+
+#[test]
+fn the_ipv6_wildcard_lists_both_families() {
+    if !support::ipv6_loopback_available() {
+        eprintln!("skipped: no IPv6 loopback");
+        return;
+    }
+    let (tmp, root) = temp_root();
+    let mut berth = serve(tmp.path(), &root, &["--bind", "[::]"]);
+    let port = berth.addr.port();
+    let v6 = format!("berth: open http://[::1]:{port}/ (");
+    assert!(berth.wait_stderr(WAIT, |l| l.starts_with(&v6)).is_some());
+    let stderr = stop(berth);
+    let v4 = format!("berth: open http://127.0.0.1:{port}/ (");
+    let at = |prefix: &str| stderr.iter().position(|l| l.starts_with(prefix));
+    // Loopback last, IPv4 before IPv6.
+    assert!(at(&v4).unwrap() < at(&v6).unwrap(), "{stderr:?}");
+    assert!(!stderr.iter().any(|l| l.contains("fe80")));
 }
 
 /// The hostile README, and a few more.

@@ -207,9 +207,9 @@ pub struct Args {
     #[arg(short, long, action = clap::ArgAction::Count, env = "BERTH_VERBOSE")]
     pub verbose: u8,
 
-    /// No access log, and only errors on stderr (against --verbose, the one
-    /// from the stronger source wins: flag, then env, then file)
-    /// [default: off].
+    /// No access log, and only errors on stderr after the start-up lines
+    /// (against --verbose, the one from the stronger source wins: flag,
+    /// then env, then file) [default: off].
     #[arg(short, long, env = "BERTH_QUIET", value_parser = BoolishValueParser::new())]
     pub quiet: bool,
 
