@@ -1,7 +1,7 @@
 //! The `berth` binary's conveniences, through the real binary over real
 //! sockets: the interface addresses listed at start-up behind
-//! `--bind 0.0.0.0` (and `[::]`), and `--readme`'s README below a
-//! listing, hostile ones included. The renderer's own rules are
+//! `--bind 0.0.0.0` (and `[::]`), `--qrcode`, and `--readme`'s README
+//! below a listing, hostile ones included. The renderer's own rules are
 //! unit-tested in `src/serve_dir/listing/readme/`.
 
 mod support;
@@ -54,6 +54,7 @@ fn a_wildcard_bind_lists_the_addresses_to_open() {
         assert!(!line.contains('['), "IPv6 behind 0.0.0.0: {line}");
     }
     assert!(opens.last().unwrap().starts_with(&loopback), "{opens:?}");
+    assert!(!stderr.iter().any(|l| l.contains("scan to open")));
 
     // A specified address lists nothing more.
     let berth = serve(tmp.path(), &root, &[]);
@@ -81,6 +82,50 @@ fn the_ipv6_wildcard_lists_both_families() {
     // Loopback last, IPv4 before IPv6.
     assert!(at(&v4).unwrap() < at(&v6).unwrap(), "{stderr:?}");
     assert!(!stderr.iter().any(|l| l.contains("fe80")));
+}
+
+#[test]
+fn qrcode_draws_the_address_a_phone_would_open() {
+    let (tmp, root) = temp_root();
+    let mut berth = serve(tmp.path(), &root, &["--bind", "0.0.0.0", "--qrcode"]);
+    let Some(scan) = berth.wait_stderr(WAIT, |l| l.starts_with("berth: scan to open ")) else {
+        panic!("no QR code: {:?}", berth.stderr_seen);
+    };
+    let stderr = stop(berth);
+    // The first address listed: a non-loopback one when the machine has
+    // one (loopback comes last).
+    let url = scan["berth: scan to open ".len()..]
+        .split(' ')
+        .next()
+        .unwrap();
+    let first = stderr
+        .iter()
+        .find_map(|l| l.strip_prefix("berth: open "))
+        .unwrap();
+    assert!(first.starts_with(&format!("{url} (")), "{url} vs {first}");
+    assert_eq!(scan.contains("(loopback"), url.starts_with("http://127."));
+    // Then the code: lines of half blocks, as wide as each other.
+    let at = stderr.iter().position(|l| *l == scan).unwrap();
+    let code: Vec<&String> = stderr[at + 1..]
+        .iter()
+        .take_while(|l| l.chars().all(|c| " █▀▄".contains(c)) && !l.is_empty())
+        .collect();
+    assert!(code.len() >= 11, "{stderr:?}");
+    assert!(
+        code[0].chars().all(|c| c == '█'),
+        "quiet zone: {:?}",
+        code[0]
+    );
+    let width = code[0].chars().count();
+    assert!(code.iter().all(|l| l.chars().count() == width));
+
+    // On loopback alone, it says a phone cannot open it.
+    let mut berth = serve(tmp.path(), &root, &["--qrcode"]);
+    let port = berth.addr.port();
+    let scan = berth.wait_stderr(WAIT, |l| l.starts_with("berth: scan to open "));
+    let expected = format!("berth: scan to open http://127.0.0.1:{port}/ (loopback");
+    assert!(scan.unwrap().starts_with(&expected));
+    stop(berth);
 }
 
 /// The hostile README, and a few more.

@@ -1,6 +1,7 @@
 //! Where to open berth, said at start-up on stderr: behind a listener
 //! bound to an unspecified address (`0.0.0.0`, `::`, RFC 4291 §2.5.2),
-//! the address of each network interface it answers on.
+//! the address of each network interface it answers on, and with
+//! `--qrcode` a QR code of the one a phone on the same network would open.
 //!
 //! # Which addresses, in which order
 //!
@@ -20,6 +21,14 @@
 //! - Each URL is `scheme://address:port/`, IPv6 in brackets (RFC 3986
 //!   §3.2.2), with the interface's name after it.
 //!
+//! # The QR code
+//!
+//! [`qr_choice`] takes the first URL that is not loopback (a specified
+//! listener's own address counts too), else the first one. The code is
+//! drawn with Unicode half blocks, two rows of modules per line, light
+//! modules as blocks: right on the dark background most terminals have
+//! (as `qrencode -t UTF8` draws it), with the quiet zone around it.
+//!
 //! # `-q`
 //!
 //! These are start-up lines like `serving … on …` and the note that
@@ -28,6 +37,9 @@
 
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
+
+use qrcode::render::unicode::Dense1x2;
+use qrcode::{EcLevel, QrCode};
 
 /// A URL to open, and where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,13 +130,34 @@ pub fn open_urls(
     urls
 }
 
+/// The URL the QR code shows: the first one another device can open, else
+/// the first one.
+pub fn qr_choice(urls: &[OpenUrl]) -> Option<&OpenUrl> {
+    urls.iter().find(|u| !u.loopback()).or(urls.first())
+}
+
+/// `url` as a QR code (error correction level L, the smallest: a screen
+/// is not a worn label), light modules as blocks; `None` if it does not
+/// fit in one.
+pub fn qr_code(url: &str) -> Option<String> {
+    let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::L).ok()?;
+    Some(
+        code.render::<Dense1x2>()
+            .dark_color(Dense1x2::Light)
+            .light_color(Dense1x2::Dark)
+            .quiet_zone(true)
+            .build(),
+    )
+}
+
 /// Writes the start-up lines about where to open berth to stderr: the
-/// interface addresses behind unspecified listeners. `interfaces` is
-/// [`interface_addrs`]'s answer.
+/// interface addresses behind unspecified listeners, then, with `qrcode`,
+/// the QR code. `interfaces` is [`interface_addrs`]'s answer.
 pub fn announce(
     scheme: &str,
     listeners: &[SocketAddr],
     interfaces: std::io::Result<Vec<InterfaceAddr>>,
+    qrcode: bool,
 ) {
     let wildcard = listeners.iter().any(|a| a.ip().is_unspecified());
     let interfaces = match interfaces {
@@ -142,8 +175,34 @@ pub fn announce(
         let name = u.interface.as_deref().unwrap_or_default();
         out.push_str(&format!("berth: open {} ({name})\n", u.url));
     }
+    if qrcode {
+        out.push_str(&qr_lines(&urls));
+    }
     // One write, so the lines stay together.
     let _ = std::io::stderr().lock().write_all(out.as_bytes());
+}
+
+/// The `--qrcode` lines: what the code opens, then the code.
+fn qr_lines(urls: &[OpenUrl]) -> String {
+    let Some(choice) = qr_choice(urls) else {
+        return "berth: --qrcode: no TCP address to show\n".into();
+    };
+    let Some(code) = qr_code(&choice.url) else {
+        return format!(
+            "berth: --qrcode: {} does not fit in a QR code\n",
+            choice.url
+        );
+    };
+    let mut out = format!("berth: scan to open {}", choice.url);
+    if choice.loopback() {
+        out.push_str(
+            " (loopback: other devices cannot open it; --bind 0.0.0.0 listens on every interface)",
+        );
+    }
+    out.push('\n');
+    out.push_str(&code);
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]
@@ -235,6 +294,37 @@ mod tests {
         assert!(open.iter().all(|u| u.interface.is_none()));
         // No interfaces known: the wildcard gives nothing.
         assert!(open_urls("http", &addrs(&["0.0.0.0:80"]), &[]).is_empty());
+    }
+
+    #[test]
+    fn the_qr_code_shows_what_a_phone_would_open() {
+        let open = open_urls("http", &addrs(&["0.0.0.0:8080"]), &interfaces());
+        assert_eq!(qr_choice(&open).unwrap().url, "http://192.168.1.5:8080/");
+        let local = open_urls(
+            "http",
+            &addrs(&["0.0.0.0:8080"]),
+            &[iface("lo", "127.0.0.1")],
+        );
+        assert_eq!(qr_choice(&local).unwrap().url, "http://127.0.0.1:8080/");
+        assert_eq!(qr_choice(&[]), None);
+        let lines = qr_lines(&local);
+        assert!(lines.starts_with("berth: scan to open http://127.0.0.1:8080/ (loopback"));
+        assert!(qr_lines(&[]).contains("no TCP address"));
+    }
+
+    #[test]
+    fn qr_code_shape() {
+        let code = qr_code("http://192.168.1.5:8080/").unwrap();
+        let lines: Vec<&str> = code.lines().collect();
+        // Version 2 (25 modules) and a quiet zone of 4 on each side: 33
+        // columns, two module rows a line.
+        let width = lines[0].chars().count();
+        assert_eq!(width, 33);
+        assert_eq!(lines.len(), 17);
+        assert!(lines.iter().all(|l| l.chars().count() == width));
+        // The quiet zone is light, so a block: the first line is all blocks.
+        assert!(lines[0].chars().all(|c| c == '█'));
+        assert!(code.contains('▀') || code.contains('▄'));
     }
 
     #[test]

@@ -40,6 +40,12 @@ pub struct Args {
     #[arg(short, long, default_value_t = 8080, env = "BERTH_PORT")]
     pub port: u16,
 
+    /// Print a QR code of the address a phone on the same network would
+    /// open (the first non-loopback one; with --bind 0.0.0.0 or [::],
+    /// the first interface's) on stderr at start-up [default: off].
+    #[arg(long, env = "BERTH_QRCODE", value_parser = BoolishValueParser::new())]
+    pub qrcode: bool,
+
     /// Time allowed for a whole request head to arrive (e.g. 10s, 500ms).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, env = "BERTH_HEAD_TIMEOUT")]
     pub head_timeout: Duration,

@@ -67,6 +67,8 @@ pub struct Config {
     pub compress: Option<CompressOptions>,
     /// `--reuse-port`.
     pub reuse_port: bool,
+    /// `--qrcode`.
+    pub qrcode: bool,
     /// The config file's `[[rules]]`.
     pub rules: crate::rules::Rules,
 }
@@ -325,6 +327,7 @@ impl Config {
             site,
             compress,
             reuse_port: args.reuse_port,
+            qrcode: args.qrcode,
             rules: args.rules,
         })
     }
