@@ -24,7 +24,7 @@ const FLAGS: &str = "--bind --port --head-timeout --keepalive-timeout --body-tim
     --max-target-bytes --max-body-bytes --verbose --quiet --config --index --spa --404 \
     --cache-control --header --cors --cors-origin --log --health --listing --hidden \
     --follow-symlinks --open-file-cache --reuse-port --no-compress --compress-level --precompressed \
-    --upload --upload-overwrite --max-upload-bytes --mkdir";
+    --upload --upload-overwrite --max-upload-bytes --mkdir --qrcode --readme";
 
 /// A temporary directory with `site/` (index.html, app.js, 404.html,
 /// hello.txt) to serve.

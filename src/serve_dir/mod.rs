@@ -37,7 +37,9 @@
 //!    the same path with one, keeping the query string (`/docs?v=2` →
 //!    `/docs/?v=2`). A directory requested with one serves its index file
 //!    (default `index.html`), opened as in step 3; without one, it is `404`
-//!    (the spot where directory listings plug in). With
+//!    (the spot where directory listings plug in: [`ServeDir::listing`],
+//!    with the directory's README below it by
+//!    [`ServeDir::listing_readme`], feature `markdown`). With
 //!    [`ServeDir::archives`] (feature `archive`), a `GET` or `HEAD` of a
 //!    directory with a trailing slash and `?download=tar.gz` or
 //!    `?download=zip` is answered with the directory as an archive before
@@ -161,6 +163,9 @@ struct Inner {
     index_files: Vec<Box<str>>,
     /// Whether a directory without an index file gets a listing.
     listing: bool,
+    /// Whether an HTML listing shows the directory's README.md.
+    #[cfg(feature = "markdown")]
+    listing_readme: bool,
     /// Whether precompressed sidecars (`FILE.br`...) are served.
     precompressed: bool,
     /// Open descriptors reused for a short window; `None`: open every time.
@@ -188,6 +193,8 @@ impl ServeDir {
             follow_symlinks: false,
             index_files: vec!["index.html".into()],
             listing: false,
+            #[cfg(feature = "markdown")]
+            listing_readme: false,
             precompressed: false,
             open_cache: None,
             #[cfg(feature = "upload")]
@@ -271,6 +278,20 @@ impl ServeDir {
     /// `?sort=name|size|modified&order=asc|desc`). Default `false`: `404`.
     pub fn listing(mut self, on: bool) -> Self {
         Arc::make_mut(&mut self.inner).listing = on;
+        self
+    }
+
+    /// Whether an HTML listing shows the directory's `README.md` (any
+    /// ASCII case) rendered from Markdown below the entries, as GitHub
+    /// does; the JSON listing never includes it. Raw HTML in it is shown
+    /// as text and links to schemes other than `http`, `https` and
+    /// `mailto` as their text, so a README cannot put script on the page
+    /// (which forbids script anyway); a README that is a symlink, or over
+    /// 1 MiB, is not rendered. The rules are in the listing's `readme`
+    /// module. Needs [`listing`](Self::listing). Default `false`.
+    #[cfg(feature = "markdown")]
+    pub fn listing_readme(mut self, on: bool) -> Self {
+        Arc::make_mut(&mut self.inner).listing_readme = on;
         self
     }
 
@@ -483,6 +504,7 @@ impl Inner {
             accept: Accept::from_headers(req.headers()),
             hidden: self.serve_hidden,
             forms: self.forms(),
+            readme: self.readme(),
         };
         listing::response(dir, path, shown)
     }
@@ -545,6 +567,15 @@ impl Inner {
             forms.archives = self.archives;
         }
         forms
+    }
+
+    /// Whether a listing shows the README (feature `markdown`).
+    fn readme(&self) -> bool {
+        #[cfg(feature = "markdown")]
+        if self.listing_readme {
+            return true;
+        }
+        false
     }
 
     /// Step 3: opens `rel` beneath the root and `fstat`s the handle.

@@ -98,6 +98,8 @@ pub struct SiteOptions {
     pub listing: bool,
     /// `--archives`: `?download=tar.gz|zip` on a directory.
     pub archives: bool,
+    /// `--readme`: a folder's README.md below its listing.
+    pub readme: bool,
     /// Serve precompressed sidecars (`FILE.br`...).
     pub precompressed: bool,
     /// The `--spa` file as a URI path (`/index.html`).
@@ -134,6 +136,7 @@ impl Site {
             .index_files(options.index.iter().map(String::as_str))
             .listing(options.listing)
             .archives(options.archives)
+            .listing_readme(options.readme)
             .precompressed(options.precompressed)
             .open_file_cache(options.open_file_cache);
         let files = match &options.uploads {

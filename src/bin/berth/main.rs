@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod access_log;
+mod addresses;
 mod app;
 mod auth;
 mod cli;
@@ -151,6 +152,14 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
             println!("berth: redirecting http://{a} to https");
         }
     }
+    // Behind 0.0.0.0 or ::, the addresses to open; the QR code.
+    let tcp = server.local_addrs();
+    let interfaces = if tcp.iter().any(|a| a.ip().is_unspecified()) {
+        addresses::interface_addrs()
+    } else {
+        Ok(Vec::new())
+    };
+    addresses::announce(scheme, &tcp, interfaces, config.qrcode);
     if !listing {
         // miniserve users expect a listing; say why a folder is a 404.
         eprintln!("berth: directory listings are off (--listing turns them on)");

@@ -33,9 +33,11 @@
 //! `name/`, `../`), so the page works under any prefix and no filesystem
 //! path ever appears. With uploads on, the page ends with an upload form
 //! (and a new-folder form) posting to the directory itself; with archives
-//! on, it links to the directory as a `.tar.gz` and a `.zip`. [`wants_json`]
-//! picks the format from `Accept`, and [`response`] does all of it for
-//! [`ServeDir`](super::ServeDir).
+//! on, it links to the directory as a `.tar.gz` and a `.zip`. With
+//! [`ServeDir::listing_readme`](super::ServeDir::listing_readme) (feature
+//! `markdown`), the directory's `README.md` is rendered below it
+//! (`readme/`). [`wants_json`] picks the format from `Accept`, and
+//! [`response`] does all of it for [`ServeDir`](super::ServeDir).
 
 use std::io;
 use std::os::fd::AsFd;
@@ -50,11 +52,36 @@ use crate::safe_path::SafePath;
 use crate::syntax::{Accept, MediaType};
 use crate::{Body, Response};
 
+#[cfg(feature = "markdown")]
+mod readme;
 mod render;
 mod sort;
 
+#[cfg(feature = "markdown")]
+pub(crate) use readme::Readme;
 pub(crate) use render::{render_html, render_json};
 pub(crate) use sort::{SortKey, SortOrder, sort, sort_order};
+
+/// Without `markdown` no README is ever rendered: a type with no values,
+/// so the page's code is the same either way.
+#[cfg(not(feature = "markdown"))]
+#[derive(Debug)]
+pub(crate) enum Readme {}
+
+#[cfg(not(feature = "markdown"))]
+impl Readme {
+    fn find(_dir: &impl AsFd, _entries: &[Entry], _truncated: bool) -> Option<Readme> {
+        None
+    }
+
+    pub(crate) fn style(&self) -> &'static str {
+        match *self {}
+    }
+
+    pub(crate) fn section(&self) -> &str {
+        match *self {}
+    }
+}
 
 /// How many names [`response`] reads from one directory at most.
 pub(crate) const MAX_ENTRIES: usize = 10_000;
@@ -244,6 +271,9 @@ pub(crate) struct Shown<'a> {
     pub(crate) hidden: bool,
     /// The forms at the end of the HTML page.
     pub(crate) forms: Forms,
+    /// Whether the HTML page shows the directory's README below the
+    /// entries (`readme/`; never without the `markdown` feature).
+    pub(crate) readme: bool,
 }
 
 /// What the HTML page offers besides its entries: forms (uploads on:
@@ -261,8 +291,8 @@ pub(crate) struct Forms {
 }
 
 /// Headers: `Content-Type`, `Vary: Accept` (one URL, two formats),
-/// `X-Content-Type-Options: nosniff`, and a `Content-Security-Policy` that
-/// allows nothing but the page's inline style, since the page shows names
+/// `X-Content-Type-Options: nosniff`, and [`POLICY`] as the
+/// `Content-Security-Policy`, since the page shows names (and a README)
 /// chosen by whoever can write to the directory.
 pub(crate) fn response(dir: &impl AsFd, path: &SafePath, shown: Shown<'_>) -> Response {
     let Shown {
@@ -271,6 +301,7 @@ pub(crate) fn response(dir: &impl AsFd, path: &SafePath, shown: Shown<'_>) -> Re
         accept,
         hidden: show_hidden,
         forms,
+        readme,
     } = shown;
     let (mut entries, truncated) = match read_entries(dir, show_hidden, MAX_ENTRIES) {
         Ok(read) => read,
@@ -294,7 +325,19 @@ pub(crate) fn response(dir: &impl AsFd, path: &SafePath, shown: Shown<'_>) -> Re
             "application/json",
         )
     } else {
-        let html = render_html(&url_path, &entries, order, path.is_root(), truncated, forms);
+        let readme = readme
+            .then(|| Readme::find(dir, &entries, truncated))
+            .flatten();
+        let is_root = path.is_root();
+        let html = render_html(
+            &url_path,
+            &entries,
+            order,
+            is_root,
+            truncated,
+            forms,
+            readme.as_ref(),
+        );
         (html, "text/html; charset=utf-8")
     };
     let mut res = Response::new(Body::from(body));
@@ -305,12 +348,19 @@ pub(crate) fn response(dir: &impl AsFd, path: &SafePath, shown: Shown<'_>) -> Re
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, POLICY);
     res
 }
+
+/// The listing's `Content-Security-Policy`: nothing is loaded or run but
+/// the page's inline style, images from the site itself (a README's
+/// `![shot](shot.png)`) and the empty `data:` icon; no script at all
+/// (`default-src 'none'`); no `<base>` and no form posting elsewhere,
+/// should markup ever get in. The page's own upload forms post to itself.
+pub(crate) const POLICY: HeaderValue = HeaderValue::from_static(
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+     base-uri 'none'; form-action 'self'",
+);
 
 #[cfg(test)]
 mod tests;

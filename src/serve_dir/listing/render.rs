@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use time::UtcDateTime;
 
-use super::{Entry, Forms, Kind, SortKey, SortOrder};
+use super::{Entry, Forms, Kind, Readme, SortKey, SortOrder};
 
 /// Bytes percent-encoded in links: everything but RFC 3986 `unreserved`.
 const HREF: &AsciiSet = &NON_ALPHANUMERIC
@@ -140,8 +140,9 @@ form{margin:1rem 0 0;display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 /// the order given (sort them first); `order` marks the sorted column and
 /// builds the header links. A `../` link leads up unless `is_root`; a note
 /// says so when the listing is `truncated`. Download links (`forms.archives`)
-/// go under the title; the forms go last, posting to the page's own URL
-/// (no `action`), so they work under any prefix.
+/// go under the title; the forms come after the entries, posting to the
+/// page's own URL (no `action`), so they work under any prefix. A `readme`
+/// goes last (its style in the head).
 pub(crate) fn render_html(
     url_path: &str,
     entries: &[Entry],
@@ -149,6 +150,7 @@ pub(crate) fn render_html(
     is_root: bool,
     truncated: bool,
     forms: Forms,
+    readme: Option<&Readme>,
 ) -> String {
     let mut title = String::new();
     escape_html(
@@ -171,6 +173,7 @@ pub(crate) fn render_html(
     out.push_str("<meta name=\"color-scheme\" content=\"light dark\">\n");
     out.push_str("<link rel=\"icon\" href=\"data:,\">\n");
     let _ = writeln!(out, "<title>{title}</title>\n<style>\n{STYLE}</style>");
+    out.push_str(readme.map_or("", Readme::style));
     out.push_str("</head>\n<body>\n<main>\n");
     let _ = writeln!(out, "<h1>{title}</h1>");
     if forms.archives {
@@ -272,6 +275,7 @@ pub(crate) fn render_html(
              <button type=\"submit\">New folder</button></form>\n",
         );
     }
+    out.push_str(readme.map_or("", Readme::section));
     out.push_str("</main>\n</body>\n</html>\n");
     out
 }

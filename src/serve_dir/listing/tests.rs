@@ -61,6 +61,7 @@ fn html_escapes_hostile_names() {
         true,
         false,
         Forms::default(),
+        None,
     );
     assert!(!html.contains("<script>"));
     assert!(!html.contains("<img"));
@@ -99,6 +100,7 @@ fn hrefs_are_percent_encoded_and_round_trip() {
         true,
         false,
         Forms::default(),
+        None,
     );
     let links: Vec<&str> = hrefs(&html)
         .into_iter()
@@ -150,6 +152,7 @@ fn dot_names_are_never_linked() {
         true,
         false,
         Forms::default(),
+        None,
     );
     let links: Vec<&str> = hrefs(&html)
         .into_iter()
@@ -170,6 +173,7 @@ fn parent_link_except_at_root() {
         true,
         false,
         Forms::default(),
+        None,
     );
     assert!(!root.contains("../"));
     let sub = render_html(
@@ -179,12 +183,13 @@ fn parent_link_except_at_root() {
         false,
         false,
         Forms::default(),
+        None,
     );
     assert!(sub.contains("<a href=\"../\">../</a>"));
     // A chosen order is kept in links up and down, not in file links.
     let order = sort_order(Some("sort=size&order=desc"));
     let dirs = [entry("d", Kind::Dir, 0, 0), file("f")];
-    let sub = render_html("/sub/", &dirs, order, false, false, Forms::default());
+    let sub = render_html("/sub/", &dirs, order, false, false, Forms::default(), None);
     assert!(sub.contains("href=\"../?sort=size&amp;order=desc\""));
     assert!(sub.contains("href=\"d/?sort=size&amp;order=desc\""));
     assert!(sub.contains("href=\"f\""));
@@ -198,7 +203,15 @@ fn page_shape() {
         entry("link", Kind::Symlink, 0, 0),
     ];
     let order = SortOrder::default();
-    let html = render_html("/a%20b/", &entries, order, false, true, Forms::default());
+    let html = render_html(
+        "/a%20b/",
+        &entries,
+        order,
+        false,
+        true,
+        Forms::default(),
+        None,
+    );
     assert!(html.starts_with("<!doctype html>\n"));
     assert!(html.contains("<meta charset=\"utf-8\">"));
     assert!(html.contains("<meta name=\"viewport\""));
@@ -226,7 +239,7 @@ fn page_shape() {
     );
     assert!(html.contains("aria-sort=\"ascending\"><a href=\"?sort=name&amp;order=desc\">Name"));
     let desc = sort_order(Some("sort=size&order=desc"));
-    let html = render_html("/", &entries, desc, true, false, Forms::default());
+    let html = render_html("/", &entries, desc, true, false, Forms::default(), None);
     assert!(html.contains("aria-sort=\"descending\"><a href=\"?sort=size&amp;order=asc\">Size"));
     assert!(!html.contains("only"));
     // No external resources, no scripts.
@@ -565,6 +578,7 @@ async fn responses() {
             accept: Accept::default(),
             hidden: false,
             forms: Forms::default(),
+            readme: false,
         },
     );
     assert_eq!(res.status(), StatusCode::OK);
@@ -596,6 +610,7 @@ async fn responses() {
             accept,
             hidden: true,
             forms: Forms::default(),
+            readme: false,
         },
     );
     let json = "application/json";
@@ -615,6 +630,7 @@ async fn responses() {
             accept: Accept::default(),
             hidden: false,
             forms: Forms::default(),
+            readme: false,
         },
     );
     assert!(body(res).await.contains("<a href=\"../\">../</a>"));
@@ -629,6 +645,7 @@ async fn responses() {
             accept: Accept::default(),
             hidden: false,
             forms: Forms::default(),
+            readme: false,
         },
     );
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);

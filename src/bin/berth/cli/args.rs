@@ -40,6 +40,12 @@ pub struct Args {
     #[arg(short, long, default_value_t = 8080, env = "BERTH_PORT")]
     pub port: u16,
 
+    /// Print a QR code of the address a phone on the same network would
+    /// open (the first non-loopback one; with --bind 0.0.0.0 or [::],
+    /// the first interface's) on stderr at start-up [default: off].
+    #[arg(long, env = "BERTH_QRCODE", value_parser = BoolishValueParser::new())]
+    pub qrcode: bool,
+
     /// Time allowed for a whole request head to arrive (e.g. 10s, 500ms).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, env = "BERTH_HEAD_TIMEOUT")]
     pub head_timeout: Duration,
@@ -207,9 +213,9 @@ pub struct Args {
     #[arg(short, long, action = clap::ArgAction::Count, env = "BERTH_VERBOSE")]
     pub verbose: u8,
 
-    /// No access log, and only errors on stderr (against --verbose, the one
-    /// from the stronger source wins: flag, then env, then file)
-    /// [default: off].
+    /// No access log, and only errors on stderr after the start-up lines
+    /// (against --verbose, the one from the stronger source wins: flag,
+    /// then env, then file) [default: off].
     #[arg(short, long, env = "BERTH_QUIET", value_parser = BoolishValueParser::new())]
     pub quiet: bool,
 
@@ -306,6 +312,12 @@ pub struct Args {
     /// query is ignored].
     #[arg(long, env = "BERTH_ARCHIVES", value_parser = BoolishValueParser::new())]
     pub archives: bool,
+    /// Show a folder's README.md (any case) rendered from Markdown below
+    /// its --listing page, raw HTML shown as text and links only to
+    /// http, https, mailto or relative URLs; not a symlink, at most 1 MiB;
+    /// needs --listing [default: off].
+    #[arg(long, env = "BERTH_README", value_parser = BoolishValueParser::new())]
+    pub readme: bool,
 
     /// Serve dotfiles and dot-directories [default: off: 404].
     #[arg(long, env = "BERTH_HIDDEN", value_parser = BoolishValueParser::new())]

@@ -67,6 +67,8 @@ pub struct Config {
     pub compress: Option<CompressOptions>,
     /// `--reuse-port`.
     pub reuse_port: bool,
+    /// `--qrcode`.
+    pub qrcode: bool,
     /// The config file's `[[rules]]`.
     pub rules: crate::rules::Rules,
 }
@@ -219,6 +221,9 @@ impl Config {
                 )));
             }
         }
+        if args.readme && !args.listing {
+            return Err(ConfigError("--readme needs --listing".into()));
+        }
         if args.max_connections == 0 {
             return Err(ConfigError("--max-connections must be at least 1".into()));
         }
@@ -285,6 +290,7 @@ impl Config {
             open_file_cache: args.open_file_cache,
             listing: args.listing,
             archives: args.archives,
+            readme: args.readme,
             precompressed: args.precompressed && !args.no_precompressed,
             spa: args
                 .spa
@@ -329,6 +335,7 @@ impl Config {
             site,
             compress,
             reuse_port: args.reuse_port,
+            qrcode: args.qrcode,
             rules: args.rules,
         })
     }
