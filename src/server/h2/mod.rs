@@ -11,8 +11,6 @@
 //!   (`100 Continue` when the handler first reads), the response head (no
 //!   connection-specific fields) and body sent within granted flow-control
 //!   capacity;
-//! - `request`: the request made to read as an HTTP/1.1 one, and the
-//!   limits checked before a handler is called;
 //! - `body`: the request body, with capacity released as the handler
 //!   reads;
 //! - `io`: the transport as the codec sees it: bytes HTTP/1.1 read
@@ -21,12 +19,13 @@
 //! - `meter`: the budget of response bytes waiting per connection, and
 //!   the clock of a peer that stopped reading.
 //!
-//! Nothing here knows HTTP/1.1.
+//! The request's conversion, the limits checked before a handler is
+//! called and the response head's rules are shared with HTTP/3
+//! (`serve::framed`). Nothing here knows HTTP/1.1.
 
 mod body;
 mod io;
 mod meter;
-mod request;
 mod stream;
 mod writer;
 

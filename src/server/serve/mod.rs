@@ -16,6 +16,7 @@
 //!   streams).
 
 mod exchange;
+pub(crate) mod framed;
 mod panic;
 
 use std::future::Future;
