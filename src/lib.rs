@@ -99,6 +99,8 @@ pub use response::Json;
 pub use response::{Redirect, Response, ResponseExt};
 pub use router::{BodyLimited, IntoRoute, Router, State, body_limit};
 pub use serve_dir::ServeDir;
+#[cfg(feature = "http3")]
+pub use server::Http3Config;
 #[cfg(feature = "tls")]
 pub use server::TlsConfig;
 pub use server::{

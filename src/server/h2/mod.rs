@@ -71,6 +71,8 @@ struct Conn<H> {
     /// Woken when the last open stream ends (the idle timer starts).
     idle: Notify,
     epoch: Instant,
+    /// The `Alt-Svc` field every response carries (TLS with HTTP/3 on).
+    alt_svc: Option<Box<http::HeaderValue>>,
     /// Streams accepted, and those the client reset before their response
     /// was complete.
     streams: AtomicU64,
@@ -120,7 +122,7 @@ impl<H> Drop for Open<H> {
 
 /// Serves one HTTP/2 connection until it closes. `replay` holds bytes
 /// already read from `io` (the preface, for a cleartext connection that
-/// started as HTTP/1.1).
+/// started as HTTP/1.1); every response carries `alt_svc`, if any.
 pub(crate) async fn serve_connection<H, T>(
     io: T,
     replay: BytesMut,
@@ -128,6 +130,7 @@ pub(crate) async fn serve_connection<H, T>(
     handler: Arc<H>,
     config: Arc<ServerConfig>,
     mut stop: Shutdown,
+    alt_svc: Option<Box<http::HeaderValue>>,
 ) where
     H: Handler,
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -178,6 +181,7 @@ pub(crate) async fn serve_connection<H, T>(
         config,
         peer,
         meter,
+        alt_svc,
         open: AtomicUsize::new(0),
         last_end: AtomicU64::new(0),
         idle: Notify::new(),

@@ -20,7 +20,7 @@ use crate::request::PeerAddr;
 use crate::server::serve::framed::{
     as_http11, content_length, expects_continue, prepare_head, read_piece, refusal,
 };
-use crate::server::serve::{self, Exchange};
+use crate::server::serve::{self, Exchange, add_alt_svc};
 use crate::{Body, Handler, Request, Response};
 
 /// Most bytes of a file read for one DATA send (the `h2` codec cuts it
@@ -153,6 +153,9 @@ async fn respond_with<H>(
         || status == StatusCode::NOT_MODIFIED
         || length == Some(0);
     prepare_head(&mut parts.headers, status, is_head, length);
+    if let Some(alt_svc) = &conn.alt_svc {
+        add_alt_svc(&mut parts.headers, alt_svc);
+    }
     let head = http::Response::from_parts(parts, ());
     let mut send = match respond.send_response(head, no_body) {
         Ok(send) => send,

@@ -113,7 +113,12 @@ pub(crate) const CONNECTION_SPECIFIC: [HeaderName; 5] = [
 ///
 /// One pass over the handler's fields finds what is there (a response
 /// carries a handful): no hashed lookup per name, as for HTTP/1.1.
-pub(crate) fn prepare_head(headers: &mut HeaderMap, status: StatusCode, is_head: bool, length: Option<u64>) {
+pub(crate) fn prepare_head(
+    headers: &mut HeaderMap,
+    status: StatusCode,
+    is_head: bool,
+    length: Option<u64>,
+) {
     let (mut has_date, mut has_server, mut has_length, mut forbidden) =
         (false, false, false, false);
     for name in headers.keys() {

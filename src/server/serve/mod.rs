@@ -74,6 +74,14 @@ fn panicked(payload: &(dyn std::any::Any + Send), peer: SocketAddr) -> Response 
     response
 }
 
+/// Advertises HTTP/3 on a response over TCP (RFC 9114 §3.1.1), unless
+/// the handler set its own `Alt-Svc`.
+pub(crate) fn add_alt_svc(headers: &mut http::HeaderMap, alt_svc: &HeaderValue) {
+    if !headers.contains_key(header::ALT_SVC) {
+        headers.insert(header::ALT_SVC, alt_svc.clone());
+    }
+}
+
 /// The server's stop signal, as each connection sees it. Once it is set,
 /// no connection takes new work beyond what its protocol lets it finish
 /// within the grace period.
