@@ -356,11 +356,16 @@ impl Server {
                 serve::Shutdown::new(stop_rx.clone()),
             ));
         }
+        // The QUIC endpoints' loops outlive the accept loops: during
+        // shutdown they refuse new clients (which then use TCP, or fail
+        // at once) rather than leave them waiting for a handshake.
         #[cfg(feature = "http3")]
         let endpoints: Vec<quinn::Endpoint> = quic.iter().map(h3::Endpoint::handle).collect();
         #[cfg(feature = "http3")]
+        let mut quic_loops = tokio::task::JoinSet::new();
+        #[cfg(feature = "http3")]
         for endpoint in quic {
-            accept_loops.spawn(h3::serve_endpoint(
+            quic_loops.spawn(h3::serve_endpoint(
                 endpoint,
                 shared.clone(),
                 serve::Shutdown::new(stop_rx.clone()),
@@ -389,12 +394,6 @@ impl Server {
             } => {}
         }
         let _ = stop_tx.send(true);
-        // No new QUIC connection from now on (new clients get a stateless
-        // reset rather than a handshake that never completes).
-        #[cfg(feature = "http3")]
-        for endpoint in &endpoints {
-            endpoint.set_server_config(None);
-        }
         accept_loops.shutdown().await;
         // The parker hands every parked connection back (each gets the
         // idle window at shutdown) and ends.
@@ -420,7 +419,10 @@ impl Server {
         // QUIC connections still open past the grace period are closed
         // here, and the last packets given a moment to leave.
         #[cfg(feature = "http3")]
-        h3::close(endpoints, std::time::Duration::from_millis(500)).await;
+        {
+            quic_loops.shutdown().await;
+            h3::close(endpoints, std::time::Duration::from_millis(500)).await;
+        }
         Ok(())
     }
 }

@@ -165,26 +165,24 @@ impl Drop for Handshaking {
     }
 }
 
-/// Takes new connections on `endpoint` until shutdown begins; each one
-/// is served on its own task, holding a connection permit.
+/// Takes new connections on `endpoint`; each one is served on its own
+/// task, holding a connection permit. Once shutdown has begun, new
+/// clients are refused (CONNECTION_REFUSED: a browser falls back to TCP at
+/// once) until the server drops this task.
 pub(crate) async fn serve_endpoint<H: Handler>(
     endpoint: Endpoint,
     shared: Arc<Shared<H>>,
-    mut stop: Shutdown,
-) -> io::Result<()> {
+    stop: Shutdown,
+) {
     let Endpoint { endpoint, addr } = endpoint;
     let handshaking = Arc::new(AtomicUsize::new(0));
     let threshold = shared.config.http3.retry_threshold;
     tracing::debug!(%addr, "HTTP/3 endpoint ready");
-    loop {
-        let incoming = tokio::select! {
-            biased;
-            () = stop.stopped() => break,
-            incoming = endpoint.accept() => match incoming {
-                Some(incoming) => incoming,
-                None => break,
-            },
-        };
+    while let Some(incoming) = endpoint.accept().await {
+        if stop.is_stopping() {
+            incoming.refuse();
+            continue;
+        }
         // RFC 9000 §8.1: past the threshold, a client must show it
         // receives at its address before the server keeps any state for
         // it (a Retry costs the server one stateless packet).
@@ -218,9 +216,6 @@ pub(crate) async fn serve_endpoint<H: Handler>(
             connecting, guard, permit, shared, stop,
         )));
     }
-    // (`Server::serve` turns new clients away from now on; the connections
-    // already open finish as their protocol lets them.)
-    Ok(())
 }
 
 /// Waits (within `limit`) for the endpoints' last packets, a
