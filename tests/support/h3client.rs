@@ -60,9 +60,23 @@ pub fn client_config(ca_der: &[u8]) -> quinn::ClientConfig {
 
 /// A client endpoint on an ephemeral loopback port.
 pub fn client_endpoint(ca_der: &[u8]) -> quinn::Endpoint {
+    endpoint_with(client_config(ca_der))
+}
+
+/// A client endpoint with `config`.
+pub fn endpoint_with(config: quinn::ClientConfig) -> quinn::Endpoint {
     let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).expect("bind UDP");
-    endpoint.set_default_client_config(client_config(ca_der));
+    endpoint.set_default_client_config(config);
     endpoint
+}
+
+/// A quinn client configuration from a rustls one (ALPN set to `h3`).
+pub fn from_rustls(tls: &rustls::ClientConfig) -> quinn::ClientConfig {
+    let mut tls = tls.clone();
+    tls.alpn_protocols = vec![b"h3".to_vec()];
+    let quic =
+        quinn::crypto::rustls::QuicClientConfig::try_from(Arc::new(tls)).expect("QUIC TLS config");
+    quinn::ClientConfig::new(Arc::new(quic))
 }
 
 impl H3 {
@@ -76,7 +90,15 @@ impl H3 {
     /// Connects, or says why it could not (within 3 s: nothing answering
     /// on the port is a failure too).
     pub async fn try_connect(addr: SocketAddr, ca_der: &[u8]) -> Result<H3, String> {
-        let endpoint = client_endpoint(ca_der);
+        H3::try_connect_with(addr, client_config(ca_der)).await
+    }
+
+    /// Connects with a client configuration of the caller's.
+    pub async fn try_connect_with(
+        addr: SocketAddr,
+        config: quinn::ClientConfig,
+    ) -> Result<H3, String> {
+        let endpoint = endpoint_with(config);
         let connecting = endpoint
             .connect(addr, "localhost")
             .map_err(|e| e.to_string())?;
