@@ -112,7 +112,13 @@ fn each_protocol_engine_knows_only_the_serving_core() {
     );
     assert_absent(
         "src/server/h2",
-        &["super::h1", "server::h1", "crate::proto", "server::h3", "quinn"],
+        &[
+            "super::h1",
+            "server::h1",
+            "crate::proto",
+            "server::h3",
+            "quinn",
+        ],
     );
     assert_absent(
         "src/server/h3",

@@ -208,3 +208,26 @@ async fn handlers_see_origin_form_a_host_from_authority_version_3_and_the_peer()
     );
     c.close().await;
 }
+
+#[tokio::test]
+async fn heads_over_the_field_section_limit_get_431_and_limits_apply_as_over_tcp() {
+    let mut config = ServerConfig::default();
+    config.http3.max_field_section_size = 12 * 1024;
+    let site = Site::start(config, app);
+    let mut c = site.connect().await;
+    let big = "x".repeat(14_000);
+    let r = c.get_with("/hello.txt", &[("x-big", &big)]).await;
+    assert_eq!(r.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    // The limits HTTP/1.1 applies before a handler is called.
+    let long = format!("/{}", "a".repeat(9000));
+    let r = c.get(&long).await;
+    assert_eq!(r.status, StatusCode::URI_TOO_LONG);
+    let r = c
+        .get_with("/hello.txt", &[("expect", "something-else")])
+        .await;
+    assert_eq!(r.status, StatusCode::EXPECTATION_FAILED);
+    // The connection serves on.
+    let r = c.get("/hello.txt").await;
+    assert_eq!(r.status, StatusCode::OK);
+    c.close().await;
+}
