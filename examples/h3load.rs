@@ -35,7 +35,11 @@ struct Options {
 fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     let usage = "usage: h3load ADDR PATH [-c N] [-m N] [-n N] [--idle N [--hold SECONDS]]";
-    let addr = args.next().ok_or(usage)?.parse().map_err(|e| format!("ADDR: {e}"))?;
+    let addr = args
+        .next()
+        .ok_or(usage)?
+        .parse()
+        .map_err(|e| format!("ADDR: {e}"))?;
     let path = args.next().ok_or(usage)?;
     let mut o = Options {
         addr,
@@ -141,7 +145,10 @@ async fn get(send: &mut SendRequest, path: &str) -> Result<u64, String> {
     let request = http::Request::get(format!("https://localhost{path}"))
         .body(())
         .map_err(|e| e.to_string())?;
-    let mut stream = send.send_request(request).await.map_err(|e| e.to_string())?;
+    let mut stream = send
+        .send_request(request)
+        .await
+        .map_err(|e| e.to_string())?;
     stream.finish().await.map_err(|e| e.to_string())?;
     let head = stream.recv_response().await.map_err(|e| e.to_string())?;
     if !head.status().is_success() {

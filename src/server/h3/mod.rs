@@ -104,12 +104,7 @@ fn udp_socket(
     } else {
         AddressFamily::INET6
     };
-    let fd = rustix::net::socket_with(
-        family,
-        rustix::net::SocketType::DGRAM,
-        rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK,
-        None,
-    )?;
+    let fd = crate::platform::udp_socket(family)?;
     if sockopt::socket_reuseport(listener).unwrap_or(false) {
         sockopt::set_socket_reuseport(&fd, true)?;
     }
