@@ -144,6 +144,9 @@ async fn run<H: Handler>(
     let idle_after = conn.config.http3.idle_timeout;
     let timer = sleep_until(Instant::now() + idle_after);
     tokio::pin!(timer);
+    // Made once, not per accepted stream: each registration takes a lock.
+    let stopped = stop.stopped();
+    tokio::pin!(stopped);
     let mut stopping = false;
     // When the connection has to be gone (shutdown: the grace period).
     let mut closing: Option<Instant> = None;
@@ -171,7 +174,7 @@ async fn run<H: Handler>(
                     break;
                 }
             },
-            () = stop.stopped(), if !stopping => {
+            () = &mut stopped, if !stopping => {
                 stopping = true;
                 // RFC 9114 §5.2: GOAWAY, then the requests already sent
                 // finish. Its identifier leaves room for every stream the

@@ -301,8 +301,8 @@ fn a_fresh_registry_renders_every_series_at_zero() {
         ]
     );
     // 35 request series + 15 buckets + sum + count + 7 single series + 7
-    // HTTP/2 events.
-    assert_eq!(parsed.samples.len(), 35 + 15 + 2 + 7 + 7);
+    // HTTP/2 events + 6 HTTP/3 events.
+    assert_eq!(parsed.samples.len(), 35 + 15 + 2 + 7 + 7 + 6);
     assert!(parsed.samples.iter().all(|s| s.value == 0.0));
 }
 
