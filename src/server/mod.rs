@@ -1,7 +1,8 @@
 //! The tokio driver: listening sockets, the accept loop, graceful shutdown.
 //!
 //! This layer owns every socket and timer. It turns bytes into requests
-//! (HTTP/1.1 with [`crate::proto`], HTTP/2 with the `h2` crate), calls a
+//! (HTTP/1.1 with [`crate::proto`], HTTP/2 with the `h2` crate, HTTP/3 with
+//! quinn and the `h3` crate), calls a
 //! [`Handler`] through one protocol-neutral serving core, and writes the
 //! responses back; it never knows what the handler does.
 //!
@@ -59,7 +60,8 @@ type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// (an HTTPS port and a plain redirecting one). HTTP/2 comes with it: over
 /// TLS when the client picks `h2` in ALPN, on plain listeners when the
 /// client opens with the HTTP/2 preface; [`ServerConfig::http2`] turns
-/// either off and sets its limits.
+/// either off and sets its limits. HTTP/3 (feature `http3`) is served beside
+/// TLS listeners when turned on with [`http3`](Self::http3).
 pub struct Server {
     listeners: Result<Vec<Bound>, Error>,
     config: ServerConfig,
