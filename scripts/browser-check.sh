@@ -26,8 +26,15 @@
 #  7. starts `berth --tls-self-signed` on the same site and loads it over
 #     HTTPS: the page and every asset must come over HTTP/2 (the
 #     `nextHopProtocol` of the navigation and resource timing entries is
-#     `h2`), and the access log must say `HTTP/2.0` for each request.
-#  8. starts `berth --listing --upload --archives` and, through the
+#     `h2`), and the access log must say `HTTP/2.0` for each request;
+#  8. starts `berth --tls-self-signed --http3` and loads the site with QUIC
+#     forced on for its origin: the page and every asset must come over
+#     HTTP/3 (`nextHopProtocol` `h3`), and the access log must say
+#     `HTTP/3.0` for each request. Chromium accepts a self-signed
+#     certificate over QUIC only when it is pinned by the hash of its
+#     public key (`--ignore-certificate-errors-spki-list`), which openssl
+#     computes from the PEM berth writes.
+#  9. starts `berth --listing --upload --archives` and, through the
 #     DevTools protocol (scripts/browser-upload.py), uploads a file with
 #     the listing's form and downloads /files/ as a zip with its link:
 #     the file is stored byte for byte, and `unzip` gives back every file.
@@ -63,7 +70,7 @@ cleanup() {
     for pgid in "${chrome_pgids[@]}"; do
         kill -KILL -- "-$pgid" 2>/dev/null || true
     done
-    rm -rf "$work"
+    [[ -n ${KEEP_WORK:-} ]] && log "kept $work" || rm -rf "$work"
     exit "$status"
 }
 trap cleanup EXIT
@@ -227,10 +234,14 @@ log "berth serving $site on $base"
 # Runs headless Chromium with a fresh profile in its own process group;
 # output on stdout, the browser's own logging in $work/chromium.err.
 chrome() {
-    local profile
+    local profile quic=--disable-quic
+    if [[ ${1:-} == --quic ]]; then
+        quic=--enable-quic
+        shift
+    fi
     profile=$(mktemp -d "$work/profile.XXXXXX")
     setsid timeout 90 "$chromium_bin" --headless --no-sandbox --disable-gpu \
-        --disable-quic --no-first-run --disable-background-networking \
+        "$quic" --no-first-run --disable-background-networking \
         --disable-component-update --disable-sync --disable-breakpad \
         --disable-dev-shm-usage --no-default-browser-check --mute-audio \
         --autoplay-policy=no-user-gesture-required \
@@ -371,7 +382,60 @@ print(f"browser-check: {len(records)} requests over HTTPS, all HTTP/2.0"
 sys.exit(1 if bad or not records else 0)
 PY
 
-# ---- 8. upload and zip through the listing ------------------------------------
+# ---- 8. HTTPS: HTTP/3 ---------------------------------------------------------
+
+command -v openssl >/dev/null || fail "openssl is needed to pin the certificate for QUIC"
+h3_log=$work/access-h3.log
+setsid "$berth_bin" --port 0 --tls-self-signed --tls-self-signed-pem "$work/h3-cert.pem" \
+    --http3 --log json "$site" >"$h3_log" 2>"$work/berth-h3.err" &
+berth_pid=$!
+h3_base=
+for _ in $(seq 100); do
+    h3_base=$(grep -o -m1 'https://[^ ]*:[0-9]*' "$h3_log" 2>/dev/null || true)
+    [[ -n $h3_base && -s $work/h3-cert.pem ]] && break
+    kill -0 "$berth_pid" 2>/dev/null || { cat "$work/berth-h3.err" >&2; fail "berth (HTTP/3) exited"; }
+    sleep 0.05
+done
+[[ -n $h3_base ]] || fail "berth (HTTP/3) did not print its address"
+grep -q '^berth: HTTP/3 (QUIC) on udp ' "$h3_log" || fail "berth did not say it serves HTTP/3"
+h3_port=${h3_base##*:}
+spki=$(openssl x509 -in "$work/h3-cert.pem" -pubkey -noout |
+    openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+log "(d) rendering https://localhost:$h3_port/ over QUIC (SPKI $spki)"
+# berth listens on 127.0.0.1: Chromium would send its forced QUIC to
+# localhost's first address, ::1, and fail on the ICMP error.
+chrome --quic --origin-to-force-quic-on="localhost:$h3_port" \
+    --host-resolver-rules="MAP localhost 127.0.0.1" \
+    --ignore-certificate-errors-spki-list="$spki" --virtual-time-budget=15000 \
+    --dump-dom "https://localhost:$h3_port/" >"$work/index-h3.dom" ||
+    { tail -n 20 "$work/chromium.err" >&2; fail "chromium --dump-dom over HTTP/3 failed"; }
+h3_report=$(grep -o 'id="[A-Z_]*">[^<]*' "$work/index-h3.dom" | sed 's/^id="[A-Z_]*">//' || true)
+printf '%s\n' "$h3_report" | sed 's/^/    /' >&2
+grep -qx 'DONE=yes' <<<"$h3_report" || fail "the page did not finish its checks over HTTP/3"
+grep -qx 'IMG_WIDTH=64' <<<"$h3_report" || fail "the image did not load over HTTP/3"
+protocols=$(sed -n 's/^PROTOCOLS=//p' <<<"$h3_report")
+[[ -n $protocols ]] || fail "no protocols reported over HTTP/3"
+for p in ${protocols//,/ }; do
+    [[ $p == h3 ]] || fail "a request with QUIC forced on used $p, not h3 ($protocols)"
+done
+log "every request with QUIC forced on used h3 ($protocols)"
+
+kill -TERM "$berth_pid"
+wait "$berth_pid" || true
+berth_pid=
+python3 - "$h3_log" <<'PY'
+import json, sys
+records = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.startswith("{")]
+bad = [r for r in records if r["version"] != "HTTP/3.0" or r["status"] not in (200, 206, 304)]
+for r in bad:
+    print(f"browser-check: FAIL: {r['version']} {r['method']} {r['target']} -> {r['status']}",
+          file=sys.stderr)
+print(f"browser-check: {len(records)} requests over QUIC, all HTTP/3.0"
+      if records and not bad else "", file=sys.stderr)
+sys.exit(1 if bad or not records else 0)
+PY
+
+# ---- 9. upload and zip through the listing -----------------------------------
 
 command -v unzip >/dev/null || fail "unzip is not installed (apt-get install -y unzip)"
 drop_log=$work/access-drop.log
@@ -386,7 +450,7 @@ for _ in $(seq 100); do
     sleep 0.05
 done
 [[ -n $drop_base ]] || fail "berth (uploads) did not print its address"
-log "(d) uploading through $drop_base/files/ and downloading it as a zip"
+log "(e) uploading through $drop_base/files/ and downloading it as a zip"
 # The DevTools protocol over a pipe, in its own process group (killed by
 # the script itself, and by cleanup if it is interrupted).
 setsid python3 "$repo/scripts/browser-upload.py" "$chromium_bin" "$drop_base" "$site" "$work" &
@@ -397,4 +461,4 @@ kill -TERM "$berth_pid"
 wait "$berth_pid" || true
 berth_pid=
 
-log "OK: page rendered, listing rendered, every request succeeded, HTTPS used HTTP/2, upload and zip through the listing"
+log "OK: page rendered, listing rendered, every request succeeded, HTTPS used HTTP/2, QUIC used HTTP/3, upload and zip through the listing"

@@ -1,5 +1,6 @@
 //! berth: an HTTP/1.1 and HTTP/2 server and library, written from the
-//! protocol up (HTTP/2's framing is the `h2` crate's).
+//! protocol up (HTTP/2's framing is the `h2` crate's), with HTTP/3 as an
+//! experimental option (quinn and the `h3` crate).
 //!
 //! ```text
 //! bin/berth (CLI, config, logging; the app layers: auth, CORS, SPA,
@@ -56,6 +57,10 @@
 //!   directory listings).
 //! - `upload`: [`ServeDir::uploads`] (`PUT` and multipart `POST` into the
 //!   served tree, [`serve_dir::upload`]), through `multer`.
+//! - `http3`: [`Server::http3`] and [`Http3Config`]: HTTP/3 over QUIC
+//!   beside TLS listeners, through quinn, `h3` and `h3-quinn` (implies
+//!   `tls`). Compiled by default, served only when turned on: the `h3`
+//!   crate calls itself experimental.
 //! - `cli`: only the `berth` binary's dependencies (clap, toml,
 //!   tracing-subscriber, listenfd, ipnet, humantime, and for its Basic
 //!   auth argon2, bcrypt and base64); implies every feature above but
@@ -99,6 +104,8 @@ pub use response::Json;
 pub use response::{Redirect, Response, ResponseExt};
 pub use router::{BodyLimited, IntoRoute, Router, State, body_limit};
 pub use serve_dir::ServeDir;
+#[cfg(feature = "http3")]
+pub use server::Http3Config;
 #[cfg(feature = "tls")]
 pub use server::TlsConfig;
 pub use server::{

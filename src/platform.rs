@@ -123,18 +123,33 @@ pub(crate) fn accept(listener: impl AsFd) -> io::Result<(OwnedFd, Option<SocketA
 
 /// A new TCP socket of `family`, non-blocking and close-on-exec.
 pub(crate) fn tcp_socket(family: AddressFamily) -> io::Result<OwnedFd> {
+    socket(family, SocketType::STREAM, ipproto::TCP)
+}
+
+/// A new UDP socket of `family`, non-blocking and close-on-exec (the QUIC
+/// endpoints').
+#[cfg_attr(not(feature = "http3"), allow(dead_code))]
+pub(crate) fn udp_socket(family: AddressFamily) -> io::Result<OwnedFd> {
+    socket(family, SocketType::DGRAM, ipproto::UDP)
+}
+
+fn socket(
+    family: AddressFamily,
+    kind: SocketType,
+    protocol: rustix::net::Protocol,
+) -> io::Result<OwnedFd> {
     #[cfg(target_os = "linux")]
     if fast_paths() {
         use rustix::net::SocketFlags;
         let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
         return Ok(rustix::net::socket_with(
             family,
-            SocketType::STREAM,
+            kind,
             flags,
-            Some(ipproto::TCP),
+            Some(protocol),
         )?);
     }
-    let fd = rustix::net::socket(family, SocketType::STREAM, Some(ipproto::TCP))?;
+    let fd = rustix::net::socket(family, kind, Some(protocol))?;
     nonblocking_cloexec(&fd)?;
     count(Portable::Listener);
     Ok(fd)

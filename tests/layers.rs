@@ -1,6 +1,6 @@
 //! The layer boundaries of DESIGN.md, checked: `proto` does no I/O and reads
-//! no clock; `server` never knows the app layer; the HTTP/1.1 and HTTP/2
-//! engines never know each other; the app handlers never import each other
+//! no clock; `server` never knows the app layer; the HTTP/1.1, HTTP/2 and
+//! HTTP/3 engines never know each other; the app handlers never import each other
 //! (they talk through the request); the shared types and the field-value
 //! grammar import no layer above them.
 
@@ -110,23 +110,49 @@ fn server_does_not_know_the_app_layer() {
 
 #[test]
 fn each_protocol_engine_knows_only_the_serving_core() {
-    // HTTP/1.1 and HTTP/2 meet in the serving core and the accept side,
+    // HTTP/1.1, HTTP/2 and HTTP/3 meet in the serving core and the accept side,
     // never in each other (hyper's proto/h1 and proto/h2 do the same).
     assert_absent(
         "src/server/h1",
-        &["h2::", "super::h2", "server::h2", "crate::server::h2"],
+        &[
+            "h2::",
+            "super::h2",
+            "server::h2",
+            "crate::server::h2",
+            "h3::",
+            "server::h3",
+        ],
     );
     assert_absent(
         "src/server/h2",
-        &["super::h1", "server::h1", "crate::proto"],
+        &[
+            "super::h1",
+            "server::h1",
+            "crate::proto",
+            "server::h3",
+            "quinn",
+        ],
+    );
+    assert_absent(
+        "src/server/h3",
+        &[
+            "super::h1",
+            "server::h1",
+            "super::h2",
+            "server::h2",
+            "h2::",
+            "crate::proto",
+        ],
     );
     assert_absent(
         "src/server/serve",
         &[
             "super::h1",
             "super::h2",
+            "super::h3",
             "server::h1",
             "server::h2",
+            "server::h3",
             "crate::proto",
         ],
     );

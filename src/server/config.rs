@@ -1,5 +1,5 @@
 //! Server configuration: protocol limits, timeouts, connection caps, and
-//! HTTP/2's settings.
+//! HTTP/2's and HTTP/3's settings.
 
 use std::time::Duration;
 
@@ -102,6 +102,11 @@ pub struct ServerConfig {
     pub accept_spin: Duration,
     /// HTTP/2: whether it is offered, and its limits.
     pub http2: Http2Config,
+    /// HTTP/3: whether it is served beside TLS listeners, and its limits.
+    /// With the `http3` feature (on by default); off at run time unless
+    /// turned on.
+    #[cfg(feature = "http3")]
+    pub http3: Http3Config,
 }
 
 /// HTTP/2 (RFC 9113): whether it is spoken, and the limits of each
@@ -154,6 +159,73 @@ impl Default for Http2Config {
     }
 }
 
+/// HTTP/3 (RFC 9114) over QUIC (RFC 9000), through quinn and the `h3`
+/// crate: whether it is served, and the limits of each connection. Only
+/// with TLS: each TLS TCP listener gets a UDP socket on the same address
+/// and port, with the same certificate (reloads included) and ALPN `h3`;
+/// responses over TCP then advertise it (`Alt-Svc: h3=":PORT"`), so
+/// browsers switch. Off by default while the `h3` crate calls itself
+/// experimental. 0-RTT is never accepted (its requests could be
+/// replayed). QUIC connections count against
+/// [`ServerConfig::max_connections`] with TCP ones; past the cap a new one
+/// is refused (the client falls back to TCP). `max_target_bytes` and
+/// `max_headers` of [`Limits`] are checked on each request, as for
+/// HTTP/2.
+#[cfg(feature = "http3")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Http3Config {
+    /// Serve HTTP/3 on UDP beside every TLS listener. Needs
+    /// [`Server::tls`](crate::Server::tls): `serve` fails without it.
+    /// Default `false`.
+    pub enabled: bool,
+    /// Request streams a client may have open at once on one connection
+    /// (QUIC's `initial_max_streams_bidi`); a client waits for a stream to
+    /// end before opening more. Default 128, as for HTTP/2.
+    pub max_concurrent_streams: u32,
+    /// Largest request head, as QPACK-decoded field section bytes
+    /// (`SETTINGS_MAX_FIELD_SECTION_SIZE`, RFC 9114 §4.2.2); a larger one
+    /// is answered `431`. Default 16 KiB, HTTP/1.1's `max_head_bytes`.
+    pub max_field_section_size: u64,
+    /// A connection with no open request stream for this long is closed
+    /// (GOAWAY first); it is also QUIC's idle timeout (no packet at all).
+    /// Default 10 s, as for HTTP/2.
+    pub idle_timeout: Duration,
+    /// Request-body bytes a client may send on one stream before the
+    /// handler reads them (the stream's flow-control window). Default 1
+    /// MiB.
+    pub stream_window: u32,
+    /// Request-body bytes a client may send on one connection, all streams
+    /// together, before handlers read them. Default 1 MiB.
+    pub connection_window: u32,
+    /// Response bytes one connection may have handed to QUIC but not yet
+    /// had acknowledged, all streams together (quinn's send window); a
+    /// stream waits for room before sending more. Bounds what a client
+    /// that does not read costs. Default 1 MiB.
+    pub max_buffered_bytes: usize,
+    /// Handshakes in progress past which a new client must first prove it
+    /// owns its address (a QUIC Retry, RFC 9000 §8.1): one round trip
+    /// more for it, and a flood of Initial packets from spoofed addresses
+    /// costs the server no handshake state. `0`: every client is asked.
+    /// Default 64.
+    pub retry_threshold: usize,
+}
+
+#[cfg(feature = "http3")]
+impl Default for Http3Config {
+    fn default() -> Self {
+        Http3Config {
+            enabled: false,
+            max_concurrent_streams: 128,
+            max_field_section_size: 16 * 1024,
+            idle_timeout: Duration::from_secs(10),
+            stream_window: 1024 * 1024,
+            connection_window: 1024 * 1024,
+            max_buffered_bytes: 1024 * 1024,
+            retry_threshold: 64,
+        }
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
@@ -169,6 +241,8 @@ impl Default for ServerConfig {
             peer_addr: true,
             accept_spin: Duration::from_micros(20),
             http2: Http2Config::default(),
+            #[cfg(feature = "http3")]
+            http3: Http3Config::default(),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The tokio driver: listening sockets, the accept loop, graceful shutdown.
 //!
 //! This layer owns every socket and timer. It turns bytes into requests
-//! (HTTP/1.1 with [`crate::proto`], HTTP/2 with the `h2` crate), calls a
+//! (HTTP/1.1 with [`crate::proto`], HTTP/2 with the `h2` crate, HTTP/3 with
+//! quinn and the `h3` crate), calls a
 //! [`Handler`] through one protocol-neutral serving core, and writes the
 //! responses back; it never knows what the handler does.
 //!
@@ -18,6 +19,8 @@ mod config;
 mod date;
 mod h1;
 mod h2;
+#[cfg(feature = "http3")]
+mod h3;
 mod listen;
 mod metrics;
 mod serve;
@@ -37,6 +40,8 @@ use tokio::sync::{Semaphore, watch};
 pub use accept::Listener;
 use accept::{Bound, Shared, accept_loop};
 pub use access::{AccessLog, AccessRecord, RemoteUser};
+#[cfg(feature = "http3")]
+pub use config::Http3Config;
 pub use config::{Http2Config, ServerConfig, Timeouts};
 pub use listen::BindAddrs;
 pub use metrics::{ConnectionGuard, Metrics, MetricsHandler};
@@ -55,7 +60,8 @@ type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// (an HTTPS port and a plain redirecting one). HTTP/2 comes with it: over
 /// TLS when the client picks `h2` in ALPN, on plain listeners when the
 /// client opens with the HTTP/2 preface; [`ServerConfig::http2`] turns
-/// either off and sets its limits.
+/// either off and sets its limits. HTTP/3 (feature `http3`) is served beside
+/// TLS listeners when turned on with [`http3`](Self::http3).
 pub struct Server {
     listeners: Result<Vec<Bound>, Error>,
     config: ServerConfig,
@@ -173,6 +179,30 @@ impl Server {
         self
     }
 
+    /// Serves HTTP/3 too (with the `http3` feature, on by default): a QUIC
+    /// endpoint on UDP beside each TLS TCP listener, same address and
+    /// port, same certificate; responses over TCP advertise it with
+    /// `Alt-Svc`. Sets [`Http3Config::enabled`] in the current
+    /// configuration, so call it after [`config`](Self::config). Needs
+    /// [`tls`](Self::tls): [`serve`](Self::serve) fails without it. Off by
+    /// default while the `h3` crate calls itself experimental.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), berth::Error> {
+    /// let tls = berth::TlsConfig::from_pem_files("cert.pem", "key.pem")?;
+    /// berth::Server::bind("0.0.0.0:443")
+    ///     .tls(tls)
+    ///     .http3(true)
+    ///     .serve(|_req: berth::Request| async { "hello over HTTP/3" })
+    ///     .await
+    /// # }
+    /// ```
+    #[cfg(feature = "http3")]
+    pub fn http3(mut self, on: bool) -> Server {
+        self.config.http3.enabled = on;
+        self
+    }
+
     /// Expects a PROXY protocol header (v1 or v2, as HAProxy and most load
     /// balancers send) before anything else on every connection, and takes
     /// the client's address from it. A connection without a valid header is
@@ -251,6 +281,35 @@ impl Server {
         if listeners.is_empty() {
             return Err(Error::address("(no listeners)", None));
         }
+        #[cfg(feature = "http3")]
+        let quic = match (&self.tls, self.config.http3.enabled) {
+            (_, false) => Vec::new(),
+            (None, true) => return Err(Error::tls("HTTP/3 needs TLS: call Server::tls too")),
+            (Some(tls), true) => {
+                if self.proxy_protocol {
+                    // The PROXY header travels on TCP; QUIC would take the
+                    // proxy's address for the client's.
+                    return Err(Error::tls(
+                        "HTTP/3 cannot be served behind the PROXY protocol",
+                    ));
+                }
+                let tcp: Vec<&std::net::TcpListener> = listeners
+                    .iter()
+                    .filter_map(|b| match &b.listener {
+                        Listener::Tcp(l) => Some(l),
+                        Listener::Unix(_) => None,
+                    })
+                    .collect();
+                h3::bind(&tcp, tls, &self.config)?
+            }
+        };
+        #[cfg(feature = "http3")]
+        let alt_svc = quic
+            .iter()
+            .map(|e| (e.port(), h3::alt_svc(e.port())))
+            .collect();
+        #[cfg(not(feature = "http3"))]
+        let alt_svc = Vec::new();
         let config = Arc::new(self.config);
         let permits = Arc::new(Semaphore::new(config.max_connections));
         let parking = match config.park_idle_after {
@@ -277,6 +336,7 @@ impl Server {
             proxy_protocol: self.proxy_protocol,
             permits: permits.clone(),
             parker: parker.clone(),
+            alt_svc,
         });
         let (stop_tx, stop_rx) = watch::channel(false);
         let parking = parker.zip(parker_poll).map(|(parker, poll)| {
@@ -294,6 +354,21 @@ impl Server {
             socket_files.extend(bound.socket_file);
             accept_loops.spawn(accept_loop(
                 bound.listener,
+                shared.clone(),
+                serve::Shutdown::new(stop_rx.clone()),
+            ));
+        }
+        // The QUIC endpoints' loops outlive the accept loops: during
+        // shutdown they refuse new clients (which then use TCP, or fail
+        // at once) rather than leave them waiting for a handshake.
+        #[cfg(feature = "http3")]
+        let endpoints: Vec<quinn::Endpoint> = quic.iter().map(h3::Endpoint::handle).collect();
+        #[cfg(feature = "http3")]
+        let mut quic_loops = tokio::task::JoinSet::new();
+        #[cfg(feature = "http3")]
+        for endpoint in quic {
+            quic_loops.spawn(h3::serve_endpoint(
+                endpoint,
                 shared.clone(),
                 serve::Shutdown::new(stop_rx.clone()),
             ));
@@ -342,6 +417,13 @@ impl Server {
             tokio::time::timeout(config.timeouts.shutdown_grace, permits.acquire_many(all)).await;
         if drained.is_err() {
             tracing::warn!("shutdown grace period over; closing remaining connections");
+        }
+        // QUIC connections still open past the grace period are closed
+        // here, and the last packets given a moment to leave.
+        #[cfg(feature = "http3")]
+        {
+            quic_loops.shutdown().await;
+            h3::close(endpoints, std::time::Duration::from_millis(500)).await;
         }
         Ok(())
     }

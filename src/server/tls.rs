@@ -1,6 +1,7 @@
 //! TLS for listeners: rustls with the ring provider, TLS 1.2 and 1.3 only,
-//! ALPN `h2` and `http/1.1`, and a certificate that can be replaced while serving
-//! (`reload`, wired to SIGHUP by the binary).
+//! ALPN `h2` and `http/1.1` (`h3` on the QUIC endpoints, TLS 1.3 only), and
+//! a certificate that can be replaced while serving (`reload`, wired to
+//! SIGHUP by the binary).
 //!
 //! The certificate lives behind a resolver that every handshake asks, so a
 //! reload swaps one `Arc` and new handshakes use the new certificate at
@@ -195,6 +196,23 @@ impl TlsConfig {
         let mut server = (*self.server).clone();
         server.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         tokio_rustls::TlsAcceptor::from(Arc::new(server))
+    }
+
+    /// The TLS configuration of the QUIC endpoints (HTTP/3): TLS 1.3 only
+    /// (RFC 9001 §4.2), ALPN `h3` alone (RFC 9114 §3.1), no early data
+    /// (0-RTT requests could be replayed). It asks the same resolver as
+    /// the TCP listeners, so a [`reload`](Self::reload) reaches new QUIC
+    /// handshakes too.
+    #[cfg(feature = "http3")]
+    pub(crate) fn quic(&self) -> Result<Arc<rustls::ServerConfig>, Error> {
+        let mut server = rustls::ServerConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .map_err(|e| Error::tls(e.to_string()))?
+            .with_no_client_auth()
+            .with_cert_resolver(self.resolver.clone());
+        server.alpn_protocols = vec![super::h3::ALPN.to_vec()];
+        server.max_early_data_size = 0;
+        Ok(Arc::new(server))
     }
 }
 

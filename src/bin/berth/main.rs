@@ -10,6 +10,7 @@ mod app;
 mod auth;
 mod cli;
 mod cli_http2;
+mod cli_http3;
 mod config_file;
 mod forwarded;
 mod ops;
@@ -147,6 +148,11 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
     for place in rest {
         println!("berth: also on {place}");
     }
+    if config.server.http3.enabled {
+        for a in server.local_addrs() {
+            println!("berth: HTTP/3 (QUIC) on udp {a}");
+        }
+    }
     if let Some(redirect) = &redirect {
         for a in redirect.local_addrs() {
             println!("berth: redirecting http://{a} to https");
@@ -200,6 +206,9 @@ async fn start(mut config: Config) -> Result<ExitCode, String> {
     let redirecting = async {
         match redirect {
             Some(r) => {
+                // Plain HTTP: no QUIC beside it.
+                let mut server_config = server_config;
+                server_config.http3.enabled = false;
                 r.config(server_config)
                     .proxy_protocol(config.proxy_protocol)
                     .serve(RedirectToHttps { https_port })

@@ -143,6 +143,10 @@ pub(crate) struct Shared<H> {
     /// Where idle plain-TCP connections wait without a task (when
     /// `config.park_idle_after` is set).
     pub(crate) parker: Option<Arc<Parker>>,
+    /// With HTTP/3 on, the `Alt-Svc` value for each TLS listener's port
+    /// (where a QUIC endpoint listens too); empty otherwise.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) alt_svc: Vec<(u16, http::HeaderValue)>,
 }
 
 /// Accepts on `listener` until `stop` fires; every connection holds a
@@ -389,7 +393,7 @@ pub(crate) async fn serve_plain<H: Handler>(
                 let _ = stream.set_nodelay(true);
                 // Boxed: HTTP/2's states would make every plain
                 // connection's future larger.
-                Box::pin(serve_http2(stream, read, peer, &shared, stop)).await;
+                Box::pin(serve_http2(stream, read, peer, &shared, stop, None)).await;
                 return;
             }
             Ended::Closed => return,
@@ -420,11 +424,12 @@ async fn serve_http2<H: Handler, S>(
     peer: SocketAddr,
     shared: &Shared<H>,
     stop: Shutdown,
+    alt_svc: Option<Box<http::HeaderValue>>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let (handler, config) = (shared.handler.clone(), shared.config.clone());
-    super::h2::serve_connection(stream, read, peer, handler, config, stop).await;
+    super::h2::serve_connection(stream, read, peer, handler, config, stop, alt_svc).await;
 }
 
 /// How long an idle connection waits before it parks (`None`: never).
@@ -441,6 +446,7 @@ fn resumed<H>(idle: &Idle, park_after: Option<Duration>, shared: &Shared<H>) -> 
         deadline: Some(idle.deadline),
         park_after,
         h2c: idle.served == 0 && shared.config.http2.h2c,
+        alt_svc: None,
     }
 }
 
@@ -528,7 +534,7 @@ async fn prelude<H: Handler, S>(
         };
         let ended = serve_connection(stream, peer, handler, config, stop.clone(), start).await;
         if let Ended::Http2 { stream, read } = ended {
-            Box::pin(serve_http2(stream, read, peer, shared, stop)).await;
+            Box::pin(serve_http2(stream, read, peer, shared, stop, None)).await;
         }
         return;
     };
@@ -582,18 +588,24 @@ async fn handshake<H: Handler, S>(
     let handshake = Box::pin(acceptor.accept(stream));
     match unless_stopping(&mut stop, config.timeouts.tls_handshake, handshake).await {
         Some(Ok(Ok(tls))) => {
+            let alt_svc = alt_svc(tls.get_ref().0, shared);
             // RFC 9113 §3.2: the protocol the client chose in ALPN.
             if tls.get_ref().1.alpn_protocol() == Some(super::h2::ALPN) {
-                Box::pin(serve_http2(tls, bytes::BytesMut::new(), peer, shared, stop)).await;
+                let read = bytes::BytesMut::new();
+                Box::pin(serve_http2(tls, read, peer, shared, stop, alt_svc)).await;
                 return;
             }
+            let start = Start {
+                alt_svc,
+                ..Start::NEW
+            };
             let tls = Box::pin(serve_connection(
                 tls,
                 peer,
                 shared.handler.clone(),
                 config.clone(),
                 stop,
-                Start::NEW,
+                start,
             ));
             tls.await;
         }
@@ -618,6 +630,22 @@ async fn handshake<H, S>(
     _stop: Shutdown,
 ) {
     match *acceptor {}
+}
+
+/// The `Alt-Svc` value for a TLS connection, when HTTP/3 is served on its
+/// listener's port (RFC 9114 §3.1.1).
+#[cfg(feature = "tls")]
+fn alt_svc<H>(
+    socket: &impl std::os::fd::AsFd,
+    shared: &Shared<H>,
+) -> Option<Box<http::HeaderValue>> {
+    if shared.alt_svc.is_empty() {
+        return None;
+    }
+    let local = rustix::net::getsockname(socket).ok()?;
+    let port = SocketAddr::try_from(local).ok()?.port();
+    let (_, value) = shared.alt_svc.iter().find(|(p, _)| *p == port)?;
+    Some(Box::new(value.clone()))
 }
 
 /// The first byte the client sent, left in the socket.

@@ -18,6 +18,7 @@ async fn connection_task_stays_small() {
         proxy_protocol: false,
         permits,
         parker: None,
+        alt_svc: Vec::new(),
     });
     let (_tx, stop) = tokio::sync::watch::channel(false);
     let stop = Shutdown::new(stop);

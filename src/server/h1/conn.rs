@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use http::HeaderValue;
 use tokio::io::AsyncWriteExt;
 use tokio::time::{Instant, Sleep, timeout, timeout_at};
 
@@ -46,6 +47,7 @@ use crate::proto::{
 use crate::request::PeerAddr;
 use crate::server::config::ServerConfig;
 use crate::server::date::with_date;
+use crate::server::serve::add_alt_svc;
 use crate::server::serve::{self, Exchange, Shutdown};
 use crate::server::transport::Transport;
 use crate::{Body, Handler, Request, Response};
@@ -73,7 +75,7 @@ enum Woke {
 
 /// Where a connection's task starts: a new connection, or one resumed by
 /// the parker.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Start {
     /// Requests answered on the connection so far.
     pub(crate) served: u64,
@@ -85,6 +87,10 @@ pub(crate) struct Start {
     /// A first request that is the HTTP/2 preface hands the connection to
     /// HTTP/2 (cleartext listeners with h2c on).
     pub(crate) h2c: bool,
+    /// The `Alt-Svc` field every response carries (TLS listeners with
+    /// HTTP/3 on: `h3=":PORT"`). Boxed: one pointer in every connection's
+    /// state, where the value would take five.
+    pub(crate) alt_svc: Option<Box<HeaderValue>>,
 }
 
 impl Start {
@@ -94,6 +100,7 @@ impl Start {
         deadline: None,
         park_after: None,
         h2c: false,
+        alt_svc: None,
     };
 }
 
@@ -172,6 +179,7 @@ pub(super) struct Driver<H, S> {
     resumed_deadline: Option<Instant>,
     park_after: Option<Duration>,
     h2c: bool,
+    alt_svc: Option<Box<HeaderValue>>,
     /// The idle wait's timer, kept across waits: pushing a deadline later
     /// (the common case) only updates the entry, where a new timer per wait
     /// would be inserted into and removed from the timer wheel every
@@ -208,6 +216,7 @@ pub(crate) async fn serve_connection<H: Handler, S: Transport>(
         resumed_deadline: start.deadline,
         park_after: start.park_after,
         h2c: start.h2c,
+        alt_svc: start.alt_svc,
         idle_timer: Box::pin(tokio::time::sleep_until(Instant::now())),
         first_wait: true,
         offer: None,
@@ -603,6 +612,9 @@ impl<H: Handler, S: Transport> Driver<H, S> {
         }
         if self.stop.is_stopping() {
             self.conn.close(CloseReason::Shutdown);
+        }
+        if let Some(alt_svc) = &self.alt_svc {
+            add_alt_svc(&mut parts.headers, alt_svc);
         }
         let length = match body.size_hint() {
             Some(n) => BodyLength::Known(n),

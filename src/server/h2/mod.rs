@@ -11,8 +11,6 @@
 //!   (`100 Continue` when the handler first reads), the response head (no
 //!   connection-specific fields) and body sent within granted flow-control
 //!   capacity;
-//! - `request`: the request made to read as an HTTP/1.1 one, and the
-//!   limits checked before a handler is called;
 //! - `body`: the request body, with capacity released as the handler
 //!   reads;
 //! - `io`: the transport as the codec sees it: bytes HTTP/1.1 read
@@ -21,12 +19,13 @@
 //! - `meter`: the budget of response bytes waiting per connection, and
 //!   the clock of a peer that stopped reading.
 //!
-//! Nothing here knows HTTP/1.1.
+//! The request's conversion, the limits checked before a handler is
+//! called and the response head's rules are shared with HTTP/3
+//! (`serve::framed`). Nothing here knows HTTP/1.1.
 
 mod body;
 mod io;
 mod meter;
-mod request;
 mod stream;
 mod writer;
 
@@ -72,6 +71,8 @@ struct Conn<H> {
     /// Woken when the last open stream ends (the idle timer starts).
     idle: Notify,
     epoch: Instant,
+    /// The `Alt-Svc` field every response carries (TLS with HTTP/3 on).
+    alt_svc: Option<Box<http::HeaderValue>>,
     /// Streams accepted, and those the client reset before their response
     /// was complete.
     streams: AtomicU64,
@@ -121,7 +122,7 @@ impl<H> Drop for Open<H> {
 
 /// Serves one HTTP/2 connection until it closes. `replay` holds bytes
 /// already read from `io` (the preface, for a cleartext connection that
-/// started as HTTP/1.1).
+/// started as HTTP/1.1); every response carries `alt_svc`, if any.
 pub(crate) async fn serve_connection<H, T>(
     io: T,
     replay: BytesMut,
@@ -129,6 +130,7 @@ pub(crate) async fn serve_connection<H, T>(
     handler: Arc<H>,
     config: Arc<ServerConfig>,
     mut stop: Shutdown,
+    alt_svc: Option<Box<http::HeaderValue>>,
 ) where
     H: Handler,
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -179,6 +181,7 @@ pub(crate) async fn serve_connection<H, T>(
         config,
         peer,
         meter,
+        alt_svc,
         open: AtomicUsize::new(0),
         last_end: AtomicU64::new(0),
         idle: Notify::new(),

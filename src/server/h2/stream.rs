@@ -5,23 +5,22 @@
 //! the connection's buffer budget allows.
 
 use std::future::poll_fn;
-use std::io;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_core::Stream;
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Version};
 use tokio::sync::Notify;
 use tokio::time::timeout;
 
 use super::body::{Leftover, RequestBody, Rest, read_rest};
-use super::request::{as_http11, content_length, expects_continue, refusal};
 use super::{Conn, Open};
 use crate::body::{FileRange, Incoming, Kind};
 use crate::request::PeerAddr;
-use crate::server::date::date_header;
-use crate::server::serve::{self, Exchange};
+use crate::server::serve::framed::{
+    as_http11, content_length, expects_continue, prepare_head, read_piece, refusal,
+};
+use crate::server::serve::{self, Exchange, add_alt_svc};
 use crate::{Body, Handler, Request, Response};
 
 /// Most bytes of a file read for one DATA send (the `h2` codec cuts it
@@ -155,6 +154,9 @@ async fn respond_with<H>(
         || status == StatusCode::NOT_MODIFIED
         || length == Some(0);
     prepare_head(&mut parts.headers, status, is_head, length);
+    if let Some(alt_svc) = &conn.alt_svc {
+        add_alt_svc(&mut parts.headers, alt_svc);
+    }
     let head = http::Response::from_parts(parts, ());
     let mut send = match respond.send_response(head, no_body) {
         Ok(send) => send,
@@ -175,83 +177,6 @@ async fn respond_with<H>(
         Ok(()) => Ok((status, sender.sent)),
         Err(cut) => Err((status, sender.sent, cut)),
     }
-}
-
-/// The fields HTTP/2 forbids (RFC 9113 §8.2.2: a message carrying them is
-/// malformed), which a handler written for HTTP/1.1 may set.
-const CONNECTION_SPECIFIC: [HeaderName; 5] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-];
-
-/// The response head as HTTP/2 sends it: no connection-specific fields;
-/// `Date` and `Server` as on HTTP/1.1; `Content-Length` from the body's
-/// known length (RFC 9110 §8.6), none for 204 and 304, and for HEAD the
-/// length GET would have (kept from the handler when it sent no body).
-///
-/// One pass over the handler's fields finds what is there (a response
-/// carries a handful): no hashed lookup per name, as for HTTP/1.1.
-fn prepare_head(headers: &mut HeaderMap, status: StatusCode, is_head: bool, length: Option<u64>) {
-    let (mut has_date, mut has_server, mut has_length, mut forbidden) =
-        (false, false, false, false);
-    for name in headers.keys() {
-        if name == header::DATE {
-            has_date = true;
-        } else if name == header::SERVER {
-            has_server = true;
-        } else if name == header::CONTENT_LENGTH {
-            has_length = true;
-        } else if CONNECTION_SPECIFIC.contains(name) {
-            forbidden = true;
-        }
-    }
-    if forbidden {
-        for name in &CONNECTION_SPECIFIC {
-            headers.remove(name);
-        }
-    }
-    if !has_date {
-        headers.insert(header::DATE, date_header());
-    }
-    if !has_server {
-        headers.insert(header::SERVER, HeaderValue::from_static("berth"));
-    }
-    let no_body_status = status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED;
-    if is_head && !no_body_status && length == Some(0) && has_length {
-        return;
-    }
-    match length {
-        Some(n) if !no_body_status => {
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
-        }
-        _ if has_length => {
-            headers.remove(header::CONTENT_LENGTH);
-        }
-        _ => {}
-    }
-}
-
-/// `n` bytes of a file range from its offset, read into a fresh buffer's
-/// spare capacity (never zeroed first: for a 1 MiB file, zeroing was 80%
-/// of the instructions spent per response).
-fn read_piece(range: &FileRange, n: usize) -> io::Result<Bytes> {
-    let mut buf = Vec::with_capacity(n);
-    while buf.len() < n {
-        let at = range.offset + buf.len() as u64;
-        match rustix::io::pread(&*range.file, rustix::buffer::spare_capacity(&mut buf), at) {
-            Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file shrank")),
-            Ok(_) => {}
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    // The spare capacity may exceed `n`: what was read past it belongs to
-    // the next piece (or lies beyond the range).
-    buf.truncate(n);
-    Ok(Bytes::from(buf))
 }
 
 /// Sends a body within the capacity the client grants.
@@ -381,64 +306,6 @@ impl<H> BodySender<'_, H> {
                     return self.finish(Bytes::new());
                 }
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn connection_specific_fields_never_reach_http2() {
-        let mut headers = HeaderMap::new();
-        for name in CONNECTION_SPECIFIC {
-            headers.insert(name, HeaderValue::from_static("x"));
-        }
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("99"));
-        prepare_head(&mut headers, StatusCode::OK, false, Some(5));
-        for name in &CONNECTION_SPECIFIC {
-            assert!(!headers.contains_key(name), "{name} kept");
-        }
-        assert_eq!(
-            headers[header::CONTENT_LENGTH],
-            "5",
-            "the body's length wins"
-        );
-        assert_eq!(headers[header::SERVER], "berth");
-        assert!(headers.contains_key(header::DATE));
-    }
-
-    #[test]
-    fn content_length_follows_http11_rules() {
-        // (status, HEAD, body length, handler's Content-Length, sent)
-        type Case = (
-            StatusCode,
-            bool,
-            Option<u64>,
-            Option<&'static str>,
-            Option<&'static str>,
-        );
-        let cases: &[Case] = &[
-            (StatusCode::OK, false, None, Some("3"), None),
-            (StatusCode::NO_CONTENT, false, Some(0), None, None),
-            (StatusCode::NOT_MODIFIED, false, Some(0), Some("10"), None),
-            (StatusCode::OK, true, Some(0), Some("1234"), Some("1234")),
-            (StatusCode::OK, true, Some(7), None, Some("7")),
-        ];
-        for &(status, is_head, length, handler, expected) in cases {
-            let mut headers = HeaderMap::new();
-            if let Some(v) = handler {
-                headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static(v));
-            }
-            prepare_head(&mut headers, status, is_head, length);
-            assert_eq!(
-                headers
-                    .get(header::CONTENT_LENGTH)
-                    .map(|v| v.to_str().unwrap()),
-                expected,
-                "{status} head={is_head} length={length:?}"
-            );
         }
     }
 }

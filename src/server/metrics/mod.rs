@@ -43,6 +43,7 @@
 //! | `berth_tls_handshake_failures_total` | counter |
 //! | `berth_proxy_header_failures_total` | counter |
 //! | `berth_http2_events_total{event}` | counter |
+//! | `berth_http3_events_total{event}` | counter |
 //!
 //! `event` (HTTP/2 only): `connection` (a connection spoke HTTP/2),
 //! `stream` (a request stream accepted), `client_reset` (a stream the
@@ -50,6 +51,13 @@
 //! connection closed with ENHANCE_YOUR_CALM for resetting most of its
 //! streams), `idle_close` (GOAWAY after the idle timeout), `stalled_peer`
 //! (a connection dropped because its peer stopped reading),
+//! `shutdown_goaway` (GOAWAY for a graceful shutdown).
+//!
+//! `event` (HTTP/3 only, zero unless it is on): `connection` (a QUIC
+//! connection finished its handshake), `stream` (a request stream
+//! accepted), `retry` (a new client asked to validate its address, past
+//! the handshake threshold), `refused` (a new connection refused at the
+//! connection cap), `idle_close` (GOAWAY after the idle timeout),
 //! `shutdown_goaway` (GOAWAY for a graceful shutdown).
 //!
 //! `method_class` is `get`, `head`, `post`, `put`, `delete`, `options` or
@@ -105,6 +113,29 @@ const HTTP2_EVENTS: [&str; 7] = [
     "rapid_reset",
     "idle_close",
     "stalled_peer",
+    "shutdown_goaway",
+];
+
+/// What an HTTP/3 endpoint and its connections count in
+/// `berth_http3_events_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "http3"), allow(dead_code))]
+pub(crate) enum Http3Event {
+    Connection,
+    Stream,
+    Retry,
+    Refused,
+    IdleClose,
+    ShutdownGoaway,
+}
+
+/// `event` label values, indexed by `Http3Event as usize`.
+const HTTP3_EVENTS: [&str; 6] = [
+    "connection",
+    "stream",
+    "retry",
+    "refused",
+    "idle_close",
     "shutdown_goaway",
 ];
 
@@ -170,6 +201,7 @@ pub struct Metrics {
     tls_handshake_failures: Cell,
     proxy_header_failures: Cell,
     http2_events: [Cell; HTTP2_EVENTS.len()],
+    http3_events: [Cell; HTTP3_EVENTS.len()],
 }
 
 impl Metrics {
@@ -187,6 +219,7 @@ impl Metrics {
             tls_handshake_failures: Cell::default(),
             proxy_header_failures: Cell::default(),
             http2_events: std::array::from_fn(|_| Cell::default()),
+            http3_events: std::array::from_fn(|_| Cell::default()),
         })
     }
 
@@ -253,6 +286,13 @@ impl Metrics {
     #[inline]
     pub(crate) fn http2(&self, event: Http2Event) {
         self.http2_events[event as usize].add(1);
+    }
+
+    /// Counts an HTTP/3 event (`berth_http3_events_total{event}`).
+    #[inline]
+    #[cfg_attr(not(feature = "http3"), allow(dead_code))]
+    pub(crate) fn http3(&self, event: Http3Event) {
+        self.http3_events[event as usize].add(1);
     }
 
     /// A handler serving [`render`](Self::render) to `GET` and `HEAD`.
@@ -361,6 +401,14 @@ impl Metrics {
         );
         for (event, cell) in HTTP2_EVENTS.iter().zip(&self.http2_events) {
             out.sample("berth_http2_events_total", &[("event", event)], cell.get());
+        }
+        out.family(
+            "berth_http3_events_total",
+            "counter",
+            "HTTP/3 endpoint, connection and stream events, by kind.",
+        );
+        for (event, cell) in HTTP3_EVENTS.iter().zip(&self.http3_events) {
+            out.sample("berth_http3_events_total", &[("event", event)], cell.get());
         }
         out.0
     }

@@ -271,6 +271,7 @@ fn a_fresh_registry_renders_every_series_at_zero() {
         BTreeMap::from([
             ("berth_connections_total", "counter"),
             ("berth_http2_events_total", "counter"),
+            ("berth_http3_events_total", "counter"),
             ("berth_open_connections", "gauge"),
             ("berth_parked_connections", "gauge"),
             ("berth_proxy_header_failures_total", "counter"),
@@ -300,8 +301,8 @@ fn a_fresh_registry_renders_every_series_at_zero() {
         ]
     );
     // 35 request series + 15 buckets + sum + count + 7 single series + 7
-    // HTTP/2 events.
-    assert_eq!(parsed.samples.len(), 35 + 15 + 2 + 7 + 7);
+    // HTTP/2 events + 6 HTTP/3 events.
+    assert_eq!(parsed.samples.len(), 35 + 15 + 2 + 7 + 7 + 6);
     assert!(parsed.samples.iter().all(|s| s.value == 0.0));
 }
 
@@ -596,6 +597,23 @@ fn http2_events_are_counted_by_kind() {
     assert!(text.contains("berth_http2_events_total{event=\"stalled_peer\"} 0\n"));
     assert_eq!(
         HTTP2_EVENTS[Http2Event::ShutdownGoaway as usize],
+        "shutdown_goaway"
+    );
+}
+
+#[test]
+fn http3_events_are_counted_by_kind() {
+    let metrics = Metrics::new();
+    metrics.http3(Http3Event::Retry);
+    metrics.http3(Http3Event::Stream);
+    let text = metrics.render();
+    assert!(
+        text.contains("berth_http3_events_total{event=\"retry\"} 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("berth_http3_events_total{event=\"refused\"} 0\n"));
+    assert_eq!(
+        HTTP3_EVENTS[Http3Event::ShutdownGoaway as usize],
         "shutdown_goaway"
     );
 }

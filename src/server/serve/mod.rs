@@ -16,6 +16,7 @@
 //!   streams).
 
 mod exchange;
+pub(crate) mod framed;
 mod panic;
 
 use std::future::Future;
@@ -71,6 +72,14 @@ fn panicked(payload: &(dyn std::any::Any + Send), peer: SocketAddr) -> Response 
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
+}
+
+/// Advertises HTTP/3 on a response over TCP (RFC 9114 §3.1.1), unless
+/// the handler set its own `Alt-Svc`.
+pub(crate) fn add_alt_svc(headers: &mut http::HeaderMap, alt_svc: &HeaderValue) {
+    if !headers.contains_key(header::ALT_SVC) {
+        headers.insert(header::ALT_SVC, alt_svc.clone());
+    }
 }
 
 /// The server's stop signal, as each connection sees it. Once it is set,

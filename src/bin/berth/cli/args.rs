@@ -355,6 +355,9 @@ pub struct Args {
     pub http2: crate::cli_http2::Http2Args,
 
     #[command(flatten)]
+    pub http3: crate::cli_http3::Http3Args,
+
+    #[command(flatten)]
     pub upload: crate::upload::UploadArgs,
 
     /// Serve precompressed copies FILE.zst, FILE.br, FILE.gz (the best one

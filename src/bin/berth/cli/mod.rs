@@ -198,6 +198,7 @@ impl Config {
             for (flag, set) in [
                 ("--hsts", args.hsts.is_some()),
                 ("--redirect-http", args.redirect_http.is_some()),
+                ("--http3", args.http3.http3),
             ] {
                 if set {
                     return Err(ConfigError(format!(
@@ -205,6 +206,13 @@ impl Config {
                     )));
                 }
             }
+        }
+        if args.http3.http3 && args.proxy_protocol {
+            // The PROXY header travels on TCP: over QUIC the proxy's
+            // address would be taken for the client's.
+            return Err(ConfigError(
+                "--http3 cannot be used with --proxy-protocol".into(),
+            ));
         }
         if args.auth_path.is_some() && args.auth.is_empty() {
             return Err(ConfigError("--auth-path needs --auth".into()));
@@ -253,6 +261,7 @@ impl Config {
             max_connections: args.max_connections,
             max_body_bytes: args.max_body_bytes,
             http2: args.http2.config()?,
+            http3: args.http3.config()?,
             access_log: (!args.quiet).then(|| access_log::stdout_log(args.log, trusted)),
             // No handler of the binary reads the address from the request
             // (the access log gets it from the connection).
