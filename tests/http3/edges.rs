@@ -1,6 +1,7 @@
 //! The edges of HTTP/3: bad input ends only its own connection (garbage
 //! datagrams, malformed frames); a new client is asked to validate its
-//! address (Retry) past the handshake threshold; the connection cap is
+//! address (Retry) past the handshake threshold, as under a flood of
+//! Initials from addresses that never answer; the connection cap is
 //! shared with TCP; TLS responses over TCP advertise HTTP/3 with
 //! `Alt-Svc` when it is on, and only then; a certificate reload reaches
 //! QUIC handshakes.
@@ -223,4 +224,67 @@ async fn a_certificate_reload_reaches_quic_handshakes() {
         "the old certificate is still served"
     );
     server.shutdown();
+}
+
+/// `n` QUIC Initial packets, each opening a different connection (its own
+/// connection ID): what a real client sends first, captured on a socket
+/// that never answers.
+async fn captured_initials(n: usize, ca_der: &[u8]) -> Vec<Vec<u8>> {
+    let sink = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = h3client::client_endpoint(ca_der);
+    let mut initials = Vec::new();
+    let mut pending = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    while initials.len() < n {
+        pending.push(
+            endpoint
+                .connect(sink.local_addr().unwrap(), "localhost")
+                .unwrap(),
+        );
+        let (len, _) = within("a client's Initial", sink.recv_from(&mut buf))
+            .await
+            .unwrap();
+        initials.push(buf[..len].to_vec());
+    }
+    initials
+}
+
+#[tokio::test]
+async fn a_flood_of_initials_from_unverified_addresses_is_answered_with_retry() {
+    let metrics = Metrics::new();
+    let mut config = ServerConfig {
+        metrics: Some(metrics.clone()),
+        ..ServerConfig::default()
+    };
+    config.http3.retry_threshold = 4;
+    let site = Site::start(config, app);
+    // Twelve Initials from twelve addresses that never answer (spoofed, as
+    // far as the server can tell): the first four start handshakes that
+    // hang; past the threshold, each new one gets a Retry, for which the
+    // server keeps no state.
+    let initials = captured_initials(12, &site.cert.ca_der).await;
+    let mut spoofed = Vec::new();
+    for initial in &initials {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.send_to(initial, site.addr).unwrap();
+        spoofed.push(socket);
+    }
+    let retries = |text: &str| -> u64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("berth_http3_events_total{event=\"retry\"}"))
+            .unwrap();
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    within("the Retries", async {
+        while retries(&metrics.render()) < 8 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    // A real client meanwhile proves its address (quinn's client answers
+    // the Retry) and is served.
+    still_serves(&site).await;
+    assert_eq!(retries(&metrics.render()), 9);
+    drop(spoofed);
 }
