@@ -338,18 +338,10 @@ impl ServeDir {
     }
 
     /// True when this handler writes for `req` (uploads on, `PUT` or
-    /// `POST`), which makes it asynchronous: [`Compress`] then calls it
-    /// as any other handler instead of [`serve_negotiated`](Self::serve_negotiated).
-    ///
-    /// [`Compress`]: crate::compress::Compress
-    #[cfg_attr(not(feature = "compress"), allow(dead_code))]
-    pub(crate) fn is_upload(&self, req: &Request) -> bool {
-        #[cfg(feature = "upload")]
-        if self.inner.uploads.is_some() && upload::is_upload_method(req.method()) {
-            return true;
-        }
-        let _ = req;
-        false
+    /// `POST`): the request goes to `upload/`, asynchronously.
+    #[cfg(feature = "upload")]
+    fn is_upload(&self, req: &Request) -> bool {
+        self.inner.uploads.is_some() && upload::is_upload_method(req.method())
     }
 }
 
