@@ -92,10 +92,14 @@ async fn past_the_threshold_new_clients_prove_their_address_with_a_retry() {
         still_serves(&site).await;
     }
     let text = metrics.render();
-    assert!(
-        text.contains("berth_http3_events_total{event=\"retry\"} 2\n"),
-        "{text}"
-    );
+    // At least one Retry per client: a client's Initial sent again
+    // under load (before the Retry reached it) is asked again.
+    let retries: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("berth_http3_events_total{event=\"retry\"} "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(retries >= 2, "{text}");
     assert!(text.contains("berth_http3_events_total{event=\"connection\"} 2\n"));
 
     // Under the threshold nobody is asked.
