@@ -32,7 +32,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use http::HeaderValue;
 use tokio::io::AsyncWriteExt;
-use tokio::time::{Instant, Sleep, timeout, timeout_at};
+use tokio::time::{Instant, Sleep, timeout_at};
 
 use super::detect::{self, Preface};
 use super::feed::{BodyFeed, Feed, feed_body};
@@ -646,70 +646,6 @@ impl<H: Handler, S: Transport> Driver<H, S> {
                 Ok(None)
             }
             _ => Ok(Some(body)),
-        }
-    }
-
-    /// Consumes what is already buffered of a request body the handler did
-    /// not read: `Err` when its framing is bad (a chunk size that is not
-    /// one), so the request is answered `400` rather than by the handler.
-    /// Returns the body bytes discarded.
-    fn drain_buffered(&mut self) -> Result<u64, ProtocolError> {
-        let mut drained = 0u64;
-        loop {
-            match self.conn.next_event() {
-                Ok(Event::Data(d)) => {
-                    if self.spend_drain_budget(&mut drained, d.len()) {
-                        return Ok(drained);
-                    }
-                }
-                Ok(_) => return Ok(drained),
-                Err(e) if e.kind() == ErrorKind::IncompleteBody => return Ok(drained),
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Counts `len` more discarded body bytes against the drain budget;
-    /// past it, the connection closes after this response (`true`: stop
-    /// draining).
-    fn spend_drain_budget(&mut self, drained: &mut u64, len: usize) -> bool {
-        *drained += len as u64;
-        let over = *drained > self.config.drain_budget;
-        if over {
-            self.conn.close(CloseReason::BodyUnread);
-        }
-        over
-    }
-
-    /// Step 4: reads and discards the unread rest of the request body, up to
-    /// the drain budget (`drained` of it already spent); beyond it, or if
-    /// the request is not worth it, the connection closes.
-    async fn drain_body(&mut self, mut drained: u64) -> Result<(), Stop> {
-        if self.conn.state().close.is_some() {
-            return Ok(());
-        }
-        loop {
-            match self.conn.next_event() {
-                Ok(Event::Data(d)) => {
-                    if self.spend_drain_budget(&mut drained, d.len()) {
-                        return Ok(());
-                    }
-                }
-                Ok(Event::End(_)) => return Ok(()),
-                Ok(Event::NeedData) => {
-                    self.flush().await?;
-                    match timeout(self.config.timeouts.body_read, self.read_some()).await {
-                        Ok(Ok(0)) => self.conn.receive_eof(),
-                        Ok(Ok(_)) => {}
-                        Ok(Err(e)) => return Err(e.into()),
-                        Err(_) => return Err(Stop::Timeout),
-                    }
-                }
-                Ok(_) | Err(_) => {
-                    self.conn.close(CloseReason::BodyUnread);
-                    return Ok(());
-                }
-            }
         }
     }
 

@@ -7,6 +7,7 @@
 //!   streams);
 //! - `outbox`: the write buffer, bytes sent and Nagle/`MSG_MORE` state;
 //! - `feed`: the request body, fed from the socket as the handler reads;
+//! - `drain`: what the handler left of it, discarded up to a budget;
 //! - `keepalive`: how long an idle connection waits, as a pure function;
 //! - `detect`: whether a new cleartext connection opens with the HTTP/2
 //!   preface, as a pure function;
@@ -19,6 +20,7 @@
 
 mod conn;
 mod detect;
+mod drain;
 mod feed;
 mod keepalive;
 mod outbox;
