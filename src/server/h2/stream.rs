@@ -18,9 +18,9 @@ use super::{Conn, Open};
 use crate::body::{FileRange, Incoming, Kind};
 use crate::request::PeerAddr;
 use crate::server::serve::framed::{
-    as_http11, content_length, expects_continue, prepare_head, read_piece, refusal,
+    self, as_http11, content_length, expects_continue, prepare_head, read_piece, refusal,
 };
-use crate::server::serve::{self, Exchange, add_alt_svc};
+use crate::server::serve::{Exchange, add_alt_svc};
 use crate::{Body, Handler, Request, Response};
 
 /// Most bytes of a file read for one DATA send (the `h2` codec cuts it
@@ -74,31 +74,12 @@ pub(super) async fn serve<H: Handler>(
             if config.peer_addr {
                 request.extensions_mut().insert(PeerAddr(conn.peer));
             }
-            let mut call = std::pin::pin!(serve::start(&*conn.handler, request));
-            let mut continued = wants_body.is_none();
-            loop {
-                let first_read = async {
-                    match &wants_body {
-                        Some(notify) => notify.notified().await,
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    biased;
-                    result = &mut call => break serve::settle(result, conn.peer),
-                    // A client that cancels the stream cancels the handler too.
-                    _ = poll_fn(|cx| respond.poll_reset(cx)) => {
-                        conn.reset_by_peer();
-                        return;
-                    }
-                    () = first_read, if !continued => {
-                        continued = true;
-                        let interim = http::Response::builder()
-                            .status(StatusCode::CONTINUE)
-                            .body(())
-                            .unwrap_or_default();
-                        let _ = respond.send_informational(interim);
-                    }
+            let called = framed::call(&*conn.handler, request, conn.peer, wants_body, &mut respond);
+            match called.await {
+                Some(response) => response,
+                None => {
+                    conn.reset_by_peer();
+                    return;
                 }
             }
         }
@@ -307,5 +288,18 @@ impl<H> BodySender<'_, H> {
                 }
             }
         }
+    }
+}
+
+/// The stream as [`framed::call`] drives it: `100 Continue` as an
+/// informational HEADERS frame, and a client's `RST_STREAM` cancelling
+/// the handler.
+impl framed::StreamControl for h2::server::SendResponse<Bytes> {
+    async fn send_interim(&mut self, response: http::Response<()>) {
+        let _ = self.send_informational(response);
+    }
+
+    fn poll_cancelled(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.poll_reset(cx).map(drop)
     }
 }

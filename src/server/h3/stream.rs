@@ -19,10 +19,10 @@ use super::body::RequestBody;
 use super::conn::{Conn, Open, RequestResolver};
 use crate::body::{FileRange, Incoming, Kind};
 use crate::request::PeerAddr;
+use crate::server::serve::Exchange;
 use crate::server::serve::framed::{
-    as_http11, content_length, expects_continue, prepare_head, read_piece, refusal,
+    self, as_http11, content_length, expects_continue, prepare_head, read_piece, refusal,
 };
-use crate::server::serve::{self, Exchange};
 use crate::{Body, Handler, Request, Response};
 
 /// The sending half of a request stream.
@@ -93,28 +93,14 @@ pub(super) async fn serve<H: Handler>(resolver: RequestResolver, open: Open<H>) 
             if config.peer_addr {
                 request.extensions_mut().insert(PeerAddr(conn.peer));
             }
-            let mut call = std::pin::pin!(serve::start(&*conn.handler, request));
-            let mut continued = wants_body.is_none();
-            loop {
-                let first_read = async {
-                    match &wants_body {
-                        Some(notify) => notify.notified().await,
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    biased;
-                    result = &mut call => break serve::settle(result, conn.peer),
-                    () = first_read, if !continued => {
-                        continued = true;
-                        let interim = http::Response::builder()
-                            .status(StatusCode::CONTINUE)
-                            .body(())
-                            .unwrap_or_default();
-                        let write = config.timeouts.write;
-                        let _ = timeout(write, send.send_response(interim)).await;
-                    }
-                }
+            let mut control = Control {
+                send: &mut send,
+                write: config.timeouts.write,
+            };
+            let called = framed::call(&*conn.handler, request, conn.peer, wants_body, &mut control);
+            match called.await {
+                Some(response) => response,
+                None => return,
             }
         }
     };
@@ -129,6 +115,24 @@ pub(super) async fn serve<H: Handler>(resolver: RequestResolver, open: Open<H>) 
         }
     };
     exchange.end(config, conn.peer, status, sent);
+}
+
+/// The stream as [`framed::call`] drives it: `100 Continue` under the
+/// write timeout. A cancelled stream is noticed at the next write (the h3
+/// crate does not signal it while the handler runs).
+struct Control<'a> {
+    send: &'a mut SendHalf,
+    write: std::time::Duration,
+}
+
+impl framed::StreamControl for Control<'_> {
+    async fn send_interim(&mut self, response: http::Response<()>) {
+        let _ = timeout(self.write, self.send.send_response(response)).await;
+    }
+
+    fn poll_cancelled(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        std::task::Poll::Pending
+    }
 }
 
 type Sent = Result<(StatusCode, u64), (StatusCode, u64, Cut)>;

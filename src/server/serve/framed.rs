@@ -5,16 +5,23 @@
 //! forbid (RFC 9113 §8.2.2, RFC 9114 §4.2); a file read in pieces for DATA
 //! frames. Each engine frames the result its own way.
 
+use std::future::poll_fn;
 use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{StatusCode, Uri};
 
+use tokio::sync::Notify;
+
 use crate::body::FileRange;
 use crate::server::config::ServerConfig;
 use crate::server::date::date_header;
+use crate::{Handler, Request, Response};
 
 /// Makes `parts` read as an HTTP/1.1 request does, so a handler reads every
 /// protocol alike:
@@ -176,6 +183,53 @@ pub(crate) fn read_piece(range: &FileRange, n: usize) -> io::Result<Bytes> {
     // the next piece (or lies beyond the range).
     buf.truncate(n);
     Ok(Bytes::from(buf))
+}
+
+/// What [`call`] needs of a framed protocol's stream while the handler
+/// runs.
+pub(crate) trait StreamControl {
+    /// Sends an interim response (`100 Continue`).
+    async fn send_interim(&mut self, response: http::Response<()>);
+    /// Ready once the client has cancelled the stream.
+    fn poll_cancelled(&mut self, cx: &mut Context<'_>) -> Poll<()>;
+}
+
+/// Runs the handler on a framed protocol's stream: `100 Continue` goes
+/// out through `stream` when the handler first reads a body whose
+/// request expects it (`first_read` is notified then; RFC 9110 §10.1.1,
+/// as over HTTP/1.1), and a handler that panics is answered `500`
+/// ([`settle`](super::settle)). `None` when the client cancels the
+/// stream first, which cancels the handler.
+pub(crate) async fn call<H: Handler + ?Sized>(
+    handler: &H,
+    request: Request,
+    peer: SocketAddr,
+    first_read: Option<Arc<Notify>>,
+    stream: &mut impl StreamControl,
+) -> Option<Response> {
+    let mut call = std::pin::pin!(super::start(handler, request));
+    let mut continued = first_read.is_none();
+    loop {
+        let read = async {
+            match &first_read {
+                Some(notify) => notify.notified().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            result = &mut call => return Some(super::settle(result, peer)),
+            () = poll_fn(|cx| stream.poll_cancelled(cx)) => return None,
+            () = read, if !continued => {
+                continued = true;
+                let response = http::Response::builder()
+                    .status(StatusCode::CONTINUE)
+                    .body(())
+                    .unwrap_or_default();
+                stream.send_interim(response).await;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
